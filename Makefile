@@ -1,0 +1,31 @@
+# Two commands: `make run` (the bot) and `make test` (everything CI checks).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@$(PY) -m bot run
+
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check bot tests migrations
+	$(VENV)/bin/ruff format --check bot tests migrations
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy bot
+
+pytest: $(STAMP)
+	$(PY) -m pytest --durations=15
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,132 @@
+"""Command line: `python -m bot <subcommand>`. Errors a person can fix print one line, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from bot import logs
+from bot.config import ConfigError, Mode, Settings, load_settings
+
+log = logging.getLogger("bot")
+
+
+class StartupError(Exception):
+    """Something a person must fix before the bot can start (message says what)."""
+
+
+def _settings(mode: Mode) -> Settings:
+    settings = load_settings()
+    settings.require(mode)
+    logs.configure(settings.log_level, secrets=settings.secret_values())
+    return settings
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError
+
+    from bot import migrate
+
+    settings = _settings(Mode.OFFLINE)
+    try:
+        migrate.upgrade(settings.database)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise StartupError(f"DATABASE_URL cannot be reached: {reason}") from None
+    log.info("database at head", extra={"heads": sorted(migrate.head_revisions())})
+    return 0
+
+
+async def _serve_http(settings: Settings, mode: Mode) -> None:
+    import uvicorn
+
+    from bot.app import build_app
+    from bot.slack.seed import TokenRejected
+    from bot.web import WebApp
+
+    app = build_app(settings, mode=mode)
+    try:
+        await app.store.ensure_seeded()
+    except TokenRejected as exc:
+        raise StartupError(str(exc)) from None
+    web = WebApp(app, serve_slack_events=mode is Mode.SERVE)
+    config = uvicorn.Config(
+        web, host=settings.host, port=settings.port, log_config=None, access_log=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    if mode is Mode.SOCKET:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        assert settings.slack_app_token is not None  # checked by settings.require
+        handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        await handler.connect_async()
+        try:
+            await server.serve()
+        finally:
+            await handler.close_async()
+    else:
+        await server.serve()
+
+
+def cmd_serve(_args: argparse.Namespace) -> int:
+    settings = _settings(Mode.SERVE)
+    log.info("serving Slack requests over HTTP", extra={"port": settings.port})
+    asyncio.run(_serve_http(settings, Mode.SERVE))
+    return 0
+
+
+def cmd_socket(_args: argparse.Namespace) -> int:
+    settings = _settings(Mode.SOCKET)
+    log.info("connecting over Socket Mode", extra={"port": settings.port})
+    asyncio.run(_serve_http(settings, Mode.SOCKET))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """What `make run` starts: migrate, then Socket Mode if SLACK_APP_TOKEN is set, else HTTP."""
+    settings = load_settings()
+    if not settings.slack_configured:
+        raise ConfigError(
+            "no Slack settings: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP) or "
+            "SLACK_APP_TOKEN (Socket Mode), or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth); "
+            "see .env.example"
+        )
+    mode = Mode.SOCKET if settings.slack_app_token else Mode.SERVE
+    settings.require(mode)
+    cmd_migrate(args)
+    return cmd_socket(args) if mode is Mode.SOCKET else cmd_serve(args)
+
+
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+    "run": (cmd_run, "migrate, then serve (HTTP) or socket (Socket Mode) as configured"),
+    "serve": (cmd_serve, "serve Slack requests over HTTP at /slack/events on PORT"),
+    "socket": (cmd_socket, "connect over Socket Mode; still serves /healthz and /readyz on PORT"),
+    "migrate": (cmd_migrate, "migrate the database to the latest schema"),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m bot", description="OKR check-in bot for Slack")
+    subs = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (_func, summary) in COMMANDS.items():
+        subs.add_parser(name, help=summary, description=summary)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    func = COMMANDS[args.command][0]
+    try:
+        return func(args)
+    except (ConfigError, StartupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

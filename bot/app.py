@@ -1,0 +1,128 @@
+"""Build the Bolt AsyncApp: authorization through our installation store, listeners from
+`bot/listeners/`, OAuth when SLACK_CLIENT_ID is set, request verification unless in Socket Mode.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Mode, Settings
+from bot.db import make_async_engine, make_sessionmaker
+from bot.listeners import register_listeners
+from bot.listeners.registry import ListenerRegistry
+from bot.slack.clients import web_client
+from bot.slack.installation_store import SINGLE_TOKEN_CLIENT_ID, DatabaseInstallationStore
+from bot.slack.oauth_state import DatabaseOAuthStateStore
+from bot.slack.seed import SingleTokenSeeder
+from bot.slack.tokens import TokenCipher
+
+BOT_SCOPES = (
+    "app_mentions:read",
+    "channels:history",
+    "channels:join",
+    "channels:read",
+    "chat:write",
+    "commands",
+    "files:write",
+    "groups:history",
+    "groups:read",
+    "im:history",
+    "im:read",
+    "im:write",
+    "reactions:write",
+    "team:read",
+    "users:read",
+    "users:read.email",
+)
+
+
+class OkrApp(AsyncApp):
+    """The Bolt app plus what the rest of the bot needs to reach: settings, the database,
+    the installation store and the registry of listeners."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    store: DatabaseInstallationStore
+    registry: ListenerRegistry
+
+
+def build_app(
+    settings: Settings, *, mode: Mode = Mode.SERVE, engine: AsyncEngine | None = None
+) -> OkrApp:
+    """The app for `mode`; pass `engine` to share one (tests, the sandbox)."""
+    engine = engine or make_async_engine(
+        settings.database, busy_timeout_seconds=settings.db_busy_timeout_seconds
+    )
+    sessions = make_sessionmaker(engine)
+    client = web_client(settings)
+    env_token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    seeder = (
+        SingleTokenSeeder(client=client, token=env_token)
+        if env_token and not settings.oauth_enabled
+        else None
+    )
+    store = DatabaseInstallationStore(
+        sessions=sessions,
+        client_id=settings.slack_client_id or SINGLE_TOKEN_CLIENT_ID,
+        cipher=TokenCipher(settings.encryption_keys()),
+        fallback_bot_token=None if settings.oauth_enabled else env_token,
+        seeder=seeder,
+    )
+    authorize = AsyncInstallationStoreAuthorize(
+        installation_store=store,
+        client_id=settings.slack_client_id,
+        client_secret=(
+            settings.slack_client_secret.get_secret_value()
+            if settings.slack_client_secret
+            else None
+        ),
+        bot_only=True,
+        cache_enabled=True,
+        client=client,
+        logger=logging.getLogger("slack_bolt.authorize"),
+    )
+    kwargs: dict[str, Any] = {}
+    if settings.oauth_enabled:
+        state_store: AsyncOAuthStateStore = DatabaseOAuthStateStore(sessions=sessions)
+        kwargs["oauth_settings"] = AsyncOAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=(
+                settings.slack_client_secret.get_secret_value()
+                if settings.slack_client_secret
+                else None
+            ),
+            scopes=list(BOT_SCOPES),
+            installation_store=store,
+            installation_store_bot_only=True,
+            state_store=state_store,
+        )
+    socket = mode is Mode.SOCKET
+    app = OkrApp(
+        name="okr-bot",
+        client=client,
+        signing_secret=(
+            settings.slack_signing_secret.get_secret_value()
+            if settings.slack_signing_secret and not socket
+            else ""
+        ),
+        request_verification_enabled=not socket,
+        installation_store=store,
+        installation_store_bot_only=True,
+        authorize=authorize,
+        ignoring_self_events_enabled=True,
+        **kwargs,
+    )
+    app.settings = settings
+    app.engine = engine
+    app.sessions = sessions
+    app.store = store
+    app.registry = register_listeners(app)
+    return app

@@ -1,0 +1,68 @@
+"""Engines and sessions: SQLite by default (WAL, foreign keys, BEGIN IMMEDIATE), PostgreSQL
+through psycopg 3. The app uses the async engine; Alembic and subprocess tools the sync one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.config import DatabaseUrls
+
+
+def _ensure_sqlite_dir(url: URL) -> None:
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(sync_engine: Engine, *, busy_timeout_seconds: float) -> None:
+    """Foreign keys on every connection, WAL, and explicit transactions that take the write
+    lock up front (BEGIN IMMEDIATE), so two writers queue instead of failing mid-transaction.
+    """
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_seconds * 1000)}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _engine_kwargs(urls: DatabaseUrls) -> dict[str, Any]:
+    if urls.dialect == "postgresql":
+        return {"pool_pre_ping": True}
+    return {}
+
+
+def make_async_engine(urls: DatabaseUrls, *, busy_timeout_seconds: float = 15.0) -> AsyncEngine:
+    if urls.dialect == "sqlite":
+        _ensure_sqlite_dir(urls.async_url)
+    engine = create_async_engine(urls.async_url, **_engine_kwargs(urls))
+    if urls.dialect == "sqlite":
+        _configure_sqlite(engine.sync_engine, busy_timeout_seconds=busy_timeout_seconds)
+    return engine
+
+
+def make_sync_engine(urls: DatabaseUrls, *, busy_timeout_seconds: float = 15.0) -> Engine:
+    if urls.dialect == "sqlite":
+        _ensure_sqlite_dir(urls.sync_url)
+    engine = create_engine(urls.sync_url, **_engine_kwargs(urls))
+    if urls.dialect == "sqlite":
+        _configure_sqlite(engine, busy_timeout_seconds=busy_timeout_seconds)
+    return engine
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

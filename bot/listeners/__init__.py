@@ -1,0 +1,16 @@
+"""Slack in: listeners registered on the app. Each parses input, calls one service, replies."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.listeners import commands, events, middleware
+from bot.listeners.registry import ListenerRegistry
+
+
+def register_listeners(app: AsyncApp) -> ListenerRegistry:
+    registry = ListenerRegistry(app)
+    app.middleware(middleware.bind_log_context)
+    commands.register(registry)
+    events.register(registry)
+    return registry

@@ -1,0 +1,37 @@
+"""SQLAlchemy 2 typed models: every table of DESIGN.md's data model."""
+
+from bot.models.base import Base
+from bot.models.checkin import Checkin
+from bot.models.cycle_end import Grade, Retro, RetroResponse
+from bot.models.delivery import InboxEvent, OutboxItem, Prompt, PromptLine
+from bot.models.installation import SlackBot, SlackInstallation, SlackOAuthState
+from bot.models.okrs import Cycle, KeyResult, Objective, ObjectiveContributor
+from bot.models.people import AwayPeriod, Person, Team, TeamMember, TeamSkippedPeriod
+from bot.models.workspace import Audit, RefCounter, Workspace
+
+__all__ = [
+    "Audit",
+    "AwayPeriod",
+    "Base",
+    "Checkin",
+    "Cycle",
+    "Grade",
+    "InboxEvent",
+    "KeyResult",
+    "Objective",
+    "ObjectiveContributor",
+    "OutboxItem",
+    "Person",
+    "Prompt",
+    "PromptLine",
+    "RefCounter",
+    "Retro",
+    "RetroResponse",
+    "SlackBot",
+    "SlackInstallation",
+    "SlackOAuthState",
+    "Team",
+    "TeamMember",
+    "TeamSkippedPeriod",
+    "Workspace",
+]

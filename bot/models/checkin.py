@@ -1,0 +1,66 @@
+"""Check-ins: an append-only record of what people reported, week by week."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.models.base import Base, UTCDateTime, one_of, workspace_fk
+
+CHECKIN_SOURCES = ("thread", "modal", "dm", "command", "api", "pull", "import")
+CHECKIN_STATUSES = ("on_track", "at_risk", "off_track")
+
+
+class Checkin(Base):
+    """Never updated or deleted: an edit is a new revision, a delete a retraction row.
+
+    The value for a period is the newest row (recorded_at, then id) whose source_ref has no
+    later retraction; `bot.repository.checkins` derives it.
+    """
+
+    __tablename__ = "checkin"
+    __table_args__ = (
+        UniqueConstraint("key_result_id", "period", "source", "source_ref", "revision"),
+        one_of("source", CHECKIN_SOURCES),
+        CheckConstraint(
+            "status IS NULL OR status IN ('on_track', 'at_risk', 'off_track')",
+            name="status_allowed",
+        ),
+        CheckConstraint(
+            "confidence IS NULL OR confidence BETWEEN 0 AND 10", name="confidence_range"
+        ),
+        CheckConstraint("retraction OR value IS NOT NULL", name="value_unless_retraction"),
+        Index("ix_checkin_kr_period", "workspace_id", "key_result_id", "period", "recorded_at"),
+        Index("ix_checkin_workspace_period", "workspace_id", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_fk()
+    key_result_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("key_result.id"), nullable=False
+    )
+    period: Mapped[str] = mapped_column(String(8))
+    value: Mapped[float | None] = mapped_column(Double)
+    confidence: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    author_person_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("person.id", ondelete="SET NULL")
+    )
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    source: Mapped[str] = mapped_column(String(16))
+    source_ref: Mapped[str] = mapped_column(String(200))
+    revision: Mapped[str] = mapped_column(String(32), default="")
+    retraction: Mapped[bool] = mapped_column(Boolean, default=False)

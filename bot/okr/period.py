@@ -1,0 +1,38 @@
+"""Periods: one check-in week, labelled by the ISO week of a local date (`2026-W48`)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+_LABEL = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def label(day: date) -> str:
+    """The ISO week label of a local calendar date."""
+    iso = day.isocalendar()
+    return f"{iso.year:04d}-W{iso.week:02d}"
+
+
+def period_of(at: datetime, tz: ZoneInfo) -> str:
+    """The period an aware instant falls in, as seen in `tz` (never in UTC)."""
+    if at.tzinfo is None:
+        raise ValueError("period_of needs an aware datetime")
+    return label(at.astimezone(tz).date())
+
+
+def monday_of(period: str) -> date:
+    """The Monday that starts a period label; a malformed or impossible label is an error."""
+    match = _LABEL.match(period)
+    if match is None:
+        raise ValueError(f"not a period label: {period!r} (expected e.g. 2026-W48)")
+    year, week = int(match.group(1)), int(match.group(2))
+    try:
+        return date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise ValueError(f"{period} does not exist: {year} has no week {week}") from None
+
+
+def next_period(period: str) -> str:
+    return label(monday_of(period) + timedelta(days=7))

@@ -1,0 +1,1 @@
+"""Queries, no business rules. Every function is scoped by workspace_id."""

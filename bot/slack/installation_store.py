@@ -1,0 +1,335 @@
+"""An async slack_sdk installation store over our own tables, tokens encrypted at rest.
+
+Authorization always goes through it, so many workspaces work from day one. In single-token
+mode without an encryption key nothing secret is stored: the token column stays NULL and
+the store hands out SLACK_BOT_TOKEN.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.models import SlackBot, SlackInstallation, Workspace
+from bot.repository.workspaces import ensure_person, ensure_workspace
+from bot.slack.seed import SingleTokenSeeder
+from bot.slack.tokens import TokenCipher
+
+log = logging.getLogger(__name__)
+
+SINGLE_TOKEN_CLIENT_ID = "single-token"
+
+
+def _org_scoped(enterprise_id: str | None, team_id: str | None, org: bool) -> str | None:
+    """Org-wide installs are stored without a team id."""
+    return None if org or (enterprise_id and not team_id) else team_id
+
+
+def _scopes(value: Any) -> str | None:
+    if value is None:
+        return None
+    return ",".join(value) if isinstance(value, list | tuple) else str(value)
+
+
+class DatabaseInstallationStore(AsyncInstallationStore):
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        client_id: str,
+        cipher: TokenCipher,
+        fallback_bot_token: str | None = None,
+        seeder: SingleTokenSeeder | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._client_id = client_id
+        self._cipher = cipher
+        self._fallback_bot_token = fallback_bot_token
+        self._seeder = seeder
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    # --- tokens ----------------------------------------------------------------------------
+
+    def _seal(self, token: str | None) -> str | None:
+        """Encrypt a token, or store nothing when it is the env token and no key is set."""
+        if token is None:
+            return None
+        if not self._cipher.enabled and token == self._fallback_bot_token:
+            return None
+        return self._cipher.encrypt(token)
+
+    def _open(self, stored: str | None) -> str | None:
+        if stored is None:
+            return self._fallback_bot_token
+        return self._cipher.decrypt(stored)
+
+    # --- save ------------------------------------------------------------------------------
+
+    async def async_save(self, installation: Installation) -> None:
+        async with self._sessions.begin() as session:
+            workspace_id = await self._workspace_for(
+                session, installation.team_id, installation.enterprise_id, installation.team_name
+            )
+            team_id = _org_scoped(
+                installation.enterprise_id,
+                installation.team_id,
+                installation.is_enterprise_install or False,
+            )
+            session.add(
+                SlackInstallation(
+                    workspace_id=workspace_id,
+                    client_id=self._client_id,
+                    app_id=installation.app_id,
+                    enterprise_id=installation.enterprise_id,
+                    enterprise_name=installation.enterprise_name,
+                    enterprise_url=installation.enterprise_url,
+                    team_id=team_id,
+                    team_name=installation.team_name,
+                    bot_token=self._seal(installation.bot_token),
+                    bot_id=installation.bot_id,
+                    bot_user_id=installation.bot_user_id,
+                    bot_scopes=_scopes(installation.bot_scopes),
+                    bot_refresh_token=self._seal(installation.bot_refresh_token),
+                    bot_token_expires_at=installation.bot_token_expires_at,
+                    user_id=installation.user_id,
+                    user_token=self._seal(installation.user_token),
+                    user_scopes=_scopes(installation.user_scopes),
+                    user_refresh_token=self._seal(installation.user_refresh_token),
+                    user_token_expires_at=installation.user_token_expires_at,
+                    incoming_webhook_url=self._seal(installation.incoming_webhook_url),
+                    incoming_webhook_channel=installation.incoming_webhook_channel,
+                    incoming_webhook_channel_id=installation.incoming_webhook_channel_id,
+                    incoming_webhook_configuration_url=installation.incoming_webhook_configuration_url,
+                    is_enterprise_install=installation.is_enterprise_install or False,
+                    token_type=installation.token_type,
+                )
+            )
+            if workspace_id is not None and installation.user_id:
+                installer = await ensure_person(
+                    session, workspace_id=workspace_id, slack_user_id=installation.user_id
+                )
+                installer.role = "admin"  # the installer administers the bot
+            if installation.bot_token is not None:
+                await self._add_bot(session, installation.to_bot(), workspace_id)
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        async with self._sessions.begin() as session:
+            workspace_id = await self._workspace_for(
+                session, bot.team_id, bot.enterprise_id, bot.team_name
+            )
+            await self._add_bot(session, bot, workspace_id)
+
+    async def _workspace_for(
+        self,
+        session: AsyncSession,
+        team_id: str | None,
+        enterprise_id: str | None,
+        team_name: str | None,
+    ) -> int | None:
+        if not team_id:
+            return None
+        workspace = await ensure_workspace(
+            session, slack_team_id=team_id, enterprise_id=enterprise_id, name=team_name
+        )
+        return workspace.id
+
+    async def _add_bot(self, session: AsyncSession, bot: Bot, workspace_id: int | None) -> None:
+        session.add(
+            SlackBot(
+                workspace_id=workspace_id,
+                client_id=self._client_id,
+                app_id=bot.app_id,
+                enterprise_id=bot.enterprise_id,
+                enterprise_name=bot.enterprise_name,
+                team_id=_org_scoped(bot.enterprise_id, bot.team_id, bot.is_enterprise_install),
+                team_name=bot.team_name,
+                bot_token=self._seal(bot.bot_token),
+                bot_id=bot.bot_id,
+                bot_user_id=bot.bot_user_id,
+                bot_scopes=_scopes(bot.bot_scopes),
+                bot_refresh_token=self._seal(bot.bot_refresh_token),
+                bot_token_expires_at=bot.bot_token_expires_at,
+                is_enterprise_install=bot.is_enterprise_install,
+            )
+        )
+
+    # --- find ------------------------------------------------------------------------------
+
+    async def ensure_seeded(self) -> Bot | None:
+        """Single-token mode: store the env token's install unless it is stored already."""
+        if self._seeder is None:
+            return None
+        bot = await self._seeder.ensure()
+        if bot is None:
+            return None
+        stored = await self._find_stored_bot(enterprise_id=bot.enterprise_id, team_id=bot.team_id)
+        if stored is None or (stored.bot_user_id, stored.bot_token) != (
+            bot.bot_user_id,
+            bot.bot_token,
+        ):
+            await self.async_save_bot(bot)
+        return bot
+
+    async def async_find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        team_id = _org_scoped(enterprise_id, team_id, is_enterprise_install or False)
+        found = await self._find_stored_bot(enterprise_id=enterprise_id, team_id=team_id)
+        if found is None and self._seeder is not None and self._seeder.bot is None:
+            # Start-up could not reach Slack: learn the env token's workspace now.
+            seeded = await self.ensure_seeded()
+            if seeded is not None and seeded.team_id == team_id:
+                return seeded
+        return found
+
+    async def _find_stored_bot(self, *, enterprise_id: str | None, team_id: str | None) -> Bot | None:
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(SlackBot)
+                    .where(
+                        SlackBot.client_id == self._client_id,
+                        SlackBot.enterprise_id.is_(None)
+                        if enterprise_id is None
+                        else SlackBot.enterprise_id == enterprise_id,
+                        SlackBot.team_id.is_(None) if team_id is None else SlackBot.team_id == team_id,
+                    )
+                    .order_by(SlackBot.installed_at.desc(), SlackBot.id.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+        if row is None:
+            return None
+        token = self._open(row.bot_token)
+        if token is None:
+            return None
+        return Bot(
+            app_id=row.app_id,
+            enterprise_id=row.enterprise_id,
+            enterprise_name=row.enterprise_name,
+            team_id=row.team_id,
+            team_name=row.team_name,
+            bot_token=token,
+            bot_id=row.bot_id or "",
+            bot_user_id=row.bot_user_id or "",
+            bot_scopes=row.bot_scopes or "",
+            bot_refresh_token=self._cipher.decrypt(row.bot_refresh_token),
+            bot_token_expires_at=row.bot_token_expires_at,
+            is_enterprise_install=row.is_enterprise_install,
+            installed_at=row.installed_at,
+        )
+
+    async def async_find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        team_id = _org_scoped(enterprise_id, team_id, is_enterprise_install or False)
+        query = select(SlackInstallation).where(
+            SlackInstallation.client_id == self._client_id,
+            SlackInstallation.enterprise_id.is_(None)
+            if enterprise_id is None
+            else SlackInstallation.enterprise_id == enterprise_id,
+            SlackInstallation.team_id.is_(None)
+            if team_id is None
+            else SlackInstallation.team_id == team_id,
+        )
+        if user_id is not None:
+            query = query.where(SlackInstallation.user_id == user_id)
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    query.order_by(
+                        SlackInstallation.installed_at.desc(), SlackInstallation.id.desc()
+                    ).limit(1)
+                )
+            ).scalar_one_or_none()
+        if row is None:
+            return None
+        bot = await self.async_find_bot(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=is_enterprise_install,
+        )
+        return Installation(
+            app_id=row.app_id,
+            enterprise_id=row.enterprise_id,
+            enterprise_name=row.enterprise_name,
+            enterprise_url=row.enterprise_url,
+            team_id=row.team_id,
+            team_name=row.team_name,
+            bot_token=bot.bot_token if bot else None,
+            bot_id=bot.bot_id if bot else row.bot_id,
+            bot_user_id=bot.bot_user_id if bot else row.bot_user_id,
+            bot_scopes=bot.bot_scopes if bot else (row.bot_scopes or ""),
+            user_id=row.user_id,
+            user_token=self._cipher.decrypt(row.user_token) if row.user_token else None,
+            user_scopes=row.user_scopes or "",
+            incoming_webhook_url=self._cipher.decrypt(row.incoming_webhook_url)
+            if row.incoming_webhook_url
+            else None,
+            incoming_webhook_channel=row.incoming_webhook_channel,
+            incoming_webhook_channel_id=row.incoming_webhook_channel_id,
+            incoming_webhook_configuration_url=row.incoming_webhook_configuration_url,
+            is_enterprise_install=row.is_enterprise_install,
+            token_type=row.token_type,
+            installed_at=row.installed_at,
+        )
+
+    # --- delete ----------------------------------------------------------------------------
+
+    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(SlackBot).where(
+                    SlackBot.client_id == self._client_id,
+                    SlackBot.enterprise_id.is_(None)
+                    if enterprise_id is None
+                    else SlackBot.enterprise_id == enterprise_id,
+                    SlackBot.team_id.is_(None) if team_id is None else SlackBot.team_id == team_id,
+                )
+            )
+
+    async def async_delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
+        query = delete(SlackInstallation).where(
+            SlackInstallation.client_id == self._client_id,
+            SlackInstallation.enterprise_id.is_(None)
+            if enterprise_id is None
+            else SlackInstallation.enterprise_id == enterprise_id,
+            SlackInstallation.team_id.is_(None)
+            if team_id is None
+            else SlackInstallation.team_id == team_id,
+        )
+        if user_id is not None:
+            query = query.where(SlackInstallation.user_id == user_id)
+        async with self._sessions.begin() as session:
+            await session.execute(query)
+
+    async def async_delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        """Uninstall: forget every token of the workspace and mark it uninstalled."""
+        await self.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+        await self.async_delete_installation(enterprise_id=enterprise_id, team_id=team_id)
+        if team_id:
+            async with self._sessions.begin() as session:
+                workspace = (
+                    await session.execute(select(Workspace).where(Workspace.slack_team_id == team_id))
+                ).scalar_one_or_none()
+                if workspace is not None:
+                    workspace.state = "uninstalled"
