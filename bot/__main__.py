@@ -54,7 +54,12 @@ async def _serve_http(settings: Settings, mode: Mode) -> None:
         raise StartupError(str(exc)) from None
     web = WebApp(app, serve_slack_events=mode is Mode.SERVE)
     config = uvicorn.Config(
-        web, host=settings.host, port=settings.port, log_config=None, access_log=False, lifespan="on"
+        web,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     if mode is Mode.SOCKET:
@@ -62,11 +67,11 @@ async def _serve_http(settings: Settings, mode: Mode) -> None:
 
         assert settings.slack_app_token is not None  # checked by settings.require
         handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]
         try:
             await server.serve()
         finally:
-            await handler.close_async()
+            await handler.close_async()  # type: ignore[no-untyped-call]
     else:
         await server.serve()
 

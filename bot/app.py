@@ -43,6 +43,12 @@ BOT_SCOPES = (
 )
 
 
+def authorization_url(api_url: str) -> str:
+    """Slack's OAuth authorize page beside its Web API (the emulator's, in the sandbox)."""
+    root = api_url.removesuffix("/").removesuffix("/api")
+    return f"{root}/oauth/v2/authorize"
+
+
 class OkrApp(AsyncApp):
     """The Bolt app plus what the rest of the bot needs to reach: settings, the database,
     the installation store and the registry of listeners."""
@@ -103,6 +109,7 @@ def build_app(
             installation_store=store,
             installation_store_bot_only=True,
             state_store=state_store,
+            authorization_url=authorization_url(settings.slack_api_url),
         )
     socket = mode is Mode.SOCKET
     app = OkrApp(
@@ -116,7 +123,8 @@ def build_app(
         request_verification_enabled=not socket,
         installation_store=store,
         installation_store_bot_only=True,
-        authorize=authorize,
+        # Bolt takes an AsyncAuthorize instance as is (typed as a plain callable there).
+        authorize=authorize,  # type: ignore[arg-type]
         ignoring_self_events_enabled=True,
         **kwargs,
     )

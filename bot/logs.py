@@ -91,7 +91,9 @@ class JsonFormatter(logging.Formatter):
         return self._redact(json.dumps(entry, default=str, ensure_ascii=False))
 
 
-def configure(level: str = "INFO", *, secrets: Iterable[str] = (), stream: TextIO | None = None) -> None:
+def configure(
+    level: str = "INFO", *, secrets: Iterable[str] = (), stream: TextIO | None = None
+) -> None:
     """Send every log line through the JSON formatter with redaction."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(Redactor(secrets)))

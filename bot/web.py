@@ -47,7 +47,9 @@ class WebApp:
             ready, detail = await self.readiness()
             await _json(send, 200 if ready else 503, {"ok": ready, "detail": detail})
         elif path == SLACK_EVENTS_PATH and not self._serve_slack_events:
-            await _json(send, 404, {"ok": False, "detail": "Socket Mode: events come over the socket"})
+            await _json(
+                send, 404, {"ok": False, "detail": "Socket Mode: events come over the socket"}
+            )
         else:
             await self._slack(scope, receive, send)  # type: ignore[arg-type]
 

@@ -9,7 +9,15 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.db import make_async_engine
-from tests.databases import BACKENDS, Database, Template, clone, create_template, drop_template, require_backend
+from tests.databases import (
+    BACKENDS,
+    Database,
+    Template,
+    clone,
+    create_template,
+    drop_template,
+    require_backend,
+)
 
 # Derandomized in CI, a capped number of examples, no example database on disk.
 settings.register_profile(

@@ -16,8 +16,14 @@ from bot.okr.period import label, monday_of, next_period, period_of
 
 @pytest.mark.parametrize(
     ("grade", "expected"),
-    [("0.70", Band.GREEN), ("1.00", Band.GREEN), ("0.69", Band.YELLOW), ("0.40", Band.YELLOW),
-     ("0.39", Band.RED), ("0.00", Band.RED)],
+    [
+        ("0.70", Band.GREEN),
+        ("1.00", Band.GREEN),
+        ("0.69", Band.YELLOW),
+        ("0.40", Band.YELLOW),
+        ("0.39", Band.RED),
+        ("0.00", Band.RED),
+    ],
 )
 def test_bands(grade: str, expected: Band) -> None:
     assert band(Decimal(grade)) is expected
@@ -55,8 +61,18 @@ def test_objective_grade_lies_between_its_key_results(items: list[tuple[int, flo
 
 
 zones = st.sampled_from(
-    [ZoneInfo(z) for z in ("UTC", "Europe/Berlin", "America/New_York", "Pacific/Kiritimati",
-                            "Pacific/Pago_Pago", "Asia/Kolkata", "Australia/Lord_Howe")]
+    [
+        ZoneInfo(z)
+        for z in (
+            "UTC",
+            "Europe/Berlin",
+            "America/New_York",
+            "Pacific/Kiritimati",
+            "Pacific/Pago_Pago",
+            "Asia/Kolkata",
+            "Australia/Lord_Howe",
+        )
+    ]
 )
 instants = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)

@@ -44,7 +44,11 @@ finite = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infinit
         (Measure(Kind.MILESTONE, Direction.INCREASE, 0, 1), [1], 1.0),
         (Measure(Kind.MILESTONE, Direction.INCREASE, 0, 1), [1, 0], 0.0),  # latest counts
         (Measure(Kind.NUMBER, Direction.HOLD, 0, 99.9, Comparator.AT_LEAST), [99.95, 99.8], 0.5),
-        (Measure(Kind.NUMBER, Direction.HOLD, 0, 200, Comparator.AT_MOST), [150, 180, 250, 90], 0.75),
+        (
+            Measure(Kind.NUMBER, Direction.HOLD, 0, 200, Comparator.AT_MOST),
+            [150, 180, 250, 90],
+            0.75,
+        ),
         (Measure(Kind.NUMBER, Direction.HOLD, 0, 200, Comparator.AT_MOST), [], 0.0),
     ],
 )
@@ -80,7 +84,9 @@ def test_progress_is_monotone_in_the_value(start: float, span: float, a: float, 
 
 @given(start=finite, span=st.floats(min_value=1e-3, max_value=1e6), value=finite)
 def test_clamped_progress_agrees_with_raw(start: float, span: float, value: float) -> None:
-    raw = key_result_progress(Measure(Kind.NUMBER, Direction.INCREASE, start, start + span), [value])
+    raw = key_result_progress(
+        Measure(Kind.NUMBER, Direction.INCREASE, start, start + span), [value]
+    )
     shown = clamp(raw)
     assert 0.0 <= shown <= 1.0
     if 0.0 <= raw <= 1.0:
@@ -90,8 +96,12 @@ def test_clamped_progress_agrees_with_raw(start: float, span: float, value: floa
 
 
 @given(st.lists(st.tuples(finite, st.floats(min_value=0.01, max_value=100)), min_size=1))
-def test_objective_progress_is_a_weighted_mean_within_bounds(items: list[tuple[float, float]]) -> None:
-    result = objective_progress(Weighted(key=i, progress=p, weight=w) for i, (p, w) in enumerate(items))
+def test_objective_progress_is_a_weighted_mean_within_bounds(
+    items: list[tuple[float, float]],
+) -> None:
+    result = objective_progress(
+        Weighted(key=i, progress=p, weight=w) for i, (p, w) in enumerate(items)
+    )
     assert result is not None
     shown = [clamp(p) for p, _ in items]
     assert min(shown) - 1e-9 <= result <= max(shown) + 1e-9
@@ -144,8 +154,12 @@ def test_expected_progress_counts_real_hours_across_a_dst_week() -> None:
 
 
 @given(
-    st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2028, 1, 1), timezones=st.just(UTC)),
-    st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2028, 1, 1), timezones=st.just(UTC)),
+    st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2028, 1, 1), timezones=st.just(UTC)
+    ),
+    st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2028, 1, 1), timezones=st.just(UTC)
+    ),
 )
 def test_expected_progress_never_goes_back(a: datetime, b: datetime) -> None:
     early, late = sorted((a, b))
@@ -168,9 +182,16 @@ def test_expected_progress_never_goes_back(a: datetime, b: datetime) -> None:
     ],
 )
 def test_status(
-    progress: float, expected: float, confidence: int | None, reported: Status | None, result: Status
+    progress: float,
+    expected: float,
+    confidence: int | None,
+    reported: Status | None,
+    result: Status,
 ) -> None:
-    assert status(progress=progress, expected=expected, confidence=confidence, reported=reported) is result
+    assert (
+        status(progress=progress, expected=expected, confidence=confidence, reported=reported)
+        is result
+    )
 
 
 @given(
@@ -178,7 +199,9 @@ def test_status(
     expected=st.floats(min_value=0, max_value=1),
     confidence=st.one_of(st.none(), st.integers(0, 10)),
 )
-def test_more_progress_never_worsens_status(progress: float, expected: float, confidence: int | None) -> None:
+def test_more_progress_never_worsens_status(
+    progress: float, expected: float, confidence: int | None
+) -> None:
     order = {Status.OFF_TRACK: 0, Status.AT_RISK: 1, Status.ON_TRACK: 2}
     worse = status(progress=progress, expected=expected, confidence=confidence)
     better = status(progress=progress + 0.2, expected=expected, confidence=confidence)

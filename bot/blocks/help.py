@@ -41,5 +41,12 @@ def help_text(commands: Sequence[CommandHelp]) -> str:
 def build_unknown_command(word: str, suggestion: str | None) -> list[dict[str, Any]]:
     hint = f" Did you mean `/okr {suggestion}`?" if suggestion else ""
     return [
-        section(f"I don't know the command `{escape(word)}`.{hint} Type `/okr help` to see them all.")
+        section(
+            f"I don't know the command `{escape(word)}`.{hint} Type `/okr help` to see them all."
+        )
     ]
+
+
+def unknown_command_text(word: str) -> str:
+    """Fallback text for notifications; escaped like the blocks, since Slack renders it too."""
+    return f"Unknown command `{escape(word)}`: type /okr help"

@@ -9,7 +9,13 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.blocks.help import CommandHelp, build_help, build_unknown_command, help_text
+from bot.blocks.help import (
+    CommandHelp,
+    build_help,
+    build_unknown_command,
+    help_text,
+    unknown_command_text,
+)
 from bot.listeners.registry import ListenerRegistry
 
 SLASH_COMMAND = "/okr"
@@ -51,7 +57,7 @@ async def handle_okr(ack: AsyncAck, command: dict[str, Any]) -> None:
     if subcommand is None:
         await ack(
             response_type="ephemeral",
-            text=f"Unknown command {word!r}: type /okr help",
+            text=unknown_command_text(words[0]),
             blocks=build_unknown_command(words[0], suggest(word)),
         )
         return

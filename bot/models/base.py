@@ -74,4 +74,12 @@ def updated_column() -> Mapped[datetime]:
     return mapped_column(UTCDateTime, default=_now, onupdate=_now, nullable=False)
 
 
-__all__ = ["Base", "UTCDateTime", "created_column", "one_of", "updated_column", "workspace_fk", "UTC"]
+__all__ = [
+    "Base",
+    "UTCDateTime",
+    "created_column",
+    "one_of",
+    "updated_column",
+    "workspace_fk",
+    "UTC",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -14,8 +15,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from bot.models.base import Base, UTCDateTime, one_of, workspace_fk
 
@@ -48,9 +50,7 @@ class Checkin(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
-    key_result_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("key_result.id"), nullable=False
-    )
+    key_result_id: Mapped[int] = mapped_column(Integer, ForeignKey("key_result.id"), nullable=False)
     period: Mapped[str] = mapped_column(String(8))
     value: Mapped[float | None] = mapped_column(Double)
     confidence: Mapped[int | None] = mapped_column(Integer)
@@ -64,3 +64,25 @@ class Checkin(Base):
     source_ref: Mapped[str] = mapped_column(String(200))
     revision: Mapped[str] = mapped_column(String(32), default="")
     retraction: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AppendOnlyError(RuntimeError):
+    """Check-ins are never changed in place: record a new revision or a retraction instead."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_checkin_changes(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, Checkin):
+            raise AppendOnlyError("check-ins are never deleted: insert a retraction row")
+    for obj in session.dirty:
+        if isinstance(obj, Checkin) and session.is_modified(obj):
+            raise AppendOnlyError("check-ins are never updated: insert a new revision")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_checkin_changes(state: ORMExecuteState) -> None:
+    if state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) == Checkin.__tablename__:
+            raise AppendOnlyError("check-ins are append-only: no UPDATE or DELETE")

@@ -69,9 +69,7 @@ class Retro(Base):
         Integer, ForeignKey("cycle.id", ondelete="CASCADE"), nullable=False
     )
     scope: Mapped[str] = mapped_column(String(32))  # "company" or "team:<id>"
-    team_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("team.id", ondelete="CASCADE")
-    )
+    team_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("team.id", ondelete="CASCADE"))
     anonymous: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(8), default="open")
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -96,9 +96,7 @@ class Prompt(Base):
     outbox_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("outbox.id", ondelete="SET NULL")
     )
-    team_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("team.id", ondelete="CASCADE")
-    )
+    team_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("team.id", ondelete="CASCADE"))
     person_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("person.id", ondelete="CASCADE")
     )

@@ -143,9 +143,7 @@ class KeyResult(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
     ref_number: Mapped[int] = mapped_column(Integer)
-    objective_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("objective.id"), nullable=False
-    )
+    objective_id: Mapped[int] = mapped_column(Integer, ForeignKey("objective.id"), nullable=False)
     owner_person_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("person.id"))
     title: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(16), default="number")

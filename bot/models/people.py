@@ -87,9 +87,7 @@ class Team(Base):
     checkin_weekday: Mapped[int] = mapped_column(Integer, default=DEFAULT_CHECKIN_WEEKDAY)
     checkin_time: Mapped[time] = mapped_column(Time, default=DEFAULT_CHECKIN_TIME)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    digest_delay_minutes: Mapped[int] = mapped_column(
-        Integer, default=DEFAULT_DIGEST_DELAY_MINUTES
-    )
+    digest_delay_minutes: Mapped[int] = mapped_column(Integer, default=DEFAULT_DIGEST_DELAY_MINUTES)
     reminder_delay_minutes: Mapped[int] = mapped_column(
         Integer, default=DEFAULT_REMINDER_DELAY_MINUTES
     )

@@ -48,7 +48,9 @@ async def ensure_workspace(
 
 
 async def find_workspace(session: AsyncSession, *, slack_team_id: str) -> Workspace | None:
-    result = await session.execute(select(Workspace).where(Workspace.slack_team_id == slack_team_id))
+    result = await session.execute(
+        select(Workspace).where(Workspace.slack_team_id == slack_team_id)
+    )
     return result.scalar_one_or_none()
 
 

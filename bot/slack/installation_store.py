@@ -194,7 +194,9 @@ class DatabaseInstallationStore(AsyncInstallationStore):
                 return seeded
         return found
 
-    async def _find_stored_bot(self, *, enterprise_id: str | None, team_id: str | None) -> Bot | None:
+    async def _find_stored_bot(
+        self, *, enterprise_id: str | None, team_id: str | None
+    ) -> Bot | None:
         async with self._sessions() as session:
             row = (
                 await session.execute(
@@ -204,7 +206,9 @@ class DatabaseInstallationStore(AsyncInstallationStore):
                         SlackBot.enterprise_id.is_(None)
                         if enterprise_id is None
                         else SlackBot.enterprise_id == enterprise_id,
-                        SlackBot.team_id.is_(None) if team_id is None else SlackBot.team_id == team_id,
+                        SlackBot.team_id.is_(None)
+                        if team_id is None
+                        else SlackBot.team_id == team_id,
                     )
                     .order_by(SlackBot.installed_at.desc(), SlackBot.id.desc())
                     .limit(1)
@@ -329,7 +333,9 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         if team_id:
             async with self._sessions.begin() as session:
                 workspace = (
-                    await session.execute(select(Workspace).where(Workspace.slack_team_id == team_id))
+                    await session.execute(
+                        select(Workspace).where(Workspace.slack_team_id == team_id)
+                    )
                 ).scalar_one_or_none()
                 if workspace is not None:
                     workspace.state = "uninstalled"

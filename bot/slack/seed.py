@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import aiohttp
-
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import Bot
 from slack_sdk.web.async_client import AsyncWebClient
@@ -50,7 +50,9 @@ class SingleTokenSeeder:
                 log.warning("auth.test failed", extra={"slack_error": error})
                 return None
             except (OSError, TimeoutError, aiohttp.ClientError) as exc:
-                log.warning("Slack unreachable for auth.test", extra={"error_type": type(exc).__name__})
+                log.warning(
+                    "Slack unreachable for auth.test", extra={"error_type": type(exc).__name__}
+                )
                 return None
             scopes = response.headers.get("x-oauth-scopes", "") if response.headers else ""
             self.bot = Bot(
@@ -63,5 +65,6 @@ class SingleTokenSeeder:
                 bot_user_id=str(response.get("user_id") or ""),
                 bot_scopes=scopes,
                 is_enterprise_install=False,
+                installed_at=time.time(),
             )
             return self.bot

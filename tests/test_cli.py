@@ -1,0 +1,153 @@
+"""The command line as a person meets it: subcommands, one-line errors, a server that starts."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot import migrate
+from tests.databases import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+SLACK_VARS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "TOKEN_ENCRYPTION_KEY",
+    "DATABASE_URL",
+    "SLACK_API_URL",
+    "PORT",
+)
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SLACK_VARS}
+    env.update(values)
+    return env
+
+
+def bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_help_lists_the_subcommands(tmp_path: Path) -> None:
+    result = bot("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for name in ("run", "serve", "socket", "migrate"):
+        assert f"    {name} " in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        ({}, "error: no Slack settings: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET"),
+        (
+            {"DATABASE_URL": "nonsense"},
+            "error: DATABASE_URL must start with postgresql:// or sqlite:///",
+        ),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "error: SLACK_SIGNING_SECRET is required"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PORT": "x"},
+            "error: PORT is invalid",
+        ),
+        ({"SLACK_APP_TOKEN": "xoxb-wrong"}, "error: SLACK_APP_TOKEN must be an app-level token"),
+    ],
+)
+def test_run_explains_bad_configuration_in_one_line(
+    tmp_path: Path, env: dict[str, str], line: str
+) -> None:
+    result = bot("run", cwd=tmp_path, **env)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [result.stderr.strip()]  # exactly one line, no traceback
+    assert result.stderr.startswith(line)
+    assert not (tmp_path / "var").exists()  # nothing was created on the way
+
+
+def test_make_run_with_a_bad_database_url_prints_our_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["make", "-s", "--no-print-directory", "run"],
+        cwd=ROOT,
+        env=clean_env(DATABASE_URL="nonsense"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    ours = [line for line in result.stderr.splitlines() if not line.startswith("make:")]
+    assert ours == [
+        "error: DATABASE_URL must start with postgresql:// or sqlite:/// (got 'nonsense')"
+    ]
+
+
+def test_migrate_reports_an_unreachable_database_in_one_line(tmp_path: Path) -> None:
+    result = bot("migrate", cwd=tmp_path, DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: DATABASE_URL cannot be reached")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_migrate_creates_the_sqlite_file_and_is_repeatable(tmp_path: Path) -> None:
+    for _ in range(2):
+        result = bot("migrate", cwd=tmp_path, DATABASE_URL="sqlite:///var/okr.db")
+        assert result.returncode == 0, result.stderr
+    assert (tmp_path / "var" / "okr.db").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_starts_with_only_the_four_settings(tmp_path: Path, database: Database) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=clean_env(
+            SLACK_BOT_TOKEN="xoxb-1-not-real",
+            SLACK_SIGNING_SECRET="signing-secret",
+            DATABASE_URL=database.urls.sync_url.render_as_string(hide_password=False),
+            PORT=str(port),
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 40
+        health = ready = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert health is not None and ready is not None, (
+            process.stdout.read() if process.stdout else ""
+        )
+        assert health.json() == {"ok": True}
+        assert ready.status_code == 200, ready.text
+        unsigned = httpx.post(f"http://127.0.0.1:{port}/slack/events", content="a=b", timeout=5)
+        assert unsigned.status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert migrate.head_revisions()  # sanity: the database it served was at head

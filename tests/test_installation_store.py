@@ -1,0 +1,190 @@
+"""The installation store: tokens encrypted at rest, keys rotate, uninstall forgets."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from cryptography.fernet import Fernet
+from slack_sdk.oauth.installation_store import Installation
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db import make_sessionmaker
+from bot.models import Person, SlackBot, SlackInstallation, Workspace
+from bot.slack.installation_store import DatabaseInstallationStore
+from bot.slack.seed import SingleTokenSeeder, TokenRejected
+from bot.slack.tokens import TokenCipher, TokenCipherError
+from tests.fake_slack import FakeSlack
+
+KEY_OLD, KEY_NEW = Fernet.generate_key(), Fernet.generate_key()
+
+
+def installation(
+    team_id: str = "T1", bot_token: str = "xoxb-111-secret", **extra: object
+) -> Installation:
+    return Installation(
+        app_id="AOKR",
+        team_id=team_id,
+        team_name="Acme",
+        bot_token=bot_token,
+        bot_id="B1",
+        bot_user_id="UBOT",
+        bot_scopes=["commands", "chat:write"],
+        user_id="UINSTALLER",
+        user_token="xoxp-222-secret",
+        user_scopes=["identify"],
+        installed_at=time.time(),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def store(engine: AsyncEngine, keys: list[bytes], **kwargs: object) -> DatabaseInstallationStore:
+    return DatabaseInstallationStore(
+        sessions=make_sessionmaker(engine),
+        client_id="111.222",
+        cipher=TokenCipher(keys),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def test_tokens_are_encrypted_at_rest_and_round_trip(engine: AsyncEngine) -> None:
+    s = store(engine, [KEY_OLD])
+    await s.async_save(installation())
+    async with engine.connect() as connection:
+        raw = (await connection.execute(text("SELECT bot_token FROM slack_bot"))).scalar_one()
+        raw_install = (
+            await connection.execute(text("SELECT bot_token, user_token FROM slack_installation"))
+        ).one()
+    assert not raw.startswith("xox") and "secret" not in raw
+    assert all(not value.startswith("xox") for value in raw_install)
+    bot = await s.async_find_bot(enterprise_id=None, team_id="T1")
+    assert bot is not None and bot.bot_token == "xoxb-111-secret" and bot.bot_user_id == "UBOT"
+    found = await s.async_find_installation(enterprise_id=None, team_id="T1")
+    assert found is not None and found.user_token == "xoxp-222-secret"
+    assert await s.async_find_bot(enterprise_id=None, team_id="T2") is None
+
+
+async def test_installer_becomes_an_admin_of_a_new_workspace(engine: AsyncEngine) -> None:
+    await store(engine, [KEY_OLD]).async_save(installation())
+    async with make_sessionmaker(engine)() as session:
+        ws = (await session.execute(select(Workspace))).scalar_one()
+        person = (await session.execute(select(Person))).scalar_one()
+    assert (ws.slack_team_id, ws.name) == ("T1", "Acme")
+    assert (person.workspace_id, person.slack_user_id, person.role) == (
+        ws.id,
+        "UINSTALLER",
+        "admin",
+    )
+
+
+async def test_keys_rotate_by_prepending_a_new_one(engine: AsyncEngine) -> None:
+    await store(engine, [KEY_OLD]).async_save(installation())
+    rotated = store(engine, [KEY_NEW, KEY_OLD])
+    bot = await rotated.async_find_bot(enterprise_id=None, team_id="T1")
+    assert bot is not None and bot.bot_token == "xoxb-111-secret"
+    await rotated.async_save(installation(bot_token="xoxb-333-newer"))
+    newest = await store(engine, [KEY_NEW]).async_find_bot(enterprise_id=None, team_id="T1")
+    assert newest is not None and newest.bot_token == "xoxb-333-newer"  # newest install wins
+    with pytest.raises(TokenCipherError, match="does not decrypt"):
+        await store(engine, [Fernet.generate_key()]).async_find_bot(
+            enterprise_id=None, team_id="T1"
+        )
+
+
+async def test_single_token_mode_without_a_key_stores_no_token(engine: AsyncEngine) -> None:
+    s = store(engine, [], fallback_bot_token="xoxb-env-token")
+    await s.async_save_bot(installation(bot_token="xoxb-env-token").to_bot())
+    async with engine.connect() as connection:
+        assert (
+            await connection.execute(text("SELECT bot_token FROM slack_bot"))
+        ).scalar_one() is None
+    bot = await s.async_find_bot(enterprise_id=None, team_id="T1")
+    assert bot is not None and bot.bot_token == "xoxb-env-token"
+    with pytest.raises(TokenCipherError):  # any other token would need a key
+        await s.async_save_bot(installation(bot_token="xoxb-another").to_bot())
+
+
+async def test_org_wide_installs_are_found_by_enterprise(engine: AsyncEngine) -> None:
+    s = store(engine, [KEY_OLD])
+    org = installation(team_id=None, enterprise_id="E1", is_enterprise_install=True)  # type: ignore[arg-type]
+    await s.async_save(org)
+    bot = await s.async_find_bot(enterprise_id="E1", team_id="T9", is_enterprise_install=True)
+    assert bot is not None and bot.enterprise_id == "E1" and bot.team_id is None
+
+
+async def test_uninstall_deletes_every_token_of_the_workspace_only(engine: AsyncEngine) -> None:
+    s = store(engine, [KEY_OLD])
+    await s.async_save(installation("T1"))
+    await s.async_save(installation("T2"))
+    await s.async_delete_all(enterprise_id=None, team_id="T1")
+    async with make_sessionmaker(engine)() as session:
+        bots = (await session.execute(select(SlackBot.team_id))).scalars().all()
+        installs = (await session.execute(select(SlackInstallation.team_id))).scalars().all()
+        states = dict(
+            (await session.execute(select(Workspace.slack_team_id, Workspace.state))).all()
+        )
+    assert bots == ["T2"] and installs == ["T2"]
+    assert states == {"T1": "uninstalled", "T2": "active"}
+    await s.async_save(installation("T1"))  # reinstalling brings the workspace back
+    async with make_sessionmaker(engine)() as session:
+        assert (
+            await session.scalar(select(Workspace.state).where(Workspace.slack_team_id == "T1"))
+            == "active"
+        )
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    fake.add_workspace(token="xoxb-env", team_id="T7")
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+async def test_seeding_learns_the_workspace_once_and_saves_it(
+    engine: AsyncEngine, fake: FakeSlack
+) -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    seeder = SingleTokenSeeder(client=AsyncWebClient(base_url=fake.url), token="xoxb-env")
+    s = store(engine, [], fallback_bot_token="xoxb-env", seeder=seeder)
+    first = await s.ensure_seeded()
+    again = await s.ensure_seeded()
+    assert (
+        first is not None
+        and first.team_id == "T7"
+        and first.bot_scopes == ["commands", "chat:write", "users:read"]
+    )
+    assert again is first and len(fake.called("auth.test")) == 1
+    async with make_sessionmaker(engine)() as session:
+        assert len((await session.execute(select(SlackBot))).scalars().all()) == 1
+
+
+async def test_a_rejected_token_is_a_clear_error(engine: AsyncEngine, fake: FakeSlack) -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    seeder = SingleTokenSeeder(client=AsyncWebClient(base_url=fake.url), token="xoxb-wrong")
+    with pytest.raises(
+        TokenRejected, match=r"SLACK_BOT_TOKEN was rejected by Slack \(invalid_auth\)"
+    ):
+        await store(engine, [], fallback_bot_token="xoxb-wrong", seeder=seeder).ensure_seeded()
+
+
+async def test_unreachable_slack_is_retried_on_the_next_lookup(
+    engine: AsyncEngine, fake: FakeSlack
+) -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    url = fake.url
+    await fake.stop()
+    client = AsyncWebClient(base_url=url, timeout=1)
+    seeder = SingleTokenSeeder(client=client, token="xoxb-env")
+    s = store(engine, [], fallback_bot_token="xoxb-env", seeder=seeder)
+    assert await s.ensure_seeded() is None  # start-up goes on without Slack
+    await fake.start()
+    client.base_url = fake.url
+    bot = await s.async_find_bot(enterprise_id=None, team_id="T7")
+    assert bot is not None and bot.bot_token == "xoxb-env"
