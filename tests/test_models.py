@@ -303,3 +303,30 @@ async def test_refs_are_per_workspace_and_never_reused(engine: AsyncEngine) -> N
 )
 def test_parse_ref(text_in: str, parsed: tuple[str, int] | None) -> None:
     assert parse_ref(text_in) == parsed
+
+
+async def test_audit_rows_record_who_changed_what(session: AsyncSession) -> None:
+    from bot.models import Audit
+    from bot.repository import audit
+
+    ws = await make.workspace(session)
+    pat = await make.person(session, ws)
+    await audit.record(
+        session,
+        workspace_id=ws.id,
+        action="objective.create",
+        entity="objective",
+        entity_id=7,
+        source="modal",
+        actor_person_id=pat.id,
+        actor_slack_id=pat.slack_user_id,
+        changes={"title": [None, "Delight customers"]},
+    )
+    await session.flush()
+    row = (await session.execute(select(Audit).where(Audit.workspace_id == ws.id))).scalar_one()
+    assert (row.action, row.actor_person_id, row.changes) == (
+        "objective.create",
+        pat.id,
+        {"title": [None, "Delight customers"]},
+    )
+    assert row.at.tzinfo is not None

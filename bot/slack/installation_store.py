@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import SlackBot, SlackInstallation, Workspace
@@ -55,6 +55,21 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     @property
     def logger(self) -> logging.Logger:
         return log
+
+    def _owned_by(
+        self,
+        model: type[SlackBot] | type[SlackInstallation],
+        enterprise_id: str | None,
+        team_id: str | None,
+    ) -> list[ColumnElement[bool]]:
+        """Rows of this app for one workspace (or org), matching NULL ids as NULL."""
+        return [
+            model.client_id == self._client_id,
+            model.enterprise_id.is_(None)
+            if enterprise_id is None
+            else model.enterprise_id == enterprise_id,
+            model.team_id.is_(None) if team_id is None else model.team_id == team_id,
+        ]
 
     # --- tokens ----------------------------------------------------------------------------
 
@@ -202,13 +217,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
                 await session.execute(
                     select(SlackBot)
                     .where(
-                        SlackBot.client_id == self._client_id,
-                        SlackBot.enterprise_id.is_(None)
-                        if enterprise_id is None
-                        else SlackBot.enterprise_id == enterprise_id,
-                        SlackBot.team_id.is_(None)
-                        if team_id is None
-                        else SlackBot.team_id == team_id,
+                        *self._owned_by(SlackBot, enterprise_id, team_id),
                     )
                     .order_by(SlackBot.installed_at.desc(), SlackBot.id.desc())
                     .limit(1)
@@ -245,13 +254,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     ) -> Installation | None:
         team_id = _org_scoped(enterprise_id, team_id, is_enterprise_install or False)
         query = select(SlackInstallation).where(
-            SlackInstallation.client_id == self._client_id,
-            SlackInstallation.enterprise_id.is_(None)
-            if enterprise_id is None
-            else SlackInstallation.enterprise_id == enterprise_id,
-            SlackInstallation.team_id.is_(None)
-            if team_id is None
-            else SlackInstallation.team_id == team_id,
+            *self._owned_by(SlackInstallation, enterprise_id, team_id),
         )
         if user_id is not None:
             query = query.where(SlackInstallation.user_id == user_id)
@@ -301,11 +304,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         async with self._sessions.begin() as session:
             await session.execute(
                 delete(SlackBot).where(
-                    SlackBot.client_id == self._client_id,
-                    SlackBot.enterprise_id.is_(None)
-                    if enterprise_id is None
-                    else SlackBot.enterprise_id == enterprise_id,
-                    SlackBot.team_id.is_(None) if team_id is None else SlackBot.team_id == team_id,
+                    *self._owned_by(SlackBot, enterprise_id, team_id),
                 )
             )
 
@@ -313,13 +312,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
     ) -> None:
         query = delete(SlackInstallation).where(
-            SlackInstallation.client_id == self._client_id,
-            SlackInstallation.enterprise_id.is_(None)
-            if enterprise_id is None
-            else SlackInstallation.enterprise_id == enterprise_id,
-            SlackInstallation.team_id.is_(None)
-            if team_id is None
-            else SlackInstallation.team_id == team_id,
+            *self._owned_by(SlackInstallation, enterprise_id, team_id),
         )
         if user_id is not None:
             query = query.where(SlackInstallation.user_id == user_id)
