@@ -8,7 +8,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.config import Settings
 from bot.db import make_async_engine
+from tests.cli_env import SETTINGS_ENV_VARS
 from tests.databases import (
     BACKENDS,
     Database,
@@ -32,17 +34,9 @@ settings.register_profile("dev", max_examples=100, database=None, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 # Tests never read a developer's .env or Slack settings from the environment.
-for _name in (
-    "SLACK_BOT_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN",
-    "SLACK_CLIENT_ID",
-    "SLACK_CLIENT_SECRET",
-    "TOKEN_ENCRYPTION_KEY",
-    "DATABASE_URL",
-    "SLACK_API_URL",
-):
+for _name in SETTINGS_ENV_VARS:
     os.environ.pop(_name, None)
+Settings.model_config["env_file"] = None
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
@@ -14,26 +13,10 @@ import httpx
 import pytest
 
 from bot import migrate
+from tests.cli_env import clean_env
 from tests.databases import Database
 
 ROOT = Path(__file__).resolve().parent.parent
-SLACK_VARS = (
-    "SLACK_BOT_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN",
-    "SLACK_CLIENT_ID",
-    "SLACK_CLIENT_SECRET",
-    "TOKEN_ENCRYPTION_KEY",
-    "DATABASE_URL",
-    "SLACK_API_URL",
-    "PORT",
-)
-
-
-def clean_env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in SLACK_VARS}
-    env.update(values)
-    return env
 
 
 def bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
