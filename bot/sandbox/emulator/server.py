@@ -1,0 +1,247 @@
+"""The emulator's HTTP server: `/api/<method>`, response URLs, upload URLs and the OAuth
+authorize page, on a loopback port of its own (port 0 picks a free one)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from bot.sandbox.emulator.blockkit import validate_message
+from bot.sandbox.emulator.faults import Fault, FaultPlan
+from bot.sandbox.emulator.http import (
+    basic_client,
+    bearer_token,
+    drop_connection,
+    read_arguments,
+    read_upload,
+)
+from bot.sandbox.emulator.limits import RateLimiter
+from bot.sandbox.emulator.methods import METHODS, Call
+from bot.sandbox.emulator.methods.oauth import Grant, OAuthClient, issue_code
+from bot.sandbox.emulator.queries import Queries
+from bot.sandbox.emulator.setup import Setup
+from bot.sandbox.emulator.state import ApiError, Ephemeral, Message, SlackState
+
+
+@dataclass
+class RecordedCall:
+    """One Web API call as it arrived, and what the emulator answered."""
+
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    team_id: str | None = None
+    response: dict[str, Any] = field(default_factory=dict)
+    status: int = 200
+    at: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.response.get("ok"))
+
+
+class SlackEmulator(Setup, Queries):
+    """A stateful Slack for tests, benchmarks and the sandbox."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        rate_limits: bool = False,
+        time_scale: float = 1.0,
+    ) -> None:
+        self.state = SlackState(clock)
+        self.limits = RateLimiter(clock=clock, enabled=rate_limits, time_scale=time_scale)
+        self.faults = FaultPlan()
+        self.calls: list[RecordedCall] = []
+        self.oauth_clients: dict[str, OAuthClient] = {}
+        self.oauth_grants: dict[str, Grant] = {}
+        self.authorize_as: tuple[str, str] | None = None  # (team, user) the browser "is"
+        self.base_url = ""
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def api_url(self) -> str:
+        """What SLACK_API_URL should be set to."""
+        return f"{self.base_url}api/"
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def web_app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/oauth/v2/authorize", self._authorize)
+        return app
+
+    async def start(self, *, host: str = "127.0.0.1", port: int = 0) -> SlackEmulator:
+        self._runner = web.AppRunner(self.web_app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets  # type: ignore[attr-defined]
+        bound = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self.base_url = f"http://{host}:{bound}/"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> SlackEmulator:
+        return await self.start()
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    # --- the Web API -------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["method"]
+        args = await read_arguments(request)
+        token_value = bearer_token(request, args)
+        record = RecordedCall(name, args, token_value, at=self.state.clock())
+        self.calls.append(record)
+        spec = METHODS.get(name)
+        if spec is None:
+            return self._answer(record, {"ok": False, "error": "unknown_method"})
+        await self.faults.wait_if_held(name)
+        fault = self.faults.next_fault(name)
+        if fault is not None:
+            if fault.fault is Fault.DROP:
+                return drop_connection(request)
+            if fault.fault in (Fault.HTTP_500, Fault.HTTP_503):
+                record.status = 500 if fault.fault is Fault.HTTP_500 else 503
+                return web.Response(status=record.status, text="upstream failure")
+            if fault.fault is Fault.RATELIMITED:
+                return self._answer(
+                    record, {"ok": False, "error": "ratelimited"}, 429, fault.retry_after
+                )
+            if fault.fault is Fault.FATAL_ERROR:
+                return self._answer(record, {"ok": False, "error": "fatal_error"})
+            if fault.fault is Fault.SLOW:
+                await asyncio.sleep(fault.delay)
+        try:
+            call = self._authenticate(spec.name, spec.auth, spec.scopes, token_value, args, request)
+            record.team_id = call.workspace.id if call.workspace else None
+            if call.workspace is not None:
+                retry_after = self.limits.check(
+                    team_id=call.workspace.id,
+                    method=name,
+                    tier=spec.tier,
+                    channel=str(args.get("channel") or "") or None,
+                )
+                if retry_after:
+                    return self._answer(
+                        record, {"ok": False, "error": "ratelimited"}, 429, retry_after
+                    )
+            body = {"ok": True, **await spec.handler(call)}
+        except ApiError as exc:
+            body = {"ok": False, "error": exc.code, **exc.extra}
+        if fault is not None and fault.fault is Fault.ACCEPT_THEN_DROP:
+            record.response = body
+            return drop_connection(request)
+        return self._answer(record, body)
+
+    def _authenticate(
+        self,
+        name: str,
+        auth: str,
+        scopes: tuple[str, ...],
+        token_value: str | None,
+        args: dict[str, Any],
+        request: web.Request,
+    ) -> Call:
+        if auth == "client":
+            basic_client(request, args)
+            return Call(self.state, args, None, None, self.base_url, self)
+        if not token_value:
+            raise ApiError("not_authed")
+        token = self.state.tokens.get(token_value)
+        if token is None:
+            raise ApiError("invalid_auth")
+        if token.revoked:
+            raise ApiError("token_revoked")
+        if scopes and not any(s in token.scopes for s in scopes):
+            raise ApiError(
+                "missing_scope", needed=",".join(scopes), provided=",".join(token.scopes)
+            )
+        return Call(
+            self.state, args, token, self.state.workspaces[token.team_id], self.base_url, self
+        )
+
+    def _answer(
+        self, record: RecordedCall, body: dict[str, Any], status: int = 200, retry_after: int = 0
+    ) -> web.Response:
+        record.response, record.status = body, status
+        headers = {"Retry-After": str(retry_after)} if retry_after else {}
+        if record.method == "auth.test" and body.get("ok") and record.token in self.state.tokens:
+            headers["x-oauth-scopes"] = ",".join(self.state.tokens[record.token].scopes)
+        return web.json_response(body, status=status, headers=headers)
+
+    # --- response URLs, uploads, OAuth -------------------------------------------------------
+
+    def response_url(self, *, team_id: str, channel_id: str, user_id: str) -> str:
+        key = self.state.new_id("R")
+        self.state.response_urls[key] = (team_id, channel_id, user_id, 5)
+        return f"{self.base_url}respond/{key}"
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        key = request.match_info["key"]
+        entry = self.state.response_urls.get(key)
+        if entry is None or entry[3] <= 0:
+            return web.Response(status=404, text="used_url" if entry else "invalid_url")
+        team_id, channel_id, user_id, uses = entry
+        self.state.response_urls[key] = (team_id, channel_id, user_id, uses - 1)
+        body = await read_arguments(request)
+        self.calls.append(RecordedCall("response_url", body, None, team_id, at=self.state.clock()))
+        try:
+            text, blocks = validate_message(body)
+        except ApiError as exc:
+            return web.Response(status=400, text=exc.code)
+        ws = self.state.workspaces[team_id]
+        message = Message(channel_id, self.state.new_ts(), text, bot_id=ws.bot_id, blocks=blocks)
+        if body.get("response_type") == "in_channel":
+            message.user = ws.bot_user_id
+            self.state.messages.setdefault(channel_id, []).append(message)
+        else:
+            self.state.ephemerals.append(Ephemeral(channel_id, user_id, message, "response_url"))
+        return web.Response(text="ok")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file = self.state.files.get(request.match_info["file_id"])
+        if file is None:
+            return web.Response(status=404, text="file not found")
+        file.content = await read_upload(request)
+        return web.Response(text=f"OK - {len(file.content)}")
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        client = self.oauth_clients.get(request.query.get("client_id", ""))
+        if client is None:
+            return web.Response(status=400, text="invalid_client_id")
+        if self.authorize_as is None:
+            return web.Response(status=400, text="no workspace to install into")
+        redirect = request.query.get("redirect_uri") or client.redirect_uri
+        if not redirect:
+            return web.Response(status=400, text="no redirect_uri")
+        team_id, user_id = self.authorize_as
+        code = issue_code(
+            self.state,
+            self.oauth_grants,
+            client=client,
+            team_id=team_id,
+            user_id=user_id,
+            scopes=[s for s in request.query.get("scope", "").split(",") if s],
+            redirect_uri=request.query.get("redirect_uri"),
+        )
+        query = urlencode({"code": code, "state": request.query.get("state", "")})
+        raise web.HTTPFound(f"{redirect}?{query}")
