@@ -1,5 +1,5 @@
 """The Bolt app through the real HTTP endpoint: signed requests in, answers and Web API
-calls out. Slack's side is a local fake; Bolt, slack_sdk and the database are real."""
+calls out. Slack's side is the project's emulator; Bolt, slack_sdk and the database are real."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from bot.models import SlackBot, SlackOAuthState, Workspace
 from bot.web import WebApp
 from tests import slack_requests as slack
 from tests.databases import Database
+from bot.sandbox.emulator import User
 from tests.fake_slack import FakeSlack
 
 TOKEN = "xoxb-test-1234-abcdef"
@@ -29,7 +30,7 @@ TEAM = "T0ACME"
 @pytest.fixture
 async def fake_slack() -> AsyncIterator[FakeSlack]:
     fake = FakeSlack()
-    fake.add_workspace(token=TOKEN, team_id=TEAM)
+    fake.add_workspace_with(token=TOKEN, team_id=TEAM)
     await fake.start()
     yield fake
     await fake.stop()
@@ -64,7 +65,7 @@ async def post_command(
     http: httpx.AsyncClient, fake: FakeSlack, text: str, **kwargs: Any
 ) -> httpx.Response:
     body = slack.slash_command(
-        text, team_id=kwargs.pop("team_id", TEAM), response_url=fake.response_url
+        text, team_id=kwargs.pop("team_id", TEAM), response_url=fake.response_url_for_commands
     )
     headers = slack.signed_headers(body, **kwargs)
     return await http.post("/slack/events", content=body, headers=headers)
@@ -149,7 +150,9 @@ async def test_single_token_mode_learns_its_workspace_and_stores_no_token(
     assert len(fake_slack.called("auth.test")) == 2  # once to seed, once for the cached authorize
     async with bot.sessions() as session:
         rows = (await session.execute(select(SlackBot))).scalars().all()
-        assert [(r.team_id, r.bot_token, r.bot_user_id) for r in rows] == [(TEAM, None, "UBOT")]
+        assert [(r.team_id, r.bot_token, r.bot_user_id) for r in rows] == [
+            (TEAM, None, fake_slack.workspace.bot_user_id)
+        ]
         ws = (await session.execute(select(Workspace))).scalar_one()
         assert (ws.slack_team_id, ws.name) == (TEAM, "Acme")
 
@@ -166,6 +169,7 @@ async def test_a_request_from_an_unknown_workspace_runs_nothing(
 
 
 async def test_app_home_is_published(http: httpx.AsyncClient, fake_slack: FakeSlack) -> None:
+    fake_slack.state.users["U7"] = User("U7", TEAM, "pat")
     response = await post_event(
         http, {"type": "app_home_opened", "user": "U7", "channel": "D1", "tab": "home"}
     )

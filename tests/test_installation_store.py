@@ -138,7 +138,7 @@ async def test_uninstall_deletes_every_token_of_the_workspace_only(engine: Async
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
     fake = FakeSlack()
-    fake.add_workspace(token="xoxb-env", team_id="T7")
+    fake.add_workspace_with(token="xoxb-env", team_id="T7")
     await fake.start()
     yield fake
     await fake.stop()
@@ -156,7 +156,7 @@ async def test_seeding_learns_the_workspace_once_and_saves_it(
     assert (
         first is not None
         and first.team_id == "T7"
-        and first.bot_scopes == ["commands", "chat:write", "users:read"]
+        and first.bot_scopes == fake.state.tokens["xoxb-env"].scopes
     )
     assert again is first and len(fake.called("auth.test")) == 1
     async with make_sessionmaker(engine)() as session:

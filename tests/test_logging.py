@@ -38,7 +38,7 @@ def captured() -> Iterator[io.StringIO]:
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
     fake = FakeSlack()
-    fake.add_workspace(token=TOKEN, team_id="T1")
+    fake.add_workspace_with(token=TOKEN, team_id="T1")
     await fake.start()
     yield fake
     await fake.stop()
@@ -60,7 +60,7 @@ async def test_a_debug_run_leaks_nothing(
     async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
         for secret in (slack.SIGNING_SECRET, "wrong-secret"):
             body = slack.slash_command(
-                f"help {PRIVATE_TEXT}", team_id="T1", response_url=fake.response_url
+                f"help {PRIVATE_TEXT}", team_id="T1", response_url=fake.response_url_for_commands
             )
             await client.post(
                 "/slack/events", content=body, headers=slack.signed_headers(body, secret=secret)

@@ -16,6 +16,7 @@ from bot.blocks.help import (
     help_text,
     unknown_command_text,
 )
+from bot.blocks.text import unescape
 from bot.listeners.registry import ListenerRegistry
 
 SLASH_COMMAND = "/okr"
@@ -48,7 +49,7 @@ def suggest(word: str) -> str | None:
 
 
 async def handle_okr(ack: AsyncAck, command: dict[str, Any]) -> None:
-    words = str(command.get("text") or "").split()
+    words = unescape(str(command.get("text") or "")).split()
     if not words:
         await _help(ack, command, [])
         return

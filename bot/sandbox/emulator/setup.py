@@ -31,6 +31,7 @@ class Setup:
         domain: str | None = None,
         scopes: Iterable[str] = DEFAULT_BOT_SCOPES,
         installed: bool = True,
+        bot_token: str | None = None,
     ) -> Workspace:
         """A workspace with the bot in it; `installed=False` leaves out the bot token."""
         team_id = team_id or self.state.new_id("T")
@@ -45,7 +46,7 @@ class Setup:
         self.state.workspaces[ws.id] = ws
         self.state.users[bot_user.id] = bot_user
         if installed:
-            ws.bot_token = f"xoxb-{ws.id}-{secrets.token_hex(12)}"
+            ws.bot_token = bot_token or f"xoxb-{ws.id}-{secrets.token_hex(12)}"
             self.state.tokens[ws.bot_token] = Token(
                 ws.bot_token, ws.id, "bot", bot_user.id, list(scopes)
             )

@@ -1,0 +1,264 @@
+"""The driver: does what people do in Slack and sends the app what Slack would send, signed.
+
+Every action changes the emulator's state the way Slack would (a message a person writes is
+in the channel before its event arrives) and returns the app's answer.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk.signature import SignatureVerifier
+
+from bot.sandbox import payloads
+from bot.sandbox.delivery import Answer, Delivery
+from bot.sandbox.emulator.server import SlackEmulator
+from bot.sandbox.emulator.state import Channel, Ephemeral, Message, User, View, Workspace
+from bot.sandbox.people import PeopleActions
+
+RETRY_REASONS = ("http_timeout", "http_timeout", "http_timeout")
+
+
+class SlackDriver(PeopleActions):
+    def __init__(
+        self,
+        slack: SlackEmulator,
+        ws: Workspace,
+        *,
+        signing_secret: str,
+        deliver: Delivery,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.slack = slack
+        self.ws = ws
+        self.signing_secret = signing_secret
+        self.deliver = deliver
+        self.clock = clock
+        self._event_ids = itertools.count(1)
+
+    # --- signing and sending ----------------------------------------------------------------
+
+    def signed_headers(
+        self,
+        body: str,
+        *,
+        content_type: str,
+        timestamp: int | None = None,
+        secret: str | None = None,
+    ) -> dict[str, str]:
+        ts = str(int(self.clock()) if timestamp is None else timestamp)
+        verifier = SignatureVerifier(secret or self.signing_secret)
+        return {
+            "content-type": content_type,
+            "x-slack-request-timestamp": ts,
+            "x-slack-signature": str(verifier.generate_signature(timestamp=ts, body=body)),
+        }
+
+    async def send(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        extra_headers: dict[str, str] | None = None,
+        timestamp: int | None = None,
+        secret: str | None = None,
+    ) -> Answer:
+        headers = self.signed_headers(
+            body, content_type=content_type, timestamp=timestamp, secret=secret
+        )
+        headers.update(extra_headers or {})
+        return await self.deliver(body, headers)
+
+    # --- slash commands and interactivity ---------------------------------------------------
+
+    def default_channel(self, user: User) -> Channel:
+        return self.slack.state.im_with(self.ws, user)
+
+    async def command(
+        self,
+        user: User,
+        text: str = "",
+        *,
+        channel: Channel | None = None,
+        command: str = "/okr",
+        raw: bool = False,
+    ) -> Answer:
+        """The person types `/okr text`; an ack body is shown to them as Slack would."""
+        channel = channel or self.default_channel(user)
+        response_url = self.slack.response_url(
+            team_id=self.ws.id, channel_id=channel.id, user_id=user.id
+        )
+        trigger = self.slack.state.new_trigger(team_id=self.ws.id, user_id=user.id)
+        body = payloads.slash_command(
+            self.ws,
+            user,
+            channel,
+            command=command,
+            text=text if raw else payloads.as_typed(text),
+            response_url=response_url,
+            trigger_id=trigger,
+        )
+        answer = await self.send(body)
+        self._show_ack(answer, user, channel)
+        return answer
+
+    def _show_ack(self, answer: Answer, user: User, channel: Channel) -> None:
+        data = answer.json
+        if answer.status != 200 or not data or not (data.get("text") or data.get("blocks")):
+            return
+        message = Message(
+            channel.id,
+            self.slack.state.new_ts(),
+            str(data.get("text") or ""),
+            bot_id=self.ws.bot_id,
+            blocks=list(data.get("blocks") or []),
+        )
+        if data.get("response_type") == "in_channel":
+            message.user = self.ws.bot_user_id
+            self.slack.state.messages.setdefault(channel.id, []).append(message)
+        else:
+            self.slack.state.ephemerals.append(Ephemeral(channel.id, user.id, message, "ack"))
+
+    async def click(
+        self,
+        user: User,
+        *,
+        action_id: str,
+        value: str | None = None,
+        block_id: str = "actions",
+        message: Message | None = None,
+        view: View | None = None,
+        selected_option: dict[str, Any] | None = None,
+    ) -> Answer:
+        """The person clicks a button (or picks an option) in a message or a view."""
+        trigger = self.slack.state.new_trigger(team_id=self.ws.id, user_id=user.id)
+        payload = payloads.base_interaction("block_actions", self.ws, user, trigger)
+        action: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": block_id,
+            "action_ts": f"{self.clock():.6f}",
+            "type": "button",
+        }
+        if value is not None:
+            action["value"] = value
+        if selected_option is not None:
+            action |= {"type": "static_select", "selected_option": selected_option}
+        payload["actions"] = [action]
+        if view is not None:
+            payload["container"] = {"type": "view", "view_id": view.id}
+            payload["view"] = view.to_api()
+        if message is not None:
+            channel = self.slack.state.channels[message.channel]
+            payload["container"] = {
+                "type": "message",
+                "message_ts": message.ts,
+                "channel_id": channel.id,
+                "is_ephemeral": False,
+            }
+            payload["channel"] = {"id": channel.id, "name": channel.name}
+            payload["message"] = message.to_api()
+            payload["response_url"] = self.slack.response_url(
+                team_id=self.ws.id, channel_id=channel.id, user_id=user.id
+            )
+        return await self.send(payloads.interactive(payload))
+
+    async def suggest(
+        self,
+        user: User,
+        *,
+        action_id: str,
+        value: str,
+        view: View | None = None,
+        block_id: str = "picker",
+    ) -> Answer:
+        """The person types into an external_select: Slack asks the app for options."""
+        payload = payloads.base_interaction("block_suggestion", self.ws, user, "")
+        payload |= {"action_id": action_id, "block_id": block_id, "value": value}
+        if view is not None:
+            payload["view"] = view.to_api()
+            payload["container"] = {"type": "view", "view_id": view.id}
+        return await self.send(payloads.interactive(payload))
+
+    async def submit(self, user: User, view: View, values: dict[str, dict[str, Any]]) -> Answer:
+        """The person presses the modal's submit button with `values[block_id][action_id]`."""
+        trigger = self.slack.state.new_trigger(team_id=self.ws.id, user_id=user.id)
+        payload = payloads.base_interaction("view_submission", self.ws, user, trigger)
+        data = view.to_api()
+        data["state"] = {"values": values}
+        payload |= {"view": data, "response_urls": []}
+        answer = await self.send(payloads.interactive(payload))
+        self._apply_view_response(answer, view)
+        return answer
+
+    def _apply_view_response(self, answer: Answer, view: View) -> None:
+        if answer.status != 200:
+            return
+        data = answer.json or {}
+        action = data.get("response_action")
+        if action is None or action == "clear":
+            for open_view in self.slack.state.views.values():
+                if open_view.root_view_id == view.root_view_id:
+                    open_view.closed = True
+        elif action == "update" and isinstance(data.get("view"), dict):
+            view.view = data["view"]
+        elif action == "push" and isinstance(data.get("view"), dict):
+            pushed = View(
+                self.slack.state.new_id("V"),
+                view.team_id,
+                view.user_id,
+                data["view"],
+                "pushed",
+                view.root_view_id,
+                previous_view_id=view.id,
+            )
+            self.slack.state.views[pushed.id] = pushed
+        # "errors": the modal stays open, showing them
+
+    async def close(self, user: User, view: View) -> Answer:
+        payload = payloads.base_interaction("view_closed", self.ws, user, "")
+        payload |= {"view": view.to_api(), "is_cleared": False}
+        view.closed = True
+        return await self.send(payloads.interactive(payload))
+
+    # --- events ------------------------------------------------------------------------------
+
+    async def event(self, event: dict[str, Any], *, retries: int = 0) -> list[Answer]:
+        """Deliver one event; `retries` more times with the same event_id, as Slack retries."""
+        event_id = f"Ev{next(self._event_ids):08d}"
+        body = payloads.event_envelope(
+            self.ws, event, event_id=event_id, event_time=int(self.clock())
+        )
+        answers = [await self.send(body, content_type="application/json")]
+        for attempt in range(1, retries + 1):
+            headers = {
+                "x-slack-retry-num": str(attempt),
+                "x-slack-retry-reason": RETRY_REASONS[attempt - 1],
+            }
+            answers.append(
+                await self.send(body, content_type="application/json", extra_headers=headers)
+            )
+        return answers
+
+    async def open_home(self, user: User) -> Answer:
+        channel = self.default_channel(user)
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user.id,
+            "channel": channel.id,
+            "tab": "home",
+            "event_ts": f"{self.clock():.6f}",
+        }
+        home = self.slack.home(user.id)
+        if home is not None:
+            event["view"] = home.to_api()
+        return (await self.event(event))[0]
+
+    async def url_verification(self, challenge: str = "challenge-token") -> Answer:
+        body = json.dumps(
+            {"token": payloads.LEGACY_TOKEN, "challenge": challenge, "type": "url_verification"}
+        )
+        return await self.send(body, content_type="application/json")
