@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from bot.app import OkrApp, build_app
 from bot.config import Mode, load_settings
 from bot.models import SlackBot, SlackOAuthState, Workspace
+from bot.sandbox.emulator import User
 from bot.web import WebApp
 from tests import slack_requests as slack
 from tests.databases import Database
-from bot.sandbox.emulator import User
 from tests.fake_slack import FakeSlack
 
 TOKEN = "xoxb-test-1234-abcdef"

@@ -3,6 +3,7 @@ Web API calls out, asserted on what a person reads."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -80,15 +81,14 @@ async def test_app_home_and_event_retries(stack: SandboxStack) -> None:
     for _ in range(100):
         if conversation.home(pat):
             break
-        await __import__("asyncio").sleep(0.02)
+        await asyncio.sleep(0.02)
     home = conversation.home(pat)
     assert home is not None and "/okr help" in home.text
     answers = await driver.event(
         {"type": "app_home_opened", "user": pat.id, "tab": "messages"}, retries=3
     )
     assert [a.status for a in answers] == [200, 200, 200, 200]
-    envelopes = [c for c in stack.slack.recorded("views.publish")]
-    assert len(envelopes) == 1  # the messages tab publishes nothing
+    assert len(stack.slack.recorded("views.publish")) == 1  # the messages tab publishes nothing
 
 
 async def test_url_verification(stack: SandboxStack) -> None:
