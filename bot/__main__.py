@@ -31,6 +31,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     from bot import migrate
 
     settings = _settings(Mode.OFFLINE)
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)  # say what ran
     try:
         migrate.upgrade(settings.database)
     except OperationalError as exc:
@@ -48,11 +49,20 @@ async def _serve_http(settings: Settings, mode: Mode) -> None:
     from bot.web import WebApp
 
     app = build_app(settings, mode=mode)
+    web = WebApp(app, serve_slack_events=mode is Mode.SERVE)
+    ready, detail = await web.readiness()
+    if not ready:
+        await app.engine.dispose()
+        raise StartupError(detail)
     try:
         await app.store.ensure_seeded()
     except TokenRejected as exc:
+        await app.engine.dispose()
         raise StartupError(str(exc)) from None
-    web = WebApp(app, serve_slack_events=mode is Mode.SERVE)
+    log.info(
+        "serving Slack requests over HTTP" if mode is Mode.SERVE else "connecting over Socket Mode",
+        extra={"port": settings.port},
+    )
     config = uvicorn.Config(
         web,
         host=settings.host,
@@ -78,14 +88,12 @@ async def _serve_http(settings: Settings, mode: Mode) -> None:
 
 def cmd_serve(_args: argparse.Namespace) -> int:
     settings = _settings(Mode.SERVE)
-    log.info("serving Slack requests over HTTP", extra={"port": settings.port})
     asyncio.run(_serve_http(settings, Mode.SERVE))
     return 0
 
 
 def cmd_socket(_args: argparse.Namespace) -> int:
     settings = _settings(Mode.SOCKET)
-    log.info("connecting over Socket Mode", extra={"port": settings.port})
     asyncio.run(_serve_http(settings, Mode.SOCKET))
     return 0
 

@@ -14,7 +14,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Mode, Settings
-from bot.db import make_async_engine, make_sessionmaker
+from bot.db import make_async_engine, make_reader_sessionmaker, make_sessionmaker
 from bot.listeners import register_listeners
 from bot.listeners.registry import ListenerRegistry
 from bot.slack.clients import web_client
@@ -77,10 +77,12 @@ def build_app(
     )
     store = DatabaseInstallationStore(
         sessions=sessions,
+        readers=make_reader_sessionmaker(engine),
         client_id=settings.slack_client_id or SINGLE_TOKEN_CLIENT_ID,
         cipher=TokenCipher(settings.encryption_keys()),
         fallback_bot_token=None if settings.oauth_enabled else env_token,
         seeder=seeder,
+        default_timezone=settings.default_timezone,
     )
     authorize = AsyncInstallationStoreAuthorize(
         installation_store=store,

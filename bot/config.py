@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)  # may hold a password
     token_encryption_key: SecretStr | None = None
     default_timezone: str = "UTC"
     port: int = Field(default=3000, ge=0, le=65535)
@@ -143,9 +143,9 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _database_url_shape(cls, value: str) -> str:
+    def _database_url_shape(cls, value: SecretStr) -> SecretStr:
         try:
-            database_urls(value)
+            database_urls(value.get_secret_value())
         except ConfigError as exc:
             raise ValueError(str(exc).removeprefix("DATABASE_URL ")) from None
         return value
@@ -187,7 +187,7 @@ class Settings(BaseSettings):
 
     @property
     def database(self) -> DatabaseUrls:
-        return database_urls(self.database_url)
+        return database_urls(self.database_url.get_secret_value())
 
     @property
     def oauth_enabled(self) -> bool:
@@ -241,6 +241,9 @@ class Settings(BaseSettings):
         ]
         values = [s.get_secret_value() for s in secrets if s is not None]
         values.extend(key.decode() for key in self.encryption_keys())
+        password = self.database.sync_url.password
+        if password:
+            values.append(str(password))
         return [v for v in values if v]
 
 

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
 
 from bot.config import DatabaseUrls
 
+WRITER_OPTION = "okr_writer"
+
 
 def _ensure_sqlite_dir(url: URL) -> None:
     database = url.database
@@ -26,8 +28,9 @@ def _ensure_sqlite_dir(url: URL) -> None:
 
 
 def _configure_sqlite(sync_engine: Engine, *, busy_timeout_seconds: float) -> None:
-    """Foreign keys on every connection, WAL, and explicit transactions that take the write
-    lock up front (BEGIN IMMEDIATE), so two writers queue instead of failing mid-transaction.
+    """Foreign keys on every connection, WAL, and explicit transactions. Writers (sessions
+    from `make_sessionmaker`) take the write lock up front with BEGIN IMMEDIATE, so two writers
+    queue instead of failing mid-transaction; readers begin deferred and never wait in WAL.
     """
 
     @event.listens_for(sync_engine, "connect")
@@ -42,13 +45,15 @@ def _configure_sqlite(sync_engine: Engine, *, busy_timeout_seconds: float) -> No
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        immediate = connection.get_execution_options().get(WRITER_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _engine_kwargs(urls: DatabaseUrls) -> dict[str, Any]:
+    # hide_parameters: a database error's text must not carry what people wrote into logs.
     if urls.dialect == "postgresql":
-        return {"pool_pre_ping": True}
-    return {}
+        return {"pool_pre_ping": True, "hide_parameters": True}
+    return {"hide_parameters": True}
 
 
 def make_async_engine(urls: DatabaseUrls, *, busy_timeout_seconds: float = 15.0) -> AsyncEngine:
@@ -70,4 +75,12 @@ def make_sync_engine(urls: DatabaseUrls, *, busy_timeout_seconds: float = 15.0) 
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for units of work that write (BEGIN IMMEDIATE on SQLite)."""
+    return async_sessionmaker(
+        engine.execution_options(**{WRITER_OPTION: True}), expire_on_commit=False
+    )
+
+
+def make_reader_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that only read: on SQLite they never wait for a writer. Never write with one."""
     return async_sessionmaker(engine, expire_on_commit=False)

@@ -31,6 +31,8 @@ _TEXT_FIELDS = re.compile(
 )
 # Loggers that print request/response bodies at DEBUG: never below INFO.
 _CHATTY_LOGGERS = ("slack_sdk", "slack_bolt", "aiohttp", "httpx", "httpcore", "asyncio")
+# Loggers that print SQL and its parameters at INFO and DEBUG: never below WARNING.
+_SQL_LOGGERS = ("sqlalchemy", "aiosqlite", "psycopg", "alembic.runtime")
 _STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",
     "asctime",
@@ -85,9 +87,9 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = request
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                entry[key] = value
+                entry[key] = redact_bodies(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
+            entry["error"] = redact_bodies(self.formatException(record.exc_info))
         return self._redact(json.dumps(entry, default=str, ensure_ascii=False))
 
 
@@ -105,7 +107,8 @@ def configure(
     floor = max(logging.INFO, logging.getLevelName(level))
     for name in _CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(floor)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    for name in _SQL_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     handler.addFilter(_DropTokenSkippedWarning())
 
 

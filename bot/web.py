@@ -60,7 +60,7 @@ class WebApp:
                 await connection.execute(text("SELECT 1"))
                 current = await connection.run_sync(current_revisions)
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
-            return False, f"database unreachable: {type(exc).__name__}"
+            return False, f"DATABASE_URL cannot be reached ({type(exc).__name__})"
         if current != self._heads:
             return False, "database not migrated: run `python -m bot migrate`"
         return True, "ready"

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import os
 
-SETTINGS_ENV_VARS = (
-    "SLACK_BOT_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN",
-    "SLACK_CLIENT_ID",
-    "SLACK_CLIENT_SECRET",
-    "TOKEN_ENCRYPTION_KEY",
-    "DATABASE_URL",
-    "SLACK_API_URL",
-    "PORT",
+from bot.config import Settings
+
+# Every setting's variable (pydantic-settings reads field names, case-insensitively), plus
+# the clock offset the sandbox uses.
+SETTINGS_ENV_VARS = tuple(name.upper() for name in Settings.model_fields) + (
+    "OKR_CLOCK_OFFSET_SECONDS",
 )
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -11,8 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
-from bot import migrate
+from bot.db import make_sync_engine
+from bot.sandbox.emulator import SlackEmulator
+from bot.sandbox.stack import free_port
 from tests.cli_env import clean_env
 from tests.databases import Database
 
@@ -93,45 +96,78 @@ def test_migrate_creates_the_sqlite_file_and_is_repeatable(tmp_path: Path) -> No
     assert (tmp_path / "var" / "okr.db").exists()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def test_serve_starts_with_only_the_four_settings(tmp_path: Path, database: Database) -> None:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path,
-        env=clean_env(
-            SLACK_BOT_TOKEN="xoxb-1-not-real",
-            SLACK_SIGNING_SECRET="signing-secret",
-            DATABASE_URL=database.urls.sync_url.render_as_string(hide_password=False),
-            PORT=str(port),
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 40
-        health = ready = None
+async def _wait_for_health(port: int, process: subprocess.Popen[str]) -> httpx.Response:
+    deadline = time.monotonic() + 40
+    async with httpx.AsyncClient(timeout=2) as client:
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
-                break
+                return await client.get(f"http://127.0.0.1:{port}/healthz")
             except httpx.TransportError:
-                time.sleep(0.2)
-        assert health is not None and ready is not None, (
-            process.stdout.read() if process.stdout else ""
+                await asyncio.sleep(0.1)
+    output = process.stdout.read() if process.stdout and process.poll() is not None else ""
+    raise AssertionError(f"the server did not come up: {output}")
+
+
+async def test_serve_starts_with_only_the_four_settings(tmp_path: Path, database: Database) -> None:
+    """SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, DATABASE_URL and PORT; Slack is the emulator
+    (SLACK_API_URL only points there, since this machine cannot reach slack.com)."""
+    async with SlackEmulator() as slack:
+        ws = slack.add_workspace("Acme", bot_token="xoxb-1-from-the-app-page")
+        port = free_port()
+        url = database.urls.sync_url.render_as_string(hide_password=False)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=tmp_path,
+            env=clean_env(
+                SLACK_BOT_TOKEN=ws.bot_token,
+                SLACK_SIGNING_SECRET="signing-secret",
+                DATABASE_URL=url,
+                PORT=str(port),
+                SLACK_API_URL=slack.api_url,
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
+        try:
+            health = await _wait_for_health(port, process)
+            async with httpx.AsyncClient(timeout=5) as client:
+                ready = await client.get(f"http://127.0.0.1:{port}/readyz")
+                unsigned = await client.post(f"http://127.0.0.1:{port}/slack/events", content="a=b")
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
         assert health.json() == {"ok": True}
         assert ready.status_code == 200, ready.text
-        unsigned = httpx.post(f"http://127.0.0.1:{port}/slack/events", content="a=b", timeout=5)
         assert unsigned.status_code == 401
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-    assert migrate.head_revisions()  # sanity: the database it served was at head
+        assert [c.method for c in slack.recorded()] == ["auth.test"]  # seeded at start-up
+        engine = make_sync_engine(database.urls)
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(text("SELECT team_id, bot_token FROM slack_bot")).all()
+        finally:
+            engine.dispose()
+        assert [tuple(r) for r in rows] == [(ws.id, None)]
+
+
+@pytest.mark.parametrize(
+    ("database_url", "line"),
+    [
+        ("sqlite:///empty.db", "error: database not migrated: run `python -m bot migrate`"),
+        ("postgresql://nobody@127.0.0.1:1/none", "error: DATABASE_URL cannot be reached"),
+    ],
+)
+def test_serve_refuses_a_database_it_cannot_use_in_one_line(
+    tmp_path: Path, database_url: str, line: str
+) -> None:
+    result = bot(
+        "serve",
+        cwd=tmp_path,
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_SIGNING_SECRET="s",
+        DATABASE_URL=database_url,
+        SLACK_API_URL="http://127.0.0.1:9/api/",
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith(line)

@@ -106,10 +106,12 @@ def test_secrets_never_print() -> None:
         slack_bot_token="xoxb-very-secret",
         slack_signing_secret="signing-very-secret",
         token_encryption_key=key,
+        database_url="postgresql://okr:db-very-secret@db/okr",
     )
     shown = repr(settings) + str(settings) + str(settings.model_dump())
-    for secret in ("xoxb-very-secret", "signing-very-secret", key):
+    for secret in ("xoxb-very-secret", "signing-very-secret", key, "db-very-secret"):
         assert secret not in shown
+        assert secret in settings.secret_values()  # so the log redactor masks it too
     assert settings.slack_api_url == "https://slack.com/api/"
 
 

@@ -93,17 +93,44 @@ async def test_keys_rotate_by_prepending_a_new_one(engine: AsyncEngine) -> None:
         )
 
 
-async def test_single_token_mode_without_a_key_stores_no_token(engine: AsyncEngine) -> None:
-    s = store(engine, [], fallback_bot_token="xoxb-env-token")
-    await s.async_save_bot(installation(bot_token="xoxb-env-token").to_bot())
+async def test_single_token_mode_without_a_key_stores_no_token(
+    engine: AsyncEngine, fake: FakeSlack
+) -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    seeder = SingleTokenSeeder(client=AsyncWebClient(base_url=fake.url), token="xoxb-env")
+    s = store(engine, [], fallback_bot_token="xoxb-env", seeder=seeder)
+    await s.ensure_seeded()
     async with engine.connect() as connection:
-        assert (
-            await connection.execute(text("SELECT bot_token FROM slack_bot"))
-        ).scalar_one() is None
-    bot = await s.async_find_bot(enterprise_id=None, team_id="T1")
-    assert bot is not None and bot.bot_token == "xoxb-env-token"
+        raw = (await connection.execute(text("SELECT team_id, bot_token FROM slack_bot"))).one()
+    assert tuple(raw) == ("T7", None)
+    bot = await s.async_find_bot(enterprise_id=None, team_id="T7")
+    assert bot is not None and bot.bot_token == "xoxb-env"
     with pytest.raises(TokenCipherError):  # any other token would need a key
         await s.async_save_bot(installation(bot_token="xoxb-another").to_bot())
+
+
+async def test_the_env_token_is_never_handed_out_for_another_workspace(
+    engine: AsyncEngine, fake: FakeSlack
+) -> None:
+    """SLACK_BOT_TOKEN was switched to workspace T7; T1's old row (no token stored) must not
+    get T7's token."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    earlier = store(engine, [], fallback_bot_token="xoxb-old")
+    await earlier.async_save_bot(installation("T1", bot_token="xoxb-old").to_bot())
+    seeder = SingleTokenSeeder(client=AsyncWebClient(base_url=fake.url), token="xoxb-env")
+    now = store(engine, [], fallback_bot_token="xoxb-env", seeder=seeder)
+    assert await now.async_find_bot(enterprise_id=None, team_id="T1") is None
+    found = await now.async_find_bot(enterprise_id=None, team_id="T7")
+    assert found is not None and found.bot_token == "xoxb-env"
+
+
+async def test_new_workspaces_take_the_default_time_zone(engine: AsyncEngine) -> None:
+    s = store(engine, [KEY_OLD], default_timezone="Europe/Berlin")
+    await s.async_save(installation("T3"))
+    async with make_sessionmaker(engine)() as session:
+        assert await session.scalar(select(Workspace.timezone)) == "Europe/Berlin"
 
 
 async def test_org_wide_installs_are_found_by_enterprise(engine: AsyncEngine) -> None:
@@ -188,3 +215,18 @@ async def test_unreachable_slack_is_retried_on_the_next_lookup(
     client.base_url = fake.url
     bot = await s.async_find_bot(enterprise_id=None, team_id="T7")
     assert bot is not None and bot.bot_token == "xoxb-env"
+
+
+async def test_after_uninstall_a_revoked_env_token_is_not_reinstalled(
+    engine: AsyncEngine, fake: FakeSlack
+) -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    seeder = SingleTokenSeeder(client=AsyncWebClient(base_url=fake.url), token="xoxb-env")
+    s = store(engine, [], fallback_bot_token="xoxb-env", seeder=seeder)
+    assert await s.ensure_seeded() is not None
+    fake.revoke_tokens(fake.workspace)
+    await s.async_delete_all(enterprise_id=None, team_id="T7")
+    assert await s.async_find_bot(enterprise_id=None, team_id="T7") is None
+    async with make_sessionmaker(engine)() as session:
+        assert (await session.execute(select(SlackBot))).scalars().all() == []

@@ -10,10 +10,12 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import logs
 from bot.app import build_app
 from bot.config import load_settings
+from bot.db import make_sessionmaker
 from bot.web import WebApp
 from tests import slack_requests as slack
 from tests.databases import Database
@@ -98,3 +100,23 @@ def test_lines_carry_workspace_and_request_ids(captured: io.StringIO) -> None:
 )
 def test_redaction(message: str, hidden: str) -> None:
     assert hidden not in logs.redact_bodies(logs.Redactor()(message))
+
+
+async def test_a_database_error_logs_no_bound_values(
+    captured: io.StringIO, engine: AsyncEngine
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.models import Person
+
+    sessions = make_sessionmaker(engine)
+    try:
+        async with sessions.begin() as session:
+            session.add(Person(workspace_id=424242, slack_user_id=PRIVATE_TEXT, name=PRIVATE_TEXT))
+    except IntegrityError:
+        logging.getLogger("bot.test").exception(
+            "could not save", extra={"detail": f"text={PRIVATE_TEXT}"}
+        )
+    output = captured.getvalue()
+    assert "could not save" in output and "IntegrityError" in output
+    assert PRIVATE_TEXT not in output

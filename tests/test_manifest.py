@@ -41,6 +41,8 @@ def test_manifest_matches_the_code_both_ways(name: str, registry: Any) -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert commands == registry.commands
     assert bot_events == registry.events
+    # Every listener on the app went through the registry, so nothing escapes this check.
+    assert len(registry.app._async_listeners) == registry.listener_count
     for event in bot_events:
         if event in EVENT_SCOPES:
             assert EVENT_SCOPES[event] in scopes, f"{event} needs {EVENT_SCOPES[event]}"

@@ -330,3 +330,33 @@ async def test_audit_rows_record_who_changed_what(session: AsyncSession) -> None
         {"title": [None, "Delight customers"]},
     )
     assert row.at.tzinfo is not None
+
+
+async def test_readers_do_not_wait_for_a_writer(engine: AsyncEngine) -> None:
+    """On SQLite a writer holds the lock from BEGIN IMMEDIATE; a reader still reads (WAL)."""
+    from bot.db import make_reader_sessionmaker
+
+    writers, readers = make_sessionmaker(engine), make_reader_sessionmaker(engine)
+    async with writers.begin() as writer:
+        await make.workspace(writer)  # the write lock is held until this block ends
+        async with readers() as reader:
+            count = await asyncio.wait_for(
+                reader.scalar(select(func.count()).select_from(Workspace)), timeout=2
+            )
+        assert count == 0  # the writer's row is not committed yet
+    async with readers() as reader:
+        assert await reader.scalar(select(func.count()).select_from(Workspace)) == 1
+
+
+async def test_workspace_settings_changed_in_place_are_saved(engine: AsyncEngine) -> None:
+    sessions = make_sessionmaker(engine)
+    async with sessions.begin() as session:
+        ws = await make.workspace(session, settings={"company_channel": "C1"})
+        ws_id = ws.id
+    async with sessions.begin() as session:
+        row = await session.get(Workspace, ws_id)
+        assert row is not None
+        row.settings["default_weekday"] = 2
+    async with sessions() as session:
+        row = await session.get(Workspace, ws_id)
+        assert row is not None and row.settings == {"company_channel": "C1", "default_weekday": 2}

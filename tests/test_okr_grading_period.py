@@ -45,7 +45,7 @@ def test_objective_grade_rounds_half_up_before_banding() -> None:
 
 def test_to_grade_stores_two_decimals_and_refuses_out_of_range() -> None:
     assert to_grade(0.675) == Decimal("0.68")
-    assert to_grade("0.125" and 0.125) == Decimal("0.13")
+    assert to_grade("0.125") == Decimal("0.13")
     for bad in (-0.01, 1.01):
         with pytest.raises(ValueError):
             to_grade(bad)

@@ -31,10 +31,12 @@ class ListenerRegistry:
         self.app = app
         self.commands: set[str] = set()
         self.events: set[str] = set()
+        self.listener_count = 0  # listeners added through this registry
 
     def command(self, name: str, *, ack: Handler, lazy: Sequence[Handler] = ()) -> None:
         self.app.command(name)(ack=ack, lazy=list(lazy))
         self.commands.add(name)
+        self.listener_count += 1
 
     def event(
         self, event_type: str, handler: Handler, *, manifest_names: Sequence[str] = ()
@@ -43,8 +45,10 @@ class ListenerRegistry:
         they differ (a `message` listener is `message.channels`, `message.im`, ...)."""
         self.app.event(event_type)(handler)
         self.events.update(manifest_names or (event_type,))
+        self.listener_count += 1
 
     def token_revocation(self) -> None:
         """Delete stored tokens on `app_uninstalled` and `tokens_revoked` (Bolt's listeners)."""
         self.app.enable_token_revocation_listeners()
         self.events.update({"app_uninstalled", "tokens_revoked"})
+        self.listener_count += 2

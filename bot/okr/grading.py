@@ -18,7 +18,7 @@ class Band(StrEnum):
     RED = "red"
 
 
-def to_grade(value: float | Decimal) -> Decimal:
+def to_grade(value: float | str | Decimal) -> Decimal:
     """A grade stored to two decimals, rounded half-up; outside 0.0-1.0 is an error."""
     grade = Decimal(str(value)).quantize(_HUNDREDTH, rounding=ROUND_HALF_UP)
     if not Decimal(0) <= grade <= Decimal(1):

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import SlackBot, SlackInstallation, Workspace
 from bot.repository.workspaces import ensure_person, ensure_workspace
-from bot.slack.seed import SingleTokenSeeder
+from bot.slack.seed import SingleTokenSeeder, TokenRejected
 from bot.slack.tokens import TokenCipher
 
 log = logging.getLogger(__name__)
@@ -42,15 +42,19 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         *,
         sessions: async_sessionmaker[AsyncSession],
         client_id: str,
+        readers: async_sessionmaker[AsyncSession] | None = None,
         cipher: TokenCipher,
         fallback_bot_token: str | None = None,
         seeder: SingleTokenSeeder | None = None,
+        default_timezone: str = "UTC",
     ) -> None:
         self._sessions = sessions
+        self._readers = readers or sessions
         self._client_id = client_id
         self._cipher = cipher
         self._fallback_bot_token = fallback_bot_token
         self._seeder = seeder
+        self._default_timezone = default_timezone
 
     @property
     def logger(self) -> logging.Logger:
@@ -80,6 +84,14 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         if not self._cipher.enabled and token == self._fallback_bot_token:
             return None
         return self._cipher.encrypt(token)
+
+    async def _env_token_belongs_to(self, team_id: str | None) -> bool:
+        """A row stored without a token stands for SLACK_BOT_TOKEN, but only for the workspace
+        that token belongs to (the env token may since have been switched to another)."""
+        if self._seeder is None:
+            return False
+        bot = await self._seeder.ensure()
+        return bot is not None and bot.team_id == team_id
 
     def _open(self, stored: str | None) -> str | None:
         if stored is None:
@@ -152,7 +164,11 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         if not team_id:
             return None
         workspace = await ensure_workspace(
-            session, slack_team_id=team_id, enterprise_id=enterprise_id, name=team_name
+            session,
+            slack_team_id=team_id,
+            enterprise_id=enterprise_id,
+            name=team_name,
+            timezone=self._default_timezone,
         )
         return workspace.id
 
@@ -202,9 +218,13 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     ) -> Bot | None:
         team_id = _org_scoped(enterprise_id, team_id, is_enterprise_install or False)
         found = await self._find_stored_bot(enterprise_id=enterprise_id, team_id=team_id)
-        if found is None and self._seeder is not None and self._seeder.bot is None:
-            # Start-up could not reach Slack: learn the env token's workspace now.
-            seeded = await self.ensure_seeded()
+        if found is None and self._seeder is not None:
+            # Start-up could not reach Slack, or the row is gone: learn or store it now.
+            try:
+                seeded = await self.ensure_seeded()
+            except TokenRejected:
+                log.warning("SLACK_BOT_TOKEN is no longer accepted by Slack")
+                return None
             if seeded is not None and seeded.team_id == team_id:
                 return seeded
         return found
@@ -212,7 +232,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     async def _find_stored_bot(
         self, *, enterprise_id: str | None, team_id: str | None
     ) -> Bot | None:
-        async with self._sessions() as session:
+        async with self._readers() as session:
             row = (
                 await session.execute(
                     select(SlackBot)
@@ -224,6 +244,8 @@ class DatabaseInstallationStore(AsyncInstallationStore):
                 )
             ).scalar_one_or_none()
         if row is None:
+            return None
+        if row.bot_token is None and not await self._env_token_belongs_to(row.team_id):
             return None
         token = self._open(row.bot_token)
         if token is None:
@@ -258,7 +280,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         )
         if user_id is not None:
             query = query.where(SlackInstallation.user_id == user_id)
-        async with self._sessions() as session:
+        async with self._readers() as session:
             row = (
                 await session.execute(
                     query.order_by(
@@ -301,6 +323,8 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     # --- delete ----------------------------------------------------------------------------
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        if self._seeder is not None:
+            self._seeder.forget()  # ask Slack again before handing the env token out
         async with self._sessions.begin() as session:
             await session.execute(
                 delete(SlackBot).where(

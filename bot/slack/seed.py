@@ -31,6 +31,10 @@ class SingleTokenSeeder:
         self._lock = asyncio.Lock()
         self.bot: Bot | None = None
 
+    def forget(self) -> None:
+        """Drop what Slack said (after an uninstall or a revocation)."""
+        self.bot = None
+
     async def ensure(self) -> Bot | None:
         """The Bot for the env token, asking Slack once (None while Slack is unreachable)."""
         if self.bot is not None:
