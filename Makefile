@@ -18,14 +18,17 @@ run: $(STAMP)
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bot tests migrations
-	$(VENV)/bin/ruff format --check bot tests migrations
+	$(VENV)/bin/ruff check bot tests migrations bench
+	$(VENV)/bin/ruff format --check bot tests migrations bench
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy bot
 
 pytest: $(STAMP)
 	$(PY) -m pytest --durations=15
+
+bench: $(STAMP)
+	$(PY) -m bench.run
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

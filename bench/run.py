@@ -1,0 +1,122 @@
+"""`make bench`: every benchmark, as a ratio to a baseline measured in the same run.
+
+Machines here are noisy, so no figure stands alone: each row runs its subject and its
+baseline interleaved, several rounds, and reports the median of the per-round ratios.
+Prints a table and writes bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.sandbox.emulator import SlackEmulator
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+@dataclass
+class Row:
+    name: str
+    subject: str  # the subject's figure, e.g. "2,950 calls/s"
+    baseline: str
+    ratio: float  # subject / baseline (how the subject compares; > 1 is faster)
+    note: str
+
+
+async def _rate(call: Callable[[], Awaitable[object]], count: int) -> float:
+    started = time.perf_counter()
+    for _ in range(count):
+        await call()
+    return count / (time.perf_counter() - started)
+
+
+async def post_message_rate(*, calls: int = 1500, rounds: int = 5) -> Row:
+    """chat.postMessage through AsyncWebClient: the emulator (limits off) against a bare
+    aiohttp handler answering {"ok": true} on the same loop."""
+
+    async def bare(_request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "channel": "C1", "ts": "1.000001"})
+
+    bare_app = web.Application()
+    bare_app.router.add_post("/api/{method}", bare)
+    runner = web.AppRunner(bare_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    bare_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async with SlackEmulator() as slack:
+        ws = slack.add_workspace("Bench")
+        channel = slack.add_channel(ws, "bench").id
+        emulated = AsyncWebClient(token=ws.bot_token, base_url=slack.api_url)
+        baseline = AsyncWebClient(token=ws.bot_token, base_url=f"http://127.0.0.1:{bare_port}/api/")
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*KR12* 45 of 50"}}]
+
+        def post(client: AsyncWebClient) -> Callable[[], Awaitable[object]]:
+            return lambda: client.chat_postMessage(channel=channel, text="check-in", blocks=blocks)
+
+        await _rate(post(emulated), 100)  # warm-up
+        await _rate(post(baseline), 100)
+        ratios, subject_rates, base_rates = [], [], []
+        for _ in range(rounds):
+            s = await _rate(post(emulated), calls)
+            b = await _rate(post(baseline), calls)
+            subject_rates.append(s)
+            base_rates.append(b)
+            ratios.append(s / b)
+    await runner.cleanup()
+    return Row(
+        name="chat.postMessage through AsyncWebClient: emulator vs bare handler",
+        subject=f"{statistics.median(subject_rates):,.0f} calls/s",
+        baseline=f"{statistics.median(base_rates):,.0f} calls/s",
+        ratio=statistics.median(ratios),
+        note=f"{rounds} rounds x {calls} sequential calls, limits off",
+    )
+
+
+BENCHMARKS: list[Callable[[], Awaitable[Row]]] = [post_message_rate]
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    return f"{platform.system()} {platform.machine()}, {cores} cores, Python {platform.python_version()}"
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| benchmark | subject | baseline | ratio | how |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| {r.name} | {r.subject} | {r.baseline} | {r.ratio:.2f} | {r.note} |" for r in rows]
+    return "\n".join(lines)
+
+
+async def main() -> int:
+    rows = [await bench() for bench in BENCHMARKS]
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = (
+        "# Benchmark results\n\n"
+        f"Measured {now} on {machine()}. Each ratio is subject / baseline, both measured in the "
+        "same run (median of the rounds); above 1 the subject is faster.\n\n"
+        f"{table(rows)}\n"
+    )
+    RESULTS.write_text(text)
+    print(table(rows))
+    print("\nwritten to bench/RESULTS.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
