@@ -90,8 +90,8 @@ BENCHMARKS: list[Callable[[], Awaitable[Row]]] = [post_message_rate]
 
 
 def machine() -> str:
-    cores = os.cpu_count()
-    return f"{platform.system()} {platform.machine()}, {cores} cores, Python {platform.python_version()}"
+    system, cores, python = platform.system(), os.cpu_count(), platform.python_version()
+    return f"{system} {platform.machine()}, {cores} cores, Python {python}"
 
 
 def table(rows: list[Row]) -> str:
