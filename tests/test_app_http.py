@@ -19,6 +19,7 @@ from bot.config import Mode, load_settings
 from bot.models import SlackBot, SlackOAuthState, Workspace
 from bot.sandbox.emulator import User
 from bot.web import WebApp
+from tests import slack_requests
 from tests import slack_requests as slack
 from tests.databases import Database
 from tests.fake_slack import FakeSlack
@@ -237,3 +238,67 @@ async def test_oauth_install_page_issues_a_state(database: Database, fake_slack:
     assert authorize in response.text  # the Slack the bot talks to, not a hard-coded one
     assert f"state={states[0]}" in response.text and len(states) == 1
     assert "client_id=111.222" in response.text and "chat:write,commands" in response.text
+
+
+async def test_oauth_install_end_to_end(database: Database) -> None:
+    """/slack/install -> Slack's authorize page -> /slack/oauth_redirect -> an encrypted
+    installation, an admin installer, and a workspace whose /okr works."""
+    import html
+    import re
+
+    from sqlalchemy import text
+
+    from bot.models import Person
+
+    key = Fernet.generate_key().decode()
+    async with FakeSlack() as slack:
+        ws = slack.add_workspace("Globex", installed=False)
+        installer = slack.add_user(ws, "hank", admin=True)
+        slack.add_oauth_client(
+            "111.222", "client-secret-value", redirect_uri="https://bot/slack/oauth_redirect"
+        )
+        settings = load_settings(
+            slack_client_id="111.222",
+            slack_client_secret="client-secret-value",
+            slack_signing_secret=slack_requests.SIGNING_SECRET,
+            token_encryption_key=key,
+            slack_api_url=slack.api_url,
+            database_url=database.urls.sync_url.render_as_string(hide_password=False),
+        )
+        app = build_app(settings)
+        transport = httpx.ASGITransport(app=WebApp(app))
+        async with (
+            httpx.AsyncClient(
+                transport=transport, base_url="https://bot"
+            ) as bot_side,  # Secure cookie
+            httpx.AsyncClient() as browser,
+        ):
+            page = await bot_side.get("/slack/install")
+            link = html.unescape(re.search(r'href="(http[^"]+authorize[^"]+)"', page.text).group(1))  # type: ignore[union-attr]
+            to_slack = await browser.get(link)
+            assert to_slack.status_code == 302
+            back = httpx.URL(to_slack.headers["location"])
+            done = await bot_side.get(back.raw_path.decode())
+            assert done.status_code == 200, done.text
+            slack_requests_body = slack_requests.slash_command(
+                "help",
+                team_id=ws.id,
+                response_url=slack.response_url(
+                    team_id=ws.id, channel_id="C1", user_id=installer.id
+                ),
+            )
+            command = await bot_side.post(
+                "/slack/events",
+                content=slack_requests_body,
+                headers=slack_requests.signed_headers(slack_requests_body),
+            )
+        async with app.engine.connect() as connection:
+            stored = (
+                await connection.execute(text("SELECT team_id, bot_token FROM slack_bot"))
+            ).one()
+        async with app.sessions() as session:
+            person = (await session.execute(select(Person))).scalar_one()
+        await app.engine.dispose()
+    assert stored[0] == ws.id and not stored[1].startswith("xox")
+    assert (person.slack_user_id, person.role) == (installer.id, "admin")
+    assert command.status_code == 200 and "Commands" in command.text

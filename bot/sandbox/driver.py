@@ -107,8 +107,11 @@ class SlackDriver(PeopleActions):
         return answer
 
     def _show_ack(self, answer: Answer, user: User, channel: Channel) -> None:
-        data = answer.json
-        if answer.status != 200 or not data or not (data.get("text") or data.get("blocks")):
+        if answer.status != 200 or not answer.body:
+            return
+        # A plain-text ack body is shown as an ephemeral message, like a JSON {"text": ...}.
+        data = answer.json or {"text": answer.body}
+        if not (data.get("text") or data.get("blocks")):
             return
         message = Message(
             channel.id,
