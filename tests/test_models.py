@@ -360,3 +360,49 @@ async def test_workspace_settings_changed_in_place_are_saved(engine: AsyncEngine
     async with sessions() as session:
         row = await session.get(Workspace, ws_id)
         assert row is not None and row.settings == {"company_channel": "C1", "default_weekday": 2}
+
+
+async def test_no_row_can_point_into_another_workspace(session: AsyncSession) -> None:
+    a, b = await make.workspace(session), await make.workspace(session)
+    cycle_a, cycle_b = await make.cycle(session, a), await make.cycle(session, b)
+    objective_b = await make.objective(session, b, cycle_b)
+    person_b, team_b = await make.person(session, b), await make.team(session, b)
+    kr_b = await make.key_result(session, objective_b)
+    await _refused(session, lambda: make.objective(session, a, cycle_b))
+    await _refused(
+        session, lambda: make.objective(session, a, cycle_a, owner_person_id=person_b.id)
+    )
+    await _refused(
+        session, lambda: make.objective(session, a, cycle_a, level="team", team_id=team_b.id)
+    )
+    await _refused(
+        session, lambda: make.objective(session, a, cycle_a, parent_objective_id=objective_b.id)
+    )
+    objective_a = await make.objective(session, a, cycle_a)
+
+    async def kr_under_b() -> KeyResult:
+        return KeyResult(
+            workspace_id=a.id,
+            ref_number=77,
+            objective_id=objective_b.id,
+            title="x",
+            start_value=0.0,
+            target_value=1.0,
+        )
+
+    async def checkin_of_b() -> Checkin:
+        return Checkin(
+            workspace_id=a.id,
+            key_result_id=kr_b.id,
+            period="2027-W01",
+            value=1.0,
+            recorded_at=datetime.now(UTC),
+            source="modal",
+            source_ref="V1",
+        )
+
+    await _refused(session, kr_under_b)
+    await _refused(session, checkin_of_b)
+    await _refused(
+        session, lambda: make.key_result(session, objective_a, owner_person_id=person_b.id)
+    )

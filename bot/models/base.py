@@ -6,7 +6,14 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, MetaData
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -15,7 +22,7 @@ NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
 
@@ -83,3 +90,13 @@ __all__ = [
     "workspace_fk",
     "UTC",
 ]
+
+
+def scoped_fk(column: str, parent: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """A reference to `parent` *in the same workspace*: (workspace_id, column) must match a
+    parent's (workspace_id, id), so no row can point across workspaces. Rows are never
+    hard-deleted except by purging their workspace, so most references take no ON DELETE
+    action; parts of a parent (members, lines, answers) go with it (CASCADE)."""
+    return ForeignKeyConstraint(
+        ["workspace_id", column], [f"{parent}.workspace_id", f"{parent}.id"], ondelete=ondelete
+    )

@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Double,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
-from bot.models.base import Base, UTCDateTime, one_of, workspace_fk
+from bot.models.base import Base, UTCDateTime, one_of, scoped_fk, workspace_fk
 
 CHECKIN_SOURCES = ("thread", "modal", "dm", "command", "api", "pull", "import")
 CHECKIN_STATUSES = ("on_track", "at_risk", "off_track")
@@ -34,6 +33,8 @@ class Checkin(Base):
 
     __tablename__ = "checkin"
     __table_args__ = (
+        scoped_fk("author_person_id", "person"),
+        scoped_fk("key_result_id", "key_result"),
         UniqueConstraint("key_result_id", "period", "source", "source_ref", "revision"),
         one_of("source", CHECKIN_SOURCES),
         CheckConstraint(
@@ -50,15 +51,13 @@ class Checkin(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
-    key_result_id: Mapped[int] = mapped_column(Integer, ForeignKey("key_result.id"), nullable=False)
+    key_result_id: Mapped[int] = mapped_column(Integer, nullable=False)
     period: Mapped[str] = mapped_column(String(8))
     value: Mapped[float | None] = mapped_column(Double)
     confidence: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
-    author_person_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("person.id", ondelete="SET NULL")
-    )
+    author_person_id: Mapped[int | None] = mapped_column(Integer)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     source: Mapped[str] = mapped_column(String(16))
     source_ref: Mapped[str] = mapped_column(String(200))

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -15,7 +14,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.models.base import Base, UTCDateTime, created_column, one_of, updated_column, workspace_fk
+from bot.models.base import (
+    Base,
+    UTCDateTime,
+    created_column,
+    one_of,
+    scoped_fk,
+    updated_column,
+    workspace_fk,
+)
 
 RETRO_STATES = ("open", "closed")
 
@@ -25,6 +32,10 @@ class Grade(Base):
 
     __tablename__ = "grade"
     __table_args__ = (
+        scoped_fk("graded_by_person_id", "person"),
+        scoped_fk("objective_id", "objective", ondelete="CASCADE"),
+        scoped_fk("key_result_id", "key_result", ondelete="CASCADE"),
+        scoped_fk("cycle_id", "cycle", ondelete="CASCADE"),
         UniqueConstraint("key_result_id"),
         UniqueConstraint("objective_id"),
         CheckConstraint(
@@ -36,20 +47,12 @@ class Grade(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
-    cycle_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("cycle.id", ondelete="CASCADE"), nullable=False
-    )
-    key_result_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("key_result.id", ondelete="CASCADE")
-    )
-    objective_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("objective.id", ondelete="CASCADE")
-    )
+    cycle_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    key_result_id: Mapped[int | None] = mapped_column(Integer)
+    objective_id: Mapped[int | None] = mapped_column(Integer)
     score_hundredths: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
-    graded_by_person_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("person.id", ondelete="SET NULL")
-    )
+    graded_by_person_id: Mapped[int | None] = mapped_column(Integer)
     graded_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
 
@@ -59,17 +62,18 @@ class Retro(Base):
 
     __tablename__ = "retro"
     __table_args__ = (
+        UniqueConstraint("workspace_id", "id"),
+        scoped_fk("team_id", "team", ondelete="CASCADE"),
+        scoped_fk("cycle_id", "cycle", ondelete="CASCADE"),
         UniqueConstraint("workspace_id", "cycle_id", "scope"),
         one_of("state", RETRO_STATES),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
-    cycle_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("cycle.id", ondelete="CASCADE"), nullable=False
-    )
+    cycle_id: Mapped[int] = mapped_column(Integer, nullable=False)
     scope: Mapped[str] = mapped_column(String(32))  # "company" or "team:<id>"
-    team_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("team.id", ondelete="CASCADE"))
+    team_id: Mapped[int | None] = mapped_column(Integer)
     anonymous: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(8), default="open")
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -82,17 +86,17 @@ class RetroResponse(Base):
     """One person's answers; anonymous retros key it by a keyed hash, not the user id."""
 
     __tablename__ = "retro_response"
-    __table_args__ = (UniqueConstraint("retro_id", "respondent_key"),)
+    __table_args__ = (
+        scoped_fk("person_id", "person"),
+        scoped_fk("retro_id", "retro", ondelete="CASCADE"),
+        UniqueConstraint("retro_id", "respondent_key"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
-    retro_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("retro.id", ondelete="CASCADE"), nullable=False
-    )
+    retro_id: Mapped[int] = mapped_column(Integer, nullable=False)
     respondent_key: Mapped[str] = mapped_column(String(64))
-    person_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("person.id", ondelete="SET NULL")
-    )
+    person_id: Mapped[int | None] = mapped_column(Integer)
     went_well: Mapped[str] = mapped_column(Text, default="")
     went_badly: Mapped[str] = mapped_column(Text, default="")
     to_change: Mapped[str] = mapped_column(Text, default="")

@@ -17,7 +17,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.models.base import Base, UTCDateTime, created_column, one_of, updated_column, workspace_fk
+from bot.models.base import (
+    Base,
+    UTCDateTime,
+    created_column,
+    one_of,
+    scoped_fk,
+    updated_column,
+    workspace_fk,
+)
 
 OUTBOX_KINDS = (
     "prompt",
@@ -80,6 +88,9 @@ class Prompt(Base):
 
     __tablename__ = "prompt"
     __table_args__ = (
+        UniqueConstraint("workspace_id", "id"),
+        scoped_fk("person_id", "person", ondelete="CASCADE"),
+        scoped_fk("team_id", "team", ondelete="CASCADE"),
         UniqueConstraint("workspace_id", "channel_id", "message_ts"),
         one_of("kind", PROMPT_KINDS),
         CheckConstraint(
@@ -96,10 +107,8 @@ class Prompt(Base):
     outbox_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("outbox.id", ondelete="SET NULL")
     )
-    team_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("team.id", ondelete="CASCADE"))
-    person_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("person.id", ondelete="CASCADE")
-    )
+    team_id: Mapped[int | None] = mapped_column(Integer)
+    person_id: Mapped[int | None] = mapped_column(Integer)
     period: Mapped[str] = mapped_column(String(8))  # the round's; DM lines carry their own
     channel_id: Mapped[str] = mapped_column(String(32))
     message_ts: Mapped[str] = mapped_column(String(32))
@@ -111,18 +120,16 @@ class PromptLine(Base):
 
     __tablename__ = "prompt_line"
     __table_args__ = (
+        scoped_fk("key_result_id", "key_result", ondelete="CASCADE"),
+        scoped_fk("prompt_id", "prompt", ondelete="CASCADE"),
         CheckConstraint("line_no > 0", name="line_positive"),
         Index("ix_prompt_line_key_result", "key_result_id"),
     )
 
-    prompt_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("prompt.id", ondelete="CASCADE"), primary_key=True
-    )
+    prompt_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
-    key_result_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("key_result.id", ondelete="CASCADE"), nullable=False
-    )
+    key_result_id: Mapped[int] = mapped_column(Integer, nullable=False)
     period: Mapped[str] = mapped_column(String(8))
 
 

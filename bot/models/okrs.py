@@ -10,7 +10,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     Double,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.models.base import Base, created_column, one_of, updated_column, workspace_fk
+from bot.models.base import Base, created_column, one_of, scoped_fk, updated_column, workspace_fk
 
 CYCLE_STATES = ("planning", "active", "grading", "closed")
 LEVELS = ("company", "team", "personal")
@@ -33,6 +32,7 @@ KEY_RESULT_STATES = ("active", "archived")
 class Cycle(Base):
     __tablename__ = "cycle"
     __table_args__ = (
+        UniqueConstraint("workspace_id", "id"),
         UniqueConstraint("workspace_id", "name"),
         CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
         one_of("state", CYCLE_STATES),
@@ -54,6 +54,13 @@ class Cycle(Base):
 class Objective(Base):
     __tablename__ = "objective"
     __table_args__ = (
+        UniqueConstraint("workspace_id", "id"),
+        scoped_fk("created_by_person_id", "person"),
+        scoped_fk("carried_from_id", "objective"),
+        scoped_fk("parent_objective_id", "objective"),
+        scoped_fk("owner_person_id", "person"),
+        scoped_fk("team_id", "team"),
+        scoped_fk("cycle_id", "cycle"),
         UniqueConstraint("workspace_id", "ref_number"),
         one_of("level", LEVELS),
         one_of("state", OBJECTIVE_STATES),
@@ -71,20 +78,16 @@ class Objective(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
     ref_number: Mapped[int] = mapped_column(Integer)
-    cycle_id: Mapped[int] = mapped_column(Integer, ForeignKey("cycle.id"), nullable=False)
+    cycle_id: Mapped[int] = mapped_column(Integer, nullable=False)
     level: Mapped[str] = mapped_column(String(16))
-    team_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("team.id"))
-    owner_person_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("person.id"))
+    team_id: Mapped[int | None] = mapped_column(Integer)
+    owner_person_id: Mapped[int | None] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
-    parent_objective_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("objective.id", ondelete="SET NULL")
-    )
+    parent_objective_id: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), default="active")
-    carried_from_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("objective.id", ondelete="SET NULL")
-    )
-    created_by_person_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("person.id"))
+    carried_from_id: Mapped[int | None] = mapped_column(Integer)
+    created_by_person_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
 
@@ -97,14 +100,14 @@ class ObjectiveContributor(Base):
     """A further team that owns a shared objective beside its own team."""
 
     __tablename__ = "objective_contributor"
-    __table_args__ = (Index("ix_objective_contributor_team", "team_id"),)
+    __table_args__ = (
+        scoped_fk("team_id", "team", ondelete="CASCADE"),
+        scoped_fk("objective_id", "objective", ondelete="CASCADE"),
+        Index("ix_objective_contributor_team", "team_id"),
+    )
 
-    objective_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("objective.id", ondelete="CASCADE"), primary_key=True
-    )
-    team_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
-    )
+    objective_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
     added_at: Mapped[datetime] = created_column()
 
@@ -112,6 +115,10 @@ class ObjectiveContributor(Base):
 class KeyResult(Base):
     __tablename__ = "key_result"
     __table_args__ = (
+        UniqueConstraint("workspace_id", "id"),
+        scoped_fk("carried_from_id", "key_result"),
+        scoped_fk("owner_person_id", "person"),
+        scoped_fk("objective_id", "objective"),
         UniqueConstraint("workspace_id", "ref_number"),
         one_of("kind", KEY_RESULT_KINDS),
         one_of("direction", DIRECTIONS),
@@ -143,8 +150,8 @@ class KeyResult(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
     ref_number: Mapped[int] = mapped_column(Integer)
-    objective_id: Mapped[int] = mapped_column(Integer, ForeignKey("objective.id"), nullable=False)
-    owner_person_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("person.id"))
+    objective_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    owner_person_id: Mapped[int | None] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(16), default="number")
     unit: Mapped[str] = mapped_column(String(20), default="")
@@ -156,9 +163,7 @@ class KeyResult(Base):
     # Where a pull fetches the value from ({"url": ..., "path": ...}), if anywhere.
     metric_source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16), default="active")
-    carried_from_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("key_result.id", ondelete="SET NULL")
-    )
+    carried_from_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
 

@@ -8,7 +8,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.models.base import Base, created_column, one_of, updated_column, workspace_fk
+from bot.models.base import Base, created_column, one_of, scoped_fk, updated_column, workspace_fk
 
 ROLES = ("member", "facilitator", "admin")
 DEFAULT_CHECKIN_WEEKDAY = 0  # Monday (date.weekday())
@@ -29,6 +28,7 @@ DEFAULT_REMINDER_DELAY_MINUTES = 24 * 60
 class Person(Base):
     __tablename__ = "person"
     __table_args__ = (
+        UniqueConstraint("workspace_id", "id"),
         UniqueConstraint("workspace_id", "slack_user_id"),
         one_of("role", ROLES),
     )
@@ -49,15 +49,14 @@ class AwayPeriod(Base):
 
     __tablename__ = "away_period"
     __table_args__ = (
+        scoped_fk("person_id", "person", ondelete="CASCADE"),
         CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
         Index("ix_away_period_person_dates", "person_id", "starts_on", "ends_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
-    person_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("person.id", ondelete="CASCADE"), nullable=False
-    )
+    person_id: Mapped[int] = mapped_column(Integer, nullable=False)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = created_column()
@@ -66,6 +65,9 @@ class AwayPeriod(Base):
 class Team(Base):
     __tablename__ = "team"
     __table_args__ = (
+        UniqueConstraint("workspace_id", "id"),
+        scoped_fk("lead_person_id", "person"),
+        scoped_fk("parent_team_id", "team"),
         UniqueConstraint("workspace_id", "name"),
         CheckConstraint("checkin_weekday BETWEEN 0 AND 6", name="weekday_range"),
         CheckConstraint("digest_delay_minutes >= 0", name="digest_delay_positive"),
@@ -78,12 +80,8 @@ class Team(Base):
     workspace_id: Mapped[int] = workspace_fk()
     name: Mapped[str] = mapped_column(String(80))
     channel_id: Mapped[str | None] = mapped_column(String(32))
-    parent_team_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("team.id", ondelete="SET NULL")
-    )
-    lead_person_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("person.id", ondelete="SET NULL")
-    )
+    parent_team_id: Mapped[int | None] = mapped_column(Integer)
+    lead_person_id: Mapped[int | None] = mapped_column(Integer)
     checkin_weekday: Mapped[int] = mapped_column(Integer, default=DEFAULT_CHECKIN_WEEKDAY)
     checkin_time: Mapped[time] = mapped_column(Time, default=DEFAULT_CHECKIN_TIME)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
@@ -101,14 +99,14 @@ class Team(Base):
 
 class TeamMember(Base):
     __tablename__ = "team_member"
-    __table_args__ = (Index("ix_team_member_person", "person_id"),)
+    __table_args__ = (
+        scoped_fk("person_id", "person", ondelete="CASCADE"),
+        scoped_fk("team_id", "team", ondelete="CASCADE"),
+        Index("ix_team_member_person", "person_id"),
+    )
 
-    team_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
-    )
-    person_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
-    )
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
     joined_at: Mapped[datetime] = created_column()
 
@@ -117,10 +115,9 @@ class TeamSkippedPeriod(Base):
     """A week a team skips its check-in (holidays, offsites): no prompt, nobody missing."""
 
     __tablename__ = "team_skipped_period"
+    __table_args__ = (scoped_fk("team_id", "team", ondelete="CASCADE"),)
 
-    team_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
-    )
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     period: Mapped[str] = mapped_column(String(8), primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
     created_at: Mapped[datetime] = created_column()

@@ -9,7 +9,15 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.models.base import Base, UTCDateTime, created_column, one_of, updated_column, workspace_fk
+from bot.models.base import (
+    Base,
+    UTCDateTime,
+    created_column,
+    one_of,
+    scoped_fk,
+    updated_column,
+    workspace_fk,
+)
 
 WORKSPACE_STATES = ("active", "paused", "uninstalled")
 REF_KINDS = ("O", "KR")
@@ -54,15 +62,14 @@ class Audit(Base):
 
     __tablename__ = "audit"
     __table_args__ = (
+        scoped_fk("actor_person_id", "person"),
         Index("ix_audit_workspace_at", "workspace_id", "at"),
         Index("ix_audit_entity", "workspace_id", "entity", "entity_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
-    actor_person_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("person.id", ondelete="SET NULL")
-    )
+    actor_person_id: Mapped[int | None] = mapped_column(Integer)
     actor_slack_id: Mapped[str | None] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(64))
     entity: Mapped[str] = mapped_column(String(32))

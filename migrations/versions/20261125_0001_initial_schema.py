@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 12:39:10.461087+00:00
+Create Date: 2026-11-25 13:19:46.166590+00:00
 """
 
 from collections.abc import Sequence
@@ -69,6 +69,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cycle")),
+        sa.UniqueConstraint("workspace_id", "id", name=op.f("uq_cycle_workspace_id_id")),
         sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_cycle_workspace_id_name")),
     )
     with op.batch_alter_table("cycle", schema=None) as batch_op:
@@ -183,6 +184,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
+        sa.UniqueConstraint("workspace_id", "id", name=op.f("uq_person_workspace_id_id")),
         sa.UniqueConstraint(
             "workspace_id", "slack_user_id", name=op.f("uq_person_workspace_id_slack_user_id")
         ),
@@ -292,10 +294,9 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["actor_person_id"],
-            ["person.id"],
-            name=op.f("fk_audit_actor_person_id_person"),
-            ondelete="SET NULL",
+            ["workspace_id", "actor_person_id"],
+            ["person.workspace_id", "person.id"],
+            name=op.f("fk_audit_workspace_id_actor_person_id_person"),
         ),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
@@ -321,9 +322,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("ends_on >= starts_on", name=op.f("ck_away_period_ends_after_start")),
         sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-            name=op.f("fk_away_period_person_id_person"),
+            ["workspace_id", "person_id"],
+            ["person.workspace_id", "person.id"],
+            name=op.f("fk_away_period_workspace_id_person_id_person"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -366,16 +367,14 @@ def upgrade() -> None:
             "reminder_delay_minutes >= 0", name=op.f("ck_team_reminder_delay_positive")
         ),
         sa.ForeignKeyConstraint(
-            ["lead_person_id"],
-            ["person.id"],
-            name=op.f("fk_team_lead_person_id_person"),
-            ondelete="SET NULL",
+            ["workspace_id", "lead_person_id"],
+            ["person.workspace_id", "person.id"],
+            name=op.f("fk_team_workspace_id_lead_person_id_person"),
         ),
         sa.ForeignKeyConstraint(
-            ["parent_team_id"],
-            ["team.id"],
-            name=op.f("fk_team_parent_team_id_team"),
-            ondelete="SET NULL",
+            ["workspace_id", "parent_team_id"],
+            ["team.workspace_id", "team.id"],
+            name=op.f("fk_team_workspace_id_parent_team_id_team"),
         ),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
@@ -384,6 +383,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_team")),
+        sa.UniqueConstraint("workspace_id", "id", name=op.f("uq_team_workspace_id_id")),
         sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_team_workspace_id_name")),
     )
     with op.batch_alter_table("team", schema=None) as batch_op:
@@ -423,29 +423,35 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("ref_number > 0", name=op.f("ck_objective_ref_positive")),
         sa.ForeignKeyConstraint(
-            ["carried_from_id"],
-            ["objective.id"],
-            name=op.f("fk_objective_carried_from_id_objective"),
-            ondelete="SET NULL",
+            ["workspace_id", "carried_from_id"],
+            ["objective.workspace_id", "objective.id"],
+            name=op.f("fk_objective_workspace_id_carried_from_id_objective"),
         ),
         sa.ForeignKeyConstraint(
-            ["created_by_person_id"],
-            ["person.id"],
-            name=op.f("fk_objective_created_by_person_id_person"),
+            ["workspace_id", "created_by_person_id"],
+            ["person.workspace_id", "person.id"],
+            name=op.f("fk_objective_workspace_id_created_by_person_id_person"),
         ),
         sa.ForeignKeyConstraint(
-            ["cycle_id"], ["cycle.id"], name=op.f("fk_objective_cycle_id_cycle")
+            ["workspace_id", "cycle_id"],
+            ["cycle.workspace_id", "cycle.id"],
+            name=op.f("fk_objective_workspace_id_cycle_id_cycle"),
         ),
         sa.ForeignKeyConstraint(
-            ["owner_person_id"], ["person.id"], name=op.f("fk_objective_owner_person_id_person")
+            ["workspace_id", "owner_person_id"],
+            ["person.workspace_id", "person.id"],
+            name=op.f("fk_objective_workspace_id_owner_person_id_person"),
         ),
         sa.ForeignKeyConstraint(
-            ["parent_objective_id"],
-            ["objective.id"],
-            name=op.f("fk_objective_parent_objective_id_objective"),
-            ondelete="SET NULL",
+            ["workspace_id", "parent_objective_id"],
+            ["objective.workspace_id", "objective.id"],
+            name=op.f("fk_objective_workspace_id_parent_objective_id_objective"),
         ),
-        sa.ForeignKeyConstraint(["team_id"], ["team.id"], name=op.f("fk_objective_team_id_team")),
+        sa.ForeignKeyConstraint(
+            ["workspace_id", "team_id"],
+            ["team.workspace_id", "team.id"],
+            name=op.f("fk_objective_workspace_id_team_id_team"),
+        ),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
             ["workspace.id"],
@@ -453,6 +459,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_objective")),
+        sa.UniqueConstraint("workspace_id", "id", name=op.f("uq_objective_workspace_id_id")),
         sa.UniqueConstraint(
             "workspace_id", "ref_number", name=op.f("uq_objective_workspace_id_ref_number")
         ),
@@ -491,13 +498,16 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-            name=op.f("fk_prompt_person_id_person"),
+            ["workspace_id", "person_id"],
+            ["person.workspace_id", "person.id"],
+            name=op.f("fk_prompt_workspace_id_person_id_person"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["team_id"], ["team.id"], name=op.f("fk_prompt_team_id_team"), ondelete="CASCADE"
+            ["workspace_id", "team_id"],
+            ["team.workspace_id", "team.id"],
+            name=op.f("fk_prompt_workspace_id_team_id_team"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
@@ -512,6 +522,7 @@ def upgrade() -> None:
             "message_ts",
             name=op.f("uq_prompt_workspace_id_channel_id_message_ts"),
         ),
+        sa.UniqueConstraint("workspace_id", "id", name=op.f("uq_prompt_workspace_id_id")),
     )
     with op.batch_alter_table("prompt", schema=None) as batch_op:
         batch_op.create_index(
@@ -536,10 +547,16 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("state IN ('open', 'closed')", name=op.f("ck_retro_state_allowed")),
         sa.ForeignKeyConstraint(
-            ["cycle_id"], ["cycle.id"], name=op.f("fk_retro_cycle_id_cycle"), ondelete="CASCADE"
+            ["workspace_id", "cycle_id"],
+            ["cycle.workspace_id", "cycle.id"],
+            name=op.f("fk_retro_workspace_id_cycle_id_cycle"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["team_id"], ["team.id"], name=op.f("fk_retro_team_id_team"), ondelete="CASCADE"
+            ["workspace_id", "team_id"],
+            ["team.workspace_id", "team.id"],
+            name=op.f("fk_retro_workspace_id_team_id_team"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
@@ -551,6 +568,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "workspace_id", "cycle_id", "scope", name=op.f("uq_retro_workspace_id_cycle_id_scope")
         ),
+        sa.UniqueConstraint("workspace_id", "id", name=op.f("uq_retro_workspace_id_id")),
     )
     op.create_table(
         "team_member",
@@ -559,13 +577,16 @@ def upgrade() -> None:
         sa.Column("workspace_id", sa.Integer(), nullable=False),
         sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-            name=op.f("fk_team_member_person_id_person"),
+            ["workspace_id", "person_id"],
+            ["person.workspace_id", "person.id"],
+            name=op.f("fk_team_member_workspace_id_person_id_person"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["team_id"], ["team.id"], name=op.f("fk_team_member_team_id_team"), ondelete="CASCADE"
+            ["workspace_id", "team_id"],
+            ["team.workspace_id", "team.id"],
+            name=op.f("fk_team_member_workspace_id_team_id_team"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
@@ -585,9 +606,9 @@ def upgrade() -> None:
         sa.Column("workspace_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["team_id"],
-            ["team.id"],
-            name=op.f("fk_team_skipped_period_team_id_team"),
+            ["workspace_id", "team_id"],
+            ["team.workspace_id", "team.id"],
+            name=op.f("fk_team_skipped_period_workspace_id_team_id_team"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -652,16 +673,19 @@ def upgrade() -> None:
         sa.CheckConstraint("ref_number > 0", name=op.f("ck_key_result_ref_positive")),
         sa.CheckConstraint("weight > 0", name=op.f("ck_key_result_weight_positive")),
         sa.ForeignKeyConstraint(
-            ["carried_from_id"],
-            ["key_result.id"],
-            name=op.f("fk_key_result_carried_from_id_key_result"),
-            ondelete="SET NULL",
+            ["workspace_id", "carried_from_id"],
+            ["key_result.workspace_id", "key_result.id"],
+            name=op.f("fk_key_result_workspace_id_carried_from_id_key_result"),
         ),
         sa.ForeignKeyConstraint(
-            ["objective_id"], ["objective.id"], name=op.f("fk_key_result_objective_id_objective")
+            ["workspace_id", "objective_id"],
+            ["objective.workspace_id", "objective.id"],
+            name=op.f("fk_key_result_workspace_id_objective_id_objective"),
         ),
         sa.ForeignKeyConstraint(
-            ["owner_person_id"], ["person.id"], name=op.f("fk_key_result_owner_person_id_person")
+            ["workspace_id", "owner_person_id"],
+            ["person.workspace_id", "person.id"],
+            name=op.f("fk_key_result_workspace_id_owner_person_id_person"),
         ),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
@@ -670,6 +694,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_key_result")),
+        sa.UniqueConstraint("workspace_id", "id", name=op.f("uq_key_result_workspace_id_id")),
         sa.UniqueConstraint(
             "workspace_id", "ref_number", name=op.f("uq_key_result_workspace_id_ref_number")
         ),
@@ -687,15 +712,15 @@ def upgrade() -> None:
         sa.Column("workspace_id", sa.Integer(), nullable=False),
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["objective_id"],
-            ["objective.id"],
-            name=op.f("fk_objective_contributor_objective_id_objective"),
+            ["workspace_id", "objective_id"],
+            ["objective.workspace_id", "objective.id"],
+            name=op.f("fk_objective_contributor_workspace_id_objective_id_objective"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["team_id"],
-            ["team.id"],
-            name=op.f("fk_objective_contributor_team_id_team"),
+            ["workspace_id", "team_id"],
+            ["team.workspace_id", "team.id"],
+            name=op.f("fk_objective_contributor_workspace_id_team_id_team"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -722,15 +747,14 @@ def upgrade() -> None:
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-            name=op.f("fk_retro_response_person_id_person"),
-            ondelete="SET NULL",
+            ["workspace_id", "person_id"],
+            ["person.workspace_id", "person.id"],
+            name=op.f("fk_retro_response_workspace_id_person_id_person"),
         ),
         sa.ForeignKeyConstraint(
-            ["retro_id"],
-            ["retro.id"],
-            name=op.f("fk_retro_response_retro_id_retro"),
+            ["workspace_id", "retro_id"],
+            ["retro.workspace_id", "retro.id"],
+            name=op.f("fk_retro_response_workspace_id_retro_id_retro"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -776,13 +800,14 @@ def upgrade() -> None:
             "retraction OR value IS NOT NULL", name=op.f("ck_checkin_value_unless_retraction")
         ),
         sa.ForeignKeyConstraint(
-            ["author_person_id"],
-            ["person.id"],
-            name=op.f("fk_checkin_author_person_id_person"),
-            ondelete="SET NULL",
+            ["workspace_id", "author_person_id"],
+            ["person.workspace_id", "person.id"],
+            name=op.f("fk_checkin_workspace_id_author_person_id_person"),
         ),
         sa.ForeignKeyConstraint(
-            ["key_result_id"], ["key_result.id"], name=op.f("fk_checkin_key_result_id_key_result")
+            ["workspace_id", "key_result_id"],
+            ["key_result.workspace_id", "key_result.id"],
+            name=op.f("fk_checkin_workspace_id_key_result_id_key_result"),
         ),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
@@ -828,24 +853,26 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("score_hundredths BETWEEN 0 AND 100", name=op.f("ck_grade_score_range")),
         sa.ForeignKeyConstraint(
-            ["cycle_id"], ["cycle.id"], name=op.f("fk_grade_cycle_id_cycle"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["graded_by_person_id"],
-            ["person.id"],
-            name=op.f("fk_grade_graded_by_person_id_person"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["key_result_id"],
-            ["key_result.id"],
-            name=op.f("fk_grade_key_result_id_key_result"),
+            ["workspace_id", "cycle_id"],
+            ["cycle.workspace_id", "cycle.id"],
+            name=op.f("fk_grade_workspace_id_cycle_id_cycle"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["objective_id"],
-            ["objective.id"],
-            name=op.f("fk_grade_objective_id_objective"),
+            ["workspace_id", "graded_by_person_id"],
+            ["person.workspace_id", "person.id"],
+            name=op.f("fk_grade_workspace_id_graded_by_person_id_person"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id", "key_result_id"],
+            ["key_result.workspace_id", "key_result.id"],
+            name=op.f("fk_grade_workspace_id_key_result_id_key_result"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id", "objective_id"],
+            ["objective.workspace_id", "objective.id"],
+            name=op.f("fk_grade_workspace_id_objective_id_objective"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -870,15 +897,15 @@ def upgrade() -> None:
         sa.Column("period", sa.String(length=8), nullable=False),
         sa.CheckConstraint("line_no > 0", name=op.f("ck_prompt_line_line_positive")),
         sa.ForeignKeyConstraint(
-            ["key_result_id"],
-            ["key_result.id"],
-            name=op.f("fk_prompt_line_key_result_id_key_result"),
+            ["workspace_id", "key_result_id"],
+            ["key_result.workspace_id", "key_result.id"],
+            name=op.f("fk_prompt_line_workspace_id_key_result_id_key_result"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["prompt_id"],
-            ["prompt.id"],
-            name=op.f("fk_prompt_line_prompt_id_prompt"),
+            ["workspace_id", "prompt_id"],
+            ["prompt.workspace_id", "prompt.id"],
+            name=op.f("fk_prompt_line_workspace_id_prompt_id_prompt"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
