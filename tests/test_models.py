@@ -406,3 +406,19 @@ async def test_no_row_can_point_into_another_workspace(session: AsyncSession) ->
     await _refused(
         session, lambda: make.key_result(session, objective_a, owner_person_id=person_b.id)
     )
+
+
+async def test_the_database_itself_refuses_to_update_a_checkin(session: AsyncSession) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    ws = await make.workspace(session)
+    kr = await make.key_result(
+        session, await make.objective(session, ws, await make.cycle(session, ws))
+    )
+    row = await make.checkin(session, kr, value=40.0)
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with session.begin_nested():
+            await session.execute(
+                text("UPDATE checkin SET value = 99 WHERE id = :id"), {"id": row.id}
+            )
+    assert await session.scalar(select(Checkin.value).where(Checkin.id == row.id)) == 40.0
