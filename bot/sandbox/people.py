@@ -153,19 +153,15 @@ class PeopleActions:
 
     async def join(self, user: User, channel: Channel) -> Answer:
         channel.members.add(user.id)
-        event = {
-            "type": "member_joined_channel",
-            "user": user.id,
-            "channel": channel.id,
-            "channel_type": "G" if channel.is_private else "C",
-            "team": self.ws.id,
-        }
-        return (await self.event(event))[0]
+        return await self._membership("member_joined_channel", user, channel)
 
     async def leave(self, user: User, channel: Channel) -> Answer:
         channel.members.discard(user.id)
+        return await self._membership("member_left_channel", user, channel)
+
+    async def _membership(self, kind: str, user: User, channel: Channel) -> Answer:
         event = {
-            "type": "member_left_channel",
+            "type": kind,
             "user": user.id,
             "channel": channel.id,
             "channel_type": "G" if channel.is_private else "C",
