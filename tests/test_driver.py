@@ -117,10 +117,13 @@ async def test_message_events(rig: Rig) -> None:
     await d.say(pat, "also for the channel", channel=general, thread_ts=parent.ts, broadcast=True)
     await d.edit(pat, reply, "45, feeling 8/10")
     await d.delete(pat, reply)
-    await d.other_bot_says(general, "I am another app")
+    await d.other_bot_says(general, "I am another app", legacy=True)
     await d.say(pat, "in the DM")
     await d.mention(pat, general, "help")
-    await settle(rig, 9)
+    await d.other_bot_says(general, "a modern app")
+    lobby = rig.slack.add_channel(d.ws, "lobby", members=[pat], bot_member=False)
+    await d.say(pat, "nobody hears this", channel=lobby)
+    await settle(rig, 10)
     kinds = [k for k, _ in rig.seen]
     assert kinds == [
         "message:",
@@ -132,8 +135,17 @@ async def test_message_events(rig: Rig) -> None:
         "message:",
         "message:",
         "app_mention:",
+        "message:",
     ]
     events = [body["event"] for _, body in rig.seen]
+    assert (events[9]["user"], events[9]["bot_id"], events[9]["app_id"]) == (
+        "U0OTHERBOT",
+        "B0OTHERBOT",
+        "A0OTHERAPP",
+    )  # apps post as their bot user, without a subtype
+    assert [m.text for m in rig.slack.channel_messages(lobby.id)] == ["nobody hears this"]
+    parent_api = rig.slack.state.message(general.id, parent.ts).to_api()
+    assert (parent_api["reply_count"], parent_api["thread_ts"]) == (2, parent.ts)
     assert events[0]["text"] == "Planning &lt;today&gt; &amp; tomorrow"  # as Slack escapes it
     assert events[1]["thread_ts"] == parent.ts and events[1]["parent_user_id"] == pat.id
     assert (
@@ -199,7 +211,22 @@ async def test_command_ack_and_response_url(rig: Rig) -> None:
 async def test_interactivity(rig: Rig) -> None:
     d, pat = rig.driver, rig.pat
     posted = await Api("async", rig.slack.api_url, d.ws.bot_token)(
-        "chat_postMessage", channel=rig.general.id, text="check in?"
+        "chat_postMessage",
+        channel=rig.general.id,
+        text="check in?",
+        blocks=[
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "go",
+                        "text": {"type": "plain_text", "text": "Check in"},
+                        "value": "KR12",
+                    }
+                ],
+            }
+        ],
     )
     message = rig.slack.state.message(rig.general.id, posted["ts"])
     assert (await d.click(pat, action_id="go", value="KR12", message=message)).status == 200
@@ -212,6 +239,8 @@ async def test_interactivity(rig: Rig) -> None:
         "type": "modal",
         "callback_id": "new_objective",
         "title": {"type": "plain_text", "text": "New objective"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "notify_on_close": True,
         "blocks": [
             {
                 "type": "input",
@@ -301,3 +330,89 @@ async def test_oauth_authorize_page_and_code_exchange(kind: str) -> None:
                 client_secret="shh",
                 code=location.params["code"],
             )
+
+
+async def test_response_url_replaces_deletes_and_expires(rig: Rig) -> None:
+    api = Api("async", rig.slack.api_url, rig.driver.ws.bot_token)
+    posted = await api("chat_postMessage", channel=rig.general.id, text="Check in for W48?")
+    url = rig.slack.response_url(
+        team_id=rig.driver.ws.id,
+        channel_id=rig.general.id,
+        user_id=rig.pat.id,
+        message_ts=posted["ts"],
+    )
+    async with httpx.AsyncClient() as client:
+        assert (
+            await client.post(url, json={"replace_original": True, "text": "Checked in"})
+        ).status_code == 200
+        assert rig.slack.channel_messages(rig.general.id)[0].text == "Checked in"  # for everyone
+        assert (await client.post(url, json={"delete_original": True})).status_code == 200
+        assert rig.slack.channel_messages(rig.general.id) == []
+        old = rig.slack.response_url(
+            team_id=rig.driver.ws.id, channel_id=rig.general.id, user_id=rig.pat.id
+        )
+        rig.slack.state.response_urls[old.rsplit("/", 1)[1]].issued_at -= 31 * 60
+        expired = await client.post(old, json={"text": "late"})
+        assert (expired.status_code, expired.text) == (404, "expired_url")
+        once = rig.slack.response_url(
+            team_id=rig.driver.ws.id, channel_id=rig.general.id, user_id=rig.pat.id
+        )
+        codes = [(await client.post(once, json={"text": str(i)})).status_code for i in range(6)]
+        assert codes == [200] * 5 + [404]  # five uses
+
+
+async def test_the_driver_refuses_what_a_person_could_not_do(rig: Rig) -> None:
+    from bot.sandbox.interactions import DriverError
+
+    api = Api("async", rig.slack.api_url, rig.driver.ws.bot_token)
+    posted = await api("chat_postMessage", channel=rig.general.id, text="no buttons here")
+    message = rig.slack.state.message(rig.general.id, posted["ts"])
+    with pytest.raises(DriverError, match="nothing with action_id"):
+        await rig.driver.click(rig.pat, action_id="go", message=message)
+    trigger = rig.slack.state.new_trigger(team_id=rig.driver.ws.id, user_id=rig.pat.id)
+    view = {
+        "type": "modal",
+        "callback_id": "other",
+        "title": {"type": "plain_text", "text": "Quiet"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}],
+    }
+    await api("views_open", trigger_id=trigger, view=view)
+    modal = rig.slack.open_modal(rig.pat.id)
+    assert modal is not None
+    with pytest.raises(DriverError, match="no input 'title'"):
+        await rig.driver.submit(
+            rig.pat, modal, {"title": {"t": {"type": "plain_text_input", "value": "x"}}}
+        )
+    assert (
+        await rig.driver.close(rig.pat, modal) is None
+    )  # no notify_on_close: the app hears nothing
+    assert rig.slack.open_modal(rig.pat.id) is None and rig.seen == []
+
+
+async def test_a_late_ack_is_an_error_the_person_sees() -> None:
+    async with SlackEmulator() as slack:
+        ws = slack.add_workspace("Acme")
+        pat = slack.add_user(ws, "pat")
+
+        async def authorize(**_kwargs: Any) -> AuthorizeResult:
+            return AuthorizeResult(
+                enterprise_id=None,
+                team_id=ws.id,
+                bot_token=ws.bot_token,
+                bot_user_id=ws.bot_user_id,
+                bot_id=ws.bot_id,
+            )
+
+        app = AsyncApp(signing_secret=SECRET, authorize=authorize)
+
+        async def slow(ack: Any) -> None:
+            await asyncio.sleep(3.2)
+            await ack(text="too late")
+
+        app.command("/okr")(slow)
+        driver = SlackDriver(slack, ws, signing_secret=SECRET, deliver=InProcessDelivery(app))
+        answer = await driver.command(pat, "mine")
+        assert answer.late
+        assert [e.message.text for e in slack.answers_to(pat.id)] == [
+            'The command failed with the error "operation_timeout"'
+        ]

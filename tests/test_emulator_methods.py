@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from slack_sdk.errors import SlackApiError
 
@@ -261,6 +262,58 @@ async def test_file_upload_v2(world: World) -> None:
         ),
         ({"text": "x" * 40_001}, "msg_too_long"),
         (
+            {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "é" * 2900}}] * 2},
+            "ok",
+        ),
+        (
+            {
+                "blocks": [
+                    {
+                        "type": "actions",
+                        "elements": [
+                            {
+                                "type": "button",
+                                "action_id": "a",
+                                "text": {"type": "plain_text", "text": "x" * 76},
+                            }
+                        ],
+                    }
+                ]
+            },
+            "invalid_blocks",
+        ),
+        (
+            {"blocks": [{"type": "actions", "elements": [{"type": "gizmo", "action_id": "a"}]}]},
+            "invalid_blocks",
+        ),
+        (
+            {
+                "blocks": [
+                    {
+                        "type": "actions",
+                        "elements": [
+                            {
+                                "type": "button",
+                                "action_id": "a",
+                                "text": {"type": "plain_text", "text": "1"},
+                            },
+                            {
+                                "type": "button",
+                                "action_id": "a",
+                                "text": {"type": "plain_text", "text": "2"},
+                            },
+                        ],
+                    }
+                ]
+            },
+            "invalid_blocks",
+        ),
+        (
+            {"blocks": [{"type": "header", "text": {"type": "mrkdwn", "text": "*x*"}}]},
+            "invalid_blocks",
+        ),
+        ({"blocks": [{"type": "section", "text": "just a string"}]}, "invalid_blocks"),
+        (
             {
                 "blocks": [
                     {
@@ -287,6 +340,9 @@ async def test_file_upload_v2(world: World) -> None:
 )
 async def test_block_kit_limits(world: World, kwargs: dict[str, Any], error: str) -> None:
     args = {"channel": world.general.id, "text": "t"} | kwargs
+    if error == "ok":  # accents count once each, as Slack counts characters
+        assert (await world.api("chat_postMessage", **args))["ok"]
+        return
     refused = await fails(world.api, "chat_postMessage", error, **args)
     if error == "invalid_blocks":
         assert refused.response["errors"][0].startswith("[ERROR] ")
@@ -297,12 +353,81 @@ async def test_block_kit_limits(world: World, kwargs: dict[str, Any], error: str
     assert ok["ok"]
 
 
+def _input_modal(**changes: Any) -> dict[str, Any]:
+    view = modal()
+    view["blocks"] = [
+        {
+            "type": "input",
+            "block_id": "t",
+            "label": {"type": "plain_text", "text": "Title"},
+            "element": {"type": "plain_text_input", "action_id": "t"},
+        }
+    ]
+    return view | changes
+
+
 async def test_view_limits(world: World) -> None:
     state = world.slack.state
-    for view in (modal("x" * 25), modal(blocks=101)):
+    no_submit = _input_modal()
+    del no_submit["submit"]
+    for view in (
+        modal("x" * 25),
+        modal(blocks=101),
+        no_submit,
+        _input_modal(title={"type": "mrkdwn", "text": "Title"}),
+        _input_modal(callback_id="c" * 256),
+    ):
         trigger = state.new_trigger(team_id=world.ws.id, user_id=world.pat.id)
-        await fails(world.api, "views_open", "invalid_blocks", trigger_id=trigger, view=view)
+        refused = await fails(
+            world.api, "views_open", "invalid_arguments", trigger_id=trigger, view=view
+        )
+        assert refused.response["response_metadata"]["messages"][0].startswith("[ERROR] ")
     trigger = state.new_trigger(team_id=world.ws.id, user_id=world.pat.id)
     assert (await world.api("views_open", trigger_id=trigger, view=modal("x" * 24, blocks=100)))[
         "ok"
     ]
+
+
+async def test_history_bounds_are_exclusive_unless_asked(world: World) -> None:
+    api, general = world.api, world.general
+    posted = await api("chat_postMessage", channel=general.id, text="only one")
+    ts = posted["ts"]
+    exclusive = await api("conversations_history", channel=general.id, oldest=ts, latest=ts)
+    inclusive = await api(
+        "conversations_history", channel=general.id, oldest=ts, latest=ts, inclusive=True
+    )
+    assert (len(exclusive["messages"]), len(inclusive["messages"])) == (0, 1)
+
+
+async def test_malformed_arguments_get_an_answer_not_a_server_error(world: World) -> None:
+    api, general = world.api, world.general
+    await fails(api, "conversations_history", "invalid_ts_oldest", channel=general.id, oldest="abc")
+    async with httpx.AsyncClient() as raw:  # what slack_sdk itself would not even send
+        answer = await raw.post(
+            world.slack.api_url + "files.completeUploadExternal",
+            json={"files": ["F1"]},
+            headers={"Authorization": f"Bearer {world.ws.bot_token}"},
+        )
+    assert (answer.status_code, answer.json()["error"]) == (200, "invalid_arguments")
+    await fails(
+        api,
+        "chat_postMessage",
+        "invalid_blocks",
+        channel=general.id,
+        text="t",
+        blocks=[{"type": "input", "label": {"type": "plain_text", "text": "L"}}],
+    )
+    assert all(c.status == 200 for c in world.slack.calls)
+
+
+async def test_email_needs_its_scope(world: World) -> None:
+    narrow = world.slack.add_workspace("Narrow", scopes=["users:read"])
+    someone = world.slack.add_user(narrow, "kim", email="kim@narrow.test")
+    profile = (
+        await Api(world.api.kind, world.slack.api_url, narrow.bot_token)(
+            "users_info", user=someone.id
+        )
+    )["user"]["profile"]
+    assert "email" not in profile
+    full = (await world.api("users_info", user=world.pat.id))["user"]["profile"]
+    assert full["email"] == "pat@acme.test"

@@ -36,10 +36,11 @@ class Step:
 
 
 class Conversation:
-    def __init__(self, driver: SlackDriver, *, wait: float = 2.0) -> None:
+    def __init__(self, driver: SlackDriver, *, wait: float = 2.0, quiet: float = 0.15) -> None:
         self.driver = driver
         self.slack = driver.slack
         self.wait = wait
+        self.quiet = quiet
 
     def names(self) -> dict[str, str]:
         people = {u.id: u.name for u in self.slack.state.users.values()}
@@ -67,10 +68,17 @@ class Conversation:
     async def _collect(
         self, user: User, before: set[str], answer: Answer, expect_any: bool
     ) -> Reply:
+        """Everything new the person sees, once the bot has gone quiet: at least one item when
+        `expect_any` (up to `wait` seconds), then no change for `quiet` seconds."""
         deadline = time.monotonic() + self.wait
+        seen_count, quiet_since = -1, time.monotonic()
         while True:
             new = [r for key, r in self._visible(user) if key not in before]
-            if new or not expect_any or time.monotonic() > deadline:
+            now = time.monotonic()
+            if len(new) != seen_count:
+                seen_count, quiet_since = len(new), now
+            settled = now - quiet_since >= self.quiet and (new or not expect_any)
+            if settled or now > deadline:
                 return Reply(answer, new)
             await asyncio.sleep(0.02)
 

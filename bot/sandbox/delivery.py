@@ -19,6 +19,14 @@ class Answer:
     status: int
     body: str
     headers: dict[str, str]
+    elapsed: float = 0.0  # seconds until the app answered
+
+    ACK_DEADLINE = 3.0
+
+    @property
+    def late(self) -> bool:
+        """Slack gives up on an answer after 3 seconds (and retries an event)."""
+        return self.elapsed > self.ACK_DEADLINE
 
     @property
     def json(self) -> dict[str, Any] | None:

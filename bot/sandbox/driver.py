@@ -17,13 +17,14 @@ from slack_sdk.signature import SignatureVerifier
 from bot.sandbox import payloads
 from bot.sandbox.delivery import Answer, Delivery
 from bot.sandbox.emulator.server import SlackEmulator
-from bot.sandbox.emulator.state import Channel, Ephemeral, Message, User, View, Workspace
+from bot.sandbox.emulator.state import Channel, Ephemeral, Message, User, Workspace
+from bot.sandbox.interactions import InteractionActions
 from bot.sandbox.people import PeopleActions
 
 RETRY_REASONS = ("http_timeout", "http_timeout", "http_timeout")
 
 
-class SlackDriver(PeopleActions):
+class SlackDriver(InteractionActions, PeopleActions):
     def __init__(
         self,
         slack: SlackEmulator,
@@ -71,7 +72,10 @@ class SlackDriver(PeopleActions):
             body, content_type=content_type, timestamp=timestamp, secret=secret
         )
         headers.update(extra_headers or {})
-        return await self.deliver(body, headers)
+        started = time.monotonic()
+        answer = await self.deliver(body, headers)
+        answer.elapsed = time.monotonic() - started
+        return answer
 
     # --- slash commands and interactivity ---------------------------------------------------
 
@@ -107,6 +111,12 @@ class SlackDriver(PeopleActions):
         return answer
 
     def _show_ack(self, answer: Answer, user: User, channel: Channel) -> None:
+        if answer.late:
+            # Past 3 s Slack drops the answer and tells the person the command failed.
+            text = 'The command failed with the error "operation_timeout"'
+            message = Message(channel.id, self.slack.state.new_ts(), text)
+            self.slack.state.ephemerals.append(Ephemeral(channel.id, user.id, message, "slack"))
+            return
         if answer.status != 200 or not answer.body:
             return
         # A plain-text ack body is shown as an ephemeral message, like a JSON {"text": ...}.
@@ -125,107 +135,6 @@ class SlackDriver(PeopleActions):
             self.slack.state.messages.setdefault(channel.id, []).append(message)
         else:
             self.slack.state.ephemerals.append(Ephemeral(channel.id, user.id, message, "ack"))
-
-    async def click(
-        self,
-        user: User,
-        *,
-        action_id: str,
-        value: str | None = None,
-        block_id: str = "actions",
-        message: Message | None = None,
-        view: View | None = None,
-        selected_option: dict[str, Any] | None = None,
-    ) -> Answer:
-        """The person clicks a button (or picks an option) in a message or a view."""
-        trigger = self.slack.state.new_trigger(team_id=self.ws.id, user_id=user.id)
-        payload = payloads.base_interaction("block_actions", self.ws, user, trigger)
-        action: dict[str, Any] = {
-            "action_id": action_id,
-            "block_id": block_id,
-            "action_ts": f"{self.clock():.6f}",
-            "type": "button",
-        }
-        if value is not None:
-            action["value"] = value
-        if selected_option is not None:
-            action |= {"type": "static_select", "selected_option": selected_option}
-        payload["actions"] = [action]
-        if view is not None:
-            payload["container"] = {"type": "view", "view_id": view.id}
-            payload["view"] = view.to_api()
-        if message is not None:
-            channel = self.slack.state.channels[message.channel]
-            payload["container"] = {
-                "type": "message",
-                "message_ts": message.ts,
-                "channel_id": channel.id,
-                "is_ephemeral": False,
-            }
-            payload["channel"] = {"id": channel.id, "name": channel.name}
-            payload["message"] = message.to_api()
-            payload["response_url"] = self.slack.response_url(
-                team_id=self.ws.id, channel_id=channel.id, user_id=user.id
-            )
-        return await self.send(payloads.interactive(payload))
-
-    async def suggest(
-        self,
-        user: User,
-        *,
-        action_id: str,
-        value: str,
-        view: View | None = None,
-        block_id: str = "picker",
-    ) -> Answer:
-        """The person types into an external_select: Slack asks the app for options."""
-        payload = payloads.base_interaction("block_suggestion", self.ws, user, "")
-        payload |= {"action_id": action_id, "block_id": block_id, "value": value}
-        if view is not None:
-            payload["view"] = view.to_api()
-            payload["container"] = {"type": "view", "view_id": view.id}
-        return await self.send(payloads.interactive(payload))
-
-    async def submit(self, user: User, view: View, values: dict[str, dict[str, Any]]) -> Answer:
-        """The person presses the modal's submit button with `values[block_id][action_id]`."""
-        trigger = self.slack.state.new_trigger(team_id=self.ws.id, user_id=user.id)
-        payload = payloads.base_interaction("view_submission", self.ws, user, trigger)
-        data = view.to_api()
-        data["state"] = {"values": values}
-        payload |= {"view": data, "response_urls": []}
-        answer = await self.send(payloads.interactive(payload))
-        self._apply_view_response(answer, view)
-        return answer
-
-    def _apply_view_response(self, answer: Answer, view: View) -> None:
-        if answer.status != 200:
-            return
-        data = answer.json or {}
-        action = data.get("response_action")
-        if action is None or action == "clear":
-            for open_view in self.slack.state.views.values():
-                if open_view.root_view_id == view.root_view_id:
-                    open_view.closed = True
-        elif action == "update" and isinstance(data.get("view"), dict):
-            view.view = data["view"]
-        elif action == "push" and isinstance(data.get("view"), dict):
-            pushed = View(
-                self.slack.state.new_id("V"),
-                view.team_id,
-                view.user_id,
-                data["view"],
-                "pushed",
-                view.root_view_id,
-                previous_view_id=view.id,
-            )
-            self.slack.state.views[pushed.id] = pushed
-        # "errors": the modal stays open, showing them
-
-    async def close(self, user: User, view: View) -> Answer:
-        payload = payloads.base_interaction("view_closed", self.ws, user, "")
-        payload |= {"view": view.to_api(), "is_cleared": False}
-        view.closed = True
-        return await self.send(payloads.interactive(payload))
 
     # --- events ------------------------------------------------------------------------------
 

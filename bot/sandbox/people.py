@@ -53,6 +53,13 @@ class PeopleActions:
             files=files or [],
         )
         state.messages.setdefault(channel.id, []).append(message)
+        if thread_ts is not None:
+            root = state.message(channel.id, thread_ts)
+            root.reply_users.add(user.id)
+            root.reply_count += 1
+            root.latest_reply = message.ts
+        if not self.bot_hears(channel):
+            return message  # Slack sends channel messages only where the bot is a member
         event = payloads.message_event(
             user=user.id,
             channel=channel,
@@ -65,6 +72,9 @@ class PeopleActions:
         )
         await self.event(event, retries=retries)
         return message
+
+    def bot_hears(self, channel: Channel) -> bool:
+        return channel.is_im or self.ws.bot_user_id in channel.members
 
     async def edit(self, user: User, message: Message, text: str) -> Answer:
         channel = self.slack.state.channels[message.channel]
@@ -110,28 +120,37 @@ class PeopleActions:
         *,
         thread_ts: str | None = None,
         bot_id: str = "B0OTHERBOT",
+        legacy: bool = False,
     ) -> Message:
-        """Another app's message: it arrives with `bot_id` and subtype bot_message."""
+        """Another app's message. Apps today post as their bot user (`user`, `bot_id`,
+        `app_id`, no subtype); `legacy=True` sends the old `subtype: bot_message` shape."""
         state = self.slack.state
+        bot_user = "U0OTHERBOT"
         message = Message(
             channel.id,
             state.new_ts(),
             text,
+            user=None if legacy else bot_user,
             bot_id=bot_id,
             thread_ts=thread_ts,
-            subtype="bot_message",
+            subtype="bot_message" if legacy else None,
         )
         state.messages.setdefault(channel.id, []).append(message)
+        if not self.bot_hears(channel):
+            return message
         event = payloads.message_event(
-            user="",
+            user=bot_user,
             channel=channel,
             text=text,
             ts=message.ts,
             thread_ts=thread_ts,
-            subtype="bot_message",
+            subtype="bot_message" if legacy else None,
             bot_id=bot_id,
         )
-        event.pop("user")
+        if legacy:
+            event.pop("user")
+        else:
+            event["app_id"] = "A0OTHERAPP"
         await self.event(event)
         return message
 

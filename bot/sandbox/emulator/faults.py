@@ -15,7 +15,7 @@ class Fault(StrEnum):
     RATELIMITED = "ratelimited"  # HTTP 429 with Retry-After, nothing done
     FATAL_ERROR = "fatal_error"  # {"ok": false, "error": "fatal_error"}, nothing done
     DROP = "drop"  # connection cut before anything is done
-    SLOW = "slow"  # answered after `delay` seconds (longer than the client's timeout)
+    SLOW = "slow"  # done at once, answered after `delay` seconds (past the client's timeout)
     ACCEPT_THEN_DROP = "accept_then_drop"  # done and recorded, then the connection is cut
 
 
@@ -65,6 +65,8 @@ class FaultPlan:
         retry_after: int = 1,
     ) -> None:
         """The next `times` calls of `method` meet `fault`."""
+        if Fault(fault) is Fault.SLOW and delay <= 0:
+            raise ValueError("a slow answer needs a delay in seconds")
         self._planned.setdefault(method, []).append(
             Planned(Fault(fault), times, delay=delay, retry_after=retry_after)
         )
@@ -84,6 +86,8 @@ class FaultPlan:
         delay: float = 0.0,
     ) -> None:
         """Each call (of `methods`, or any) meets `fault` with probability `fraction`."""
+        if Fault(fault) is Fault.SLOW and delay <= 0:
+            raise ValueError("a slow answer needs a delay in seconds")
         self._random.append(
             RandomFaults(
                 Fault(fault),

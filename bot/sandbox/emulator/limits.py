@@ -2,7 +2,7 @@
 message a second per channel with short bursts; a workspace-wide message budget.
 
 Token buckets on the emulator's clock. `time_scale` > 1 speeds every limit up (benchmarks).
-Off unless `enabled`.
+Off unless `enabled`. A refused call is not charged to any bucket.
 """
 
 from __future__ import annotations
@@ -18,21 +18,24 @@ CHANNEL_MESSAGES_PER_SECOND = 1.0
 CHANNEL_BURST = 3
 WORKSPACE_MESSAGES_PER_MINUTE = 300
 WORKSPACE_MESSAGE_BURST = 10
-POSTING_METHODS = {"chat.postMessage", "chat.postEphemeral"}
+POSTING_METHODS = {"chat.postMessage"}
+HISTORY_METHODS = {"conversations.history", "conversations.replies"}
+HISTORY_PAGE_LIMIT = 15  # the page size Slack allows under the 1-a-minute history rule
 
 
 @dataclass
 class Bucket:
-    rate: float  # tokens a second
+    per_second: float  # at time scale 1
     capacity: float
     tokens: float
     updated: float
 
-    def wait(self, now: float) -> float:
+    def wait(self, now: float, scale: float) -> float:
         """Seconds until a token is free (0: one is free now)."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+        rate = self.per_second * scale
+        self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.updated) * rate)
+        self.updated = max(self.updated, now)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / rate
 
 
 @dataclass
@@ -45,13 +48,18 @@ class RateLimiter:
     workspace_message_burst: int = WORKSPACE_MESSAGE_BURST
     _buckets: dict[tuple[str, ...], Bucket] = field(default_factory=dict)
 
-    def _bucket(self, key: tuple[str, ...], per_second: float, burst: float) -> Bucket:
+    def _bucket(self, key: tuple[str, ...], per_second: float, burst: float, now: float) -> Bucket:
         bucket = self._buckets.get(key)
         if bucket is None:
-            rate = per_second * self.time_scale
-            bucket = Bucket(rate=rate, capacity=burst, tokens=burst, updated=self.clock())
+            bucket = Bucket(per_second=per_second, capacity=burst, tokens=burst, updated=now)
             self._buckets[key] = bucket
         return bucket
+
+    def history_page_limit(self) -> int | None:
+        """The largest page history and replies may return now, if limited."""
+        if self.enabled and self.history_per_minute is not None:
+            return HISTORY_PAGE_LIMIT
+        return None
 
     def check(self, *, team_id: str, method: str, tier: int | None, channel: str | None) -> int:
         """0 when the call may go ahead, else the Retry-After seconds to answer with 429."""
@@ -61,33 +69,25 @@ class RateLimiter:
         buckets: list[Bucket] = []
         if method in POSTING_METHODS:
             if channel:
-                buckets.append(
-                    self._bucket(
-                        ("channel", team_id, channel), CHANNEL_MESSAGES_PER_SECOND, CHANNEL_BURST
-                    )
-                )
+                key = ("channel", team_id, channel)
+                buckets.append(self._bucket(key, CHANNEL_MESSAGES_PER_SECOND, CHANNEL_BURST, now))
             buckets.append(
                 self._bucket(
                     ("messages", team_id),
                     self.workspace_messages_per_minute / 60,
                     self.workspace_message_burst,
+                    now,
                 )
             )
-        elif method in ("conversations.history", "conversations.replies") and (
-            self.history_per_minute is not None
-        ):
-            buckets.append(
-                self._bucket(("history", team_id, method), self.history_per_minute / 60, 1)
-            )
+        elif method in HISTORY_METHODS and self.history_per_minute is not None:
+            key = ("history", team_id, method)
+            buckets.append(self._bucket(key, self.history_per_minute / 60, 1, now))
         elif tier is not None:
-            buckets.append(
-                self._bucket(
-                    ("tier", team_id, method), TIER_PER_MINUTE[tier] / 60, TIER_BURST[tier]
-                )
-            )
-        wait = max((b.wait(now) for b in buckets), default=0.0)
+            key = ("tier", team_id, method)
+            buckets.append(self._bucket(key, TIER_PER_MINUTE[tier] / 60, TIER_BURST[tier], now))
+        wait = max((b.wait(now, self.time_scale) for b in buckets), default=0.0)
         if wait > 0:
-            return max(1, math.ceil(wait))  # refused: no bucket is charged
+            return max(1, math.ceil(wait))
         for bucket in buckets:
             bucket.tokens -= 1
         return 0

@@ -26,7 +26,7 @@ from bot.sandbox.emulator.methods import METHODS, Call
 from bot.sandbox.emulator.methods.oauth import Grant, OAuthClient, issue_code
 from bot.sandbox.emulator.queries import Queries
 from bot.sandbox.emulator.setup import Setup
-from bot.sandbox.emulator.state import ApiError, Ephemeral, Message, SlackState
+from bot.sandbox.emulator.state import ApiError, Ephemeral, Message, ResponseUrl, SlackState
 
 
 @dataclass
@@ -115,9 +115,24 @@ class SlackEmulator(Setup, Queries):
         if spec is None:
             return self._answer(record, {"ok": False, "error": "unknown_method"})
         await self.faults.wait_if_held(name)
+        try:
+            call = self._authenticate(spec.name, spec.auth, spec.scopes, token_value, args, request)
+        except ApiError as exc:
+            return self._answer(record, {"ok": False, "error": exc.code, **exc.extra})
+        record.team_id = call.workspace.id if call.workspace else None
+        if call.workspace is not None:
+            retry_after = self.limits.check(
+                team_id=call.workspace.id,
+                method=name,
+                tier=spec.tier,
+                channel=str(args.get("channel") or "") or None,
+            )
+            if retry_after:  # refused before any planned fault is used up
+                return self._answer(record, {"ok": False, "error": "ratelimited"}, 429, retry_after)
         fault = self.faults.next_fault(name)
         if fault is not None:
             if fault.fault is Fault.DROP:
+                record.status = 0
                 return drop_connection(request)
             if fault.fault in (Fault.HTTP_500, Fault.HTTP_503):
                 record.status = 500 if fault.fault is Fault.HTTP_500 else 503
@@ -128,28 +143,22 @@ class SlackEmulator(Setup, Queries):
                 )
             if fault.fault is Fault.FATAL_ERROR:
                 return self._answer(record, {"ok": False, "error": "fatal_error"})
-            if fault.fault is Fault.SLOW:
-                await asyncio.sleep(fault.delay)
         try:
-            call = self._authenticate(spec.name, spec.auth, spec.scopes, token_value, args, request)
-            record.team_id = call.workspace.id if call.workspace else None
-            if call.workspace is not None:
-                retry_after = self.limits.check(
-                    team_id=call.workspace.id,
-                    method=name,
-                    tier=spec.tier,
-                    channel=str(args.get("channel") or "") or None,
-                )
-                if retry_after:
-                    return self._answer(
-                        record, {"ok": False, "error": "ratelimited"}, 429, retry_after
-                    )
             body = {"ok": True, **await spec.handler(call)}
         except ApiError as exc:
             body = {"ok": False, "error": exc.code, **exc.extra}
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            # Slack answers malformed arguments; it does not fail with a server error.
+            body = {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {"messages": [f"[ERROR] {type(exc).__name__}: {exc}"]},
+            }
         if fault is not None and fault.fault is Fault.ACCEPT_THEN_DROP:
-            record.response = body
+            record.response, record.status = body, 0
             return drop_connection(request)
+        if fault is not None and fault.fault is Fault.SLOW:
+            await asyncio.sleep(fault.delay)  # done already; only the answer is late
         return self._answer(record, body)
 
     def _authenticate(
@@ -163,7 +172,7 @@ class SlackEmulator(Setup, Queries):
     ) -> Call:
         if auth == "client":
             basic_client(request, args)
-            return Call(self.state, args, None, None, self.base_url, self)
+            return Call(name, self.state, args, None, None, self.base_url, self)
         if not token_value:
             raise ApiError("not_authed")
         token = self.state.tokens.get(token_value)
@@ -175,9 +184,8 @@ class SlackEmulator(Setup, Queries):
             raise ApiError(
                 "missing_scope", needed=",".join(scopes), provided=",".join(token.scopes)
             )
-        return Call(
-            self.state, args, token, self.state.workspaces[token.team_id], self.base_url, self
-        )
+        workspace = self.state.workspaces[token.team_id]
+        return Call(name, self.state, args, token, workspace, self.base_url, self)
 
     def _answer(
         self, record: RecordedCall, body: dict[str, Any], status: int = 200, retry_after: int = 0
@@ -190,31 +198,53 @@ class SlackEmulator(Setup, Queries):
 
     # --- response URLs, uploads, OAuth -------------------------------------------------------
 
-    def response_url(self, *, team_id: str, channel_id: str, user_id: str) -> str:
+    def response_url(
+        self, *, team_id: str, channel_id: str, user_id: str, message_ts: str | None = None
+    ) -> str:
         key = self.state.new_id("R")
-        self.state.response_urls[key] = (team_id, channel_id, user_id, 5)
+        self.state.response_urls[key] = ResponseUrl(
+            team_id, channel_id, user_id, self.state.clock(), message_ts
+        )
         return f"{self.base_url}respond/{key}"
 
     async def _respond(self, request: web.Request) -> web.Response:
-        key = request.match_info["key"]
-        entry = self.state.response_urls.get(key)
-        if entry is None or entry[3] <= 0:
-            return web.Response(status=404, text="used_url" if entry else "invalid_url")
-        team_id, channel_id, user_id, uses = entry
-        self.state.response_urls[key] = (team_id, channel_id, user_id, uses - 1)
+        entry = self.state.response_urls.get(request.match_info["key"])
+        if entry is None:
+            return web.Response(status=404, text="invalid_url")
+        if self.state.clock() - entry.issued_at > ResponseUrl.LIFETIME:
+            return web.Response(status=404, text="expired_url")
+        if entry.uses_left <= 0:
+            return web.Response(status=404, text="used_url")
+        entry.uses_left -= 1
         body = await read_arguments(request)
-        self.calls.append(RecordedCall("response_url", body, None, team_id, at=self.state.clock()))
+        self.calls.append(
+            RecordedCall("response_url", body, None, entry.team_id, at=self.state.clock())
+        )
+        original = (
+            self.state.message(entry.channel_id, entry.message_ts) if entry.message_ts else None
+        )
+        if body.get("delete_original") and original is not None:
+            original.deleted = True
+            return web.Response(text="ok")
         try:
             text, blocks = validate_message(body)
         except ApiError as exc:
             return web.Response(status=400, text=exc.code)
-        ws = self.state.workspaces[team_id]
-        message = Message(channel_id, self.state.new_ts(), text, bot_id=ws.bot_id, blocks=blocks)
+        ws = self.state.workspaces[entry.team_id]
+        if body.get("replace_original") and original is not None:
+            original.text, original.blocks = text, blocks
+            original.edited_ts = self.state.new_ts()
+            return web.Response(text="ok")
+        message = Message(
+            entry.channel_id, self.state.new_ts(), text, bot_id=ws.bot_id, blocks=blocks
+        )
         if body.get("response_type") == "in_channel":
             message.user = ws.bot_user_id
-            self.state.messages.setdefault(channel_id, []).append(message)
+            self.state.messages.setdefault(entry.channel_id, []).append(message)
         else:
-            self.state.ephemerals.append(Ephemeral(channel_id, user_id, message, "response_url"))
+            self.state.ephemerals.append(
+                Ephemeral(entry.channel_id, entry.user_id, message, "response_url")
+            )
         return web.Response(text="ok")
 
     async def _upload(self, request: web.Request) -> web.Response:

@@ -39,12 +39,12 @@ class User:
     is_bot: bool = False
     deleted: bool = False
 
-    def to_api(self) -> dict[str, Any]:
+    def to_api(self, *, with_email: bool = True) -> dict[str, Any]:
         profile: dict[str, Any] = {
             "real_name": self.real_name or self.name,
             "display_name": self.name,
         }
-        if self.email:
+        if self.email and with_email:
             profile["email"] = self.email
         return {
             "id": self.id,
@@ -107,9 +107,19 @@ class Message:
     files: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
     subtype: str | None = None
+    reply_count: int = 0
+    reply_users: set[str] = field(default_factory=set)
+    latest_reply: str | None = None
 
     def to_api(self, *, include_metadata: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text}
+        if self.reply_count:  # a thread parent
+            data |= {
+                "thread_ts": self.ts,
+                "reply_count": self.reply_count,
+                "reply_users": sorted(self.reply_users),
+                "latest_reply": self.latest_reply,
+            }
         if self.user:
             data["user"] = self.user
         if self.bot_id:
@@ -204,6 +214,20 @@ class Ephemeral:
 
 
 @dataclass
+class ResponseUrl:
+    """A response_url: 5 uses within 30 minutes; `message_ts` is the message it came from."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+    issued_at: float
+    message_ts: str | None = None
+    uses_left: int = 5
+
+    LIFETIME = 30 * 60.0
+
+
+@dataclass
 class Trigger:
     id: str
     team_id: str
@@ -229,8 +253,7 @@ class SlackState:
         self.tokens: dict[str, Token] = {}
         self.triggers: dict[str, Trigger] = {}
         self.ephemerals: list[Ephemeral] = []
-        # response_url id -> (team, channel, user, uses left); Slack allows 5 within 30 min
-        self.response_urls: dict[str, tuple[str, str, str, int]] = {}
+        self.response_urls: dict[str, ResponseUrl] = {}
         self._ids = itertools.count(1)
         self._last_ts = 0.0
 

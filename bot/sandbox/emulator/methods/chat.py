@@ -49,6 +49,7 @@ async def chat_post_message(call: Call) -> dict[str, Any]:
     channel = target_channel(call)
     text, blocks = validate_message(call.args)
     thread_ts = call.args.get("thread_ts") or None
+    parent = None
     if thread_ts is not None:
         parent = call.state.message(channel.id, str(thread_ts))
         thread_ts = parent.thread_ts or parent.ts
@@ -66,6 +67,11 @@ async def chat_post_message(call: Call) -> dict[str, Any]:
         else None,
     )
     call.state.messages.setdefault(channel.id, []).append(message)
+    if parent is not None:
+        root = call.state.message(channel.id, str(thread_ts))
+        root.reply_count += 1
+        root.reply_users.add(call.ws.bot_user_id)
+        root.latest_reply = message.ts
     return {"channel": channel.id, "ts": message.ts, "message": message.to_api()}
 
 

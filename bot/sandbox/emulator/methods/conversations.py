@@ -30,6 +30,9 @@ def member_channel(call: Call, channel_id: Any) -> Channel:
 
 def _page(items: list[Any], call: Call, default: int = 100) -> tuple[list[Any], str]:
     limit = max(1, min(as_int(call.args.get("limit"), default), 1000))
+    if call.method in ("conversations.history", "conversations.replies"):
+        cap = call.emulator.limits.history_page_limit()
+        limit = min(limit, cap) if cap else limit
     start = as_int(call.args.get("cursor") or 0, 0)
     cursor = str(start + limit) if start + limit < len(items) else ""
     return items[start : start + limit], cursor
@@ -75,6 +78,15 @@ async def conversations_join(call: Call) -> dict[str, Any]:
     return body
 
 
+def _timestamp(raw: Any, default: float) -> float:
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        raise ApiError("invalid_ts_oldest") from None
+
+
 def _listing(messages: list[Message], call: Call) -> list[dict[str, Any]]:
     metadata = as_bool(call.args.get("include_all_metadata"))
     return [m.to_api(include_metadata=metadata) for m in messages]
@@ -83,14 +95,19 @@ def _listing(messages: list[Message], call: Call) -> list[dict[str, Any]]:
 @method("conversations.history", tier=3, scopes=HISTORY_SCOPES)
 async def conversations_history(call: Call) -> dict[str, Any]:
     channel = member_channel(call, call.arg("channel"))
-    oldest = float(call.args.get("oldest") or 0)
-    latest = float(call.args.get("latest") or "inf")
+    oldest = _timestamp(call.args.get("oldest"), 0.0)
+    latest = _timestamp(call.args.get("latest"), float("inf"))
+    inclusive = as_bool(call.args.get("inclusive"))
+
+    def within(ts: float) -> bool:
+        return oldest <= ts <= latest if inclusive else oldest < ts < latest
+
     top = [
         m
         for m in call.state.messages.get(channel.id, [])
         if not m.deleted
         and (m.thread_ts in (None, m.ts) or m.subtype == "thread_broadcast")
-        and oldest <= float(m.ts) <= latest
+        and within(float(m.ts))
     ]
     page, cursor = _page(list(reversed(top)), call)
     return {

@@ -35,7 +35,16 @@ async def team_info(call: Call) -> dict[str, Any]:
 
 @method("users.info", tier=4, scopes=("users:read",))
 async def users_info(call: Call) -> dict[str, Any]:
-    return {"user": call.state.user(call.arg("user"), team_id=call.ws.id).to_api()}
+    return {
+        "user": call.state.user(call.arg("user"), team_id=call.ws.id).to_api(
+            with_email=_email(call)
+        )
+    }
+
+
+def _email(call: Call) -> bool:
+    """Profiles carry email only for tokens with users:read.email."""
+    return call.token is not None and "users:read.email" in call.token.scopes
 
 
 @method("users.list", tier=2, scopes=("users:read",))
@@ -47,7 +56,8 @@ async def users_list(call: Call) -> dict[str, Any]:
     start = as_int(call.args.get("cursor") or 0, 0)
     page = people[start : start + limit]
     cursor = str(start + limit) if start + limit < len(people) else ""
-    return {"members": [u.to_api() for u in page], "response_metadata": {"next_cursor": cursor}}
+    members = [u.to_api(with_email=_email(call)) for u in page]
+    return {"members": members, "response_metadata": {"next_cursor": cursor}}
 
 
 @method("users.lookupByEmail", tier=3, scopes=("users:read.email",))

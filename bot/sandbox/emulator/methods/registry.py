@@ -13,6 +13,7 @@ from bot.sandbox.emulator.state import ApiError, SlackState, Token, Workspace
 class Call:
     """One Web API call as a method handler sees it."""
 
+    method: str
     state: SlackState
     args: dict[str, Any]
     token: Token | None  # None only for methods authenticated by client id and secret
