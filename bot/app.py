@@ -134,5 +134,5 @@ def build_app(
     app.engine = engine
     app.sessions = sessions
     app.store = store
-    app.registry = register_listeners(app)
+    app.registry = register_listeners(app, sessions=sessions)
     return app

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.listeners import commands, events, middleware
 from bot.listeners.registry import ListenerRegistry
 
 
-def register_listeners(app: AsyncApp) -> ListenerRegistry:
+def register_listeners(
+    app: AsyncApp, *, sessions: async_sessionmaker[AsyncSession]
+) -> ListenerRegistry:
     registry = ListenerRegistry(app)
     app.middleware(middleware.bind_log_context)
-    commands.register(registry)
+    commands.register(registry, sessions=sessions)
     events.register(registry)
     return registry

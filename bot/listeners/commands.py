@@ -1,13 +1,17 @@
-"""The `/okr` slash command: parse the first word, answer through the ack body."""
+"""The `/okr` slash command: parse the first word, run its subcommand, answer through the
+ack body. A domain error's message is the answer; nothing is changed then."""
 
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.help import (
     CommandHelp,
@@ -17,28 +21,35 @@ from bot.blocks.help import (
     unknown_command_text,
 )
 from bot.blocks.text import unescape
+from bot.listeners import cycle_commands
+from bot.listeners.command_call import CommandCall, Run
 from bot.listeners.registry import ListenerRegistry
+from bot.services.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 SLASH_COMMAND = "/okr"
-
-Reply = Callable[..., Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Subcommand:
     word: str
-    usage: str
-    summary: str
-    run: Callable[[AsyncAck, dict[str, Any], list[str]], Awaitable[None]]
+    usages: tuple[CommandHelp, ...]
+    run: Run
 
 
-async def _help(ack: AsyncAck, _command: dict[str, Any], _args: list[str]) -> None:
-    listed = [CommandHelp(usage=s.usage, summary=s.summary) for s in SUBCOMMANDS.values()]
-    await ack(response_type="ephemeral", text=help_text(listed), blocks=build_help(listed))
+async def _help(call: CommandCall) -> None:
+    listed = [usage for sub in SUBCOMMANDS.values() for usage in sub.usages]
+    await call.ack(response_type="ephemeral", text=help_text(listed), blocks=build_help(listed))
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
-    "help": Subcommand("help", "/okr help", "this list of commands", _help),
+    sub.word: sub
+    for sub in (
+        Subcommand("help", (CommandHelp("/okr help", "this list of commands"),), _help),
+        Subcommand("cycle", cycle_commands.CYCLE_HELP, cycle_commands.run_cycle),
+        Subcommand("facilitator", cycle_commands.FACILITATOR_HELP, cycle_commands.run_facilitator),
+    )
 }
 
 
@@ -48,22 +59,31 @@ def suggest(word: str) -> str | None:
     return matches[0] if matches else None
 
 
-async def handle_okr(ack: AsyncAck, command: dict[str, Any]) -> None:
-    words = unescape(str(command.get("text") or "")).split()
-    if not words:
-        await _help(ack, command, [])
-        return
-    word = words[0].lower()
-    subcommand = SUBCOMMANDS.get(word)
-    if subcommand is None:
-        await ack(
-            response_type="ephemeral",
-            text=unknown_command_text(words[0]),
-            blocks=build_unknown_command(words[0], suggest(word)),
-        )
-        return
-    await subcommand.run(ack, command, words[1:])
+def make_handler(sessions: async_sessionmaker[AsyncSession]) -> Callable[..., Awaitable[None]]:
+    async def handle_okr(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+        words = unescape(str(command.get("text") or "")).split()
+        call = CommandCall(ack, command, words[1:], client, sessions)
+        if not words:
+            await _help(call)
+            return
+        subcommand = SUBCOMMANDS.get(words[0].lower())
+        if subcommand is None:
+            await ack(
+                response_type="ephemeral",
+                text=unknown_command_text(words[0]),
+                blocks=build_unknown_command(words[0], suggest(words[0].lower())),
+            )
+            return
+        try:
+            await subcommand.run(call)
+        except DomainError as exc:
+            if call.answered:  # the change was made and answered; a later step failed
+                log.warning("error after answering", extra={"error_type": type(exc).__name__})
+                return
+            await call.reply(str(exc))
+
+    return handle_okr
 
 
-def register(registry: ListenerRegistry) -> None:
-    registry.command(SLASH_COMMAND, ack=handle_okr)
+def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSession]) -> None:
+    registry.command(SLASH_COMMAND, ack=make_handler(sessions))

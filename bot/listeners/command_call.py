@@ -1,0 +1,94 @@
+"""One `/okr` invocation as the subcommands see it: the words typed, the acting person, and
+one way to answer (the ack body, shown only to the person)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.blocks.text import escape, section
+from bot.models import Person, Workspace
+from bot.services.actors import Actor, actor_for
+from bot.services.errors import Invalid
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CommandCall:
+    ack: AsyncAck
+    body: dict[str, Any]
+    args: list[str]  # the words after the subcommand, as typed (Slack's escaping undone)
+    client: AsyncWebClient
+    sessions: async_sessionmaker[AsyncSession]
+    answered: bool = field(default=False)
+
+    @property
+    def slack_user_id(self) -> str:
+        return str(self.body["user_id"])
+
+    async def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        """Answer only the person (our own text: escape user text before it goes in)."""
+        self.answered = True
+        await self.ack(response_type="ephemeral", text=text, blocks=blocks or [section(text)])
+
+    async def actor(self) -> Actor:
+        """The acting person, committed in a transaction of its own (so a refused command
+        still remembers them); on first sight Slack says whether they are a workspace admin."""
+        async with self.sessions.begin() as session:
+            return await self._actor(session)
+
+    async def _actor(self, session: AsyncSession) -> Actor:
+        team_id = str(self.body["team_id"])
+        known = (
+            await session.execute(
+                select(Person.id)
+                .join(Workspace, Workspace.id == Person.workspace_id)
+                .where(
+                    Workspace.slack_team_id == team_id, Person.slack_user_id == self.slack_user_id
+                )
+            )
+        ).first()
+        admin, name = False, str(self.body.get("user_name") or "")
+        if known is None:
+            try:
+                info = (await self.client.users_info(user=self.slack_user_id)).get("user") or {}
+                admin = bool(info.get("is_admin") or info.get("is_owner"))
+                name = str(info.get("real_name") or info.get("name") or name)
+            except SlackApiError as exc:
+                log.warning("users.info failed", extra={"slack_error": exc.response.get("error")})
+        return await actor_for(
+            session,
+            slack_team_id=team_id,
+            slack_user_id=self.slack_user_id,
+            slack_admin=admin,
+            name=name,
+        )
+
+
+Run = Callable[[CommandCall], Awaitable[None]]
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Invalid(
+            f"`{escape(text)}` is not a date: write dates as YYYY-MM-DD, like 2027-01-01."
+        ) from None
+
+
+def parse_user(text: str) -> str:
+    """`<@U123|pat>` (a mention with should_escape) -> U123."""
+    if text.startswith("<@") and text.endswith(">"):
+        return text[2:-1].split("|", 1)[0]
+    raise Invalid(f"`{escape(text)}` is not a person: mention them, like `@pat`.")
