@@ -121,3 +121,34 @@ def test_period_across_dst_changes() -> None:
     assert period_of(datetime(2025, 3, 9, 7, 30, tzinfo=UTC), ny) == "2025-W10"
     assert period_of(datetime(2025, 11, 2, 6, 30, tzinfo=UTC), ny) == "2025-W44"
     assert period_of(datetime(2025, 11, 3, 5, 30, tzinfo=UTC), ny) == "2025-W45"
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        (datetime(2026, 11, 23, 8, 59, tzinfo=UTC), "2026-W47"),  # Monday before 10:00 Berlin
+        (datetime(2026, 11, 23, 9, 0, tzinfo=UTC), "2026-W48"),  # 10:00 Berlin: this week's round
+        (datetime(2026, 11, 29, 22, 0, tzinfo=UTC), "2026-W48"),  # Sunday night
+        (datetime(2027, 1, 4, 8, 0, tzinfo=UTC), "2026-W53"),  # before the first round of 2027
+    ],
+)
+def test_open_period_runs_from_one_prompt_to_the_next(at: datetime, expected: str) -> None:
+    from datetime import time
+
+    from bot.okr.period import open_period
+
+    got = open_period(at, weekday=0, local_time=time(10, 0), tz=ZoneInfo("Europe/Berlin"))
+    assert got == expected
+
+
+@given(at=instants, tz=zones, weekday=st.integers(0, 6), hour=st.integers(0, 23))
+def test_open_period_is_this_or_last_week(
+    at: datetime, tz: ZoneInfo, weekday: int, hour: int
+) -> None:
+    from datetime import time
+
+    from bot.okr.period import open_period
+
+    got = open_period(at, weekday=weekday, local_time=time(hour), tz=tz)
+    here = period_of(at, tz)
+    assert got in (here, label(monday_of(here) - timedelta(days=7)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _LABEL = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -36,3 +36,14 @@ def monday_of(period: str) -> date:
 
 def next_period(period: str) -> str:
     return label(monday_of(period) + timedelta(days=7))
+
+
+def open_period(at: datetime, *, weekday: int, local_time: time, tz: ZoneInfo) -> str:
+    """The period input with no prompt belongs to: the latest check-in instant P at or before
+    `at` (P = the team's weekday and local time), labelled by P's local date."""
+    local = at.astimezone(tz)
+    monday = local.date() - timedelta(days=local.weekday())
+    prompt = datetime.combine(monday + timedelta(days=weekday), local_time, tzinfo=tz)
+    if prompt > local:
+        prompt = datetime.combine(monday + timedelta(days=weekday - 7), local_time, tzinfo=tz)
+    return label(prompt.date())

@@ -1,0 +1,77 @@
+"""Reading check-ins: the current value of key results, by DESIGN.md's rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import Checkin
+
+
+@dataclass(frozen=True)
+class CurrentValue:
+    value: float
+    confidence: int | None
+    period: str
+    recorded_at: datetime
+
+
+def value_for_period(rows: Sequence[Checkin]) -> CurrentValue | None:
+    """One period's value: the newest row (recorded_at, then id) whose source_ref has no
+    later retraction; a missing confidence carries over from earlier rows of the period."""
+    retracted: set[tuple[str, str]] = set()
+    chosen: Checkin | None = None
+    confidence: int | None = None
+    for row in sorted(rows, key=lambda r: (r.recorded_at, r.id), reverse=True):
+        key = (row.source, row.source_ref)
+        if row.retraction:
+            retracted.add(key)
+            continue
+        if key in retracted or row.value is None:
+            continue
+        if chosen is None:
+            chosen = row
+        if confidence is None and row.confidence is not None:
+            confidence = row.confidence
+        if confidence is not None:
+            break
+    if chosen is None or chosen.value is None:
+        return None
+    return CurrentValue(chosen.value, confidence, chosen.period, chosen.recorded_at)
+
+
+def current_from(rows: Sequence[Checkin]) -> CurrentValue | None:
+    """The value of the latest period that has one (a late answer to an older round does not
+    replace this week's)."""
+    by_period: dict[str, list[Checkin]] = {}
+    for row in rows:
+        by_period.setdefault(row.period, []).append(row)
+    for period in sorted(by_period, reverse=True):
+        value = value_for_period(by_period[period])
+        if value is not None:
+            return value
+    return None
+
+
+async def current_values(
+    session: AsyncSession, *, workspace_id: int, key_result_ids: Iterable[int]
+) -> dict[int, CurrentValue]:
+    ids = list(key_result_ids)
+    if not ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(Checkin).where(
+                Checkin.workspace_id == workspace_id, Checkin.key_result_id.in_(ids)
+            )
+        )
+    ).scalars()
+    by_kr: dict[int, list[Checkin]] = {}
+    for row in rows:
+        by_kr.setdefault(row.key_result_id, []).append(row)
+    found = {kr: current_from(kr_rows) for kr, kr_rows in by_kr.items()}
+    return {kr: value for kr, value in found.items() if value is not None}

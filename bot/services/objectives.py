@@ -1,0 +1,161 @@
+"""Objectives: create, align under a parent (never into a loop), unalign, archive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import Objective, Team
+from bot.repository import audit
+from bot.repository.refs import next_ref_number
+from bot.services.actors import Actor
+from bot.services.cycles import ensure_first_cycle
+from bot.services.errors import Invalid, NotFound
+from bot.services.inputs import DESCRIPTION_MAX, TITLE_MAX, clean_text
+from bot.services.okr_lookup import objective_by_ref, stewards_of
+from bot.services.permissions import require_company_level, require_edit
+
+LEVELS = ("company", "team", "personal")
+
+
+@dataclass(frozen=True)
+class ObjectiveSaved:
+    id: int
+    ref: str
+    title: str
+    cycle_name: str
+    cycle_created: bool  # the first run made the current quarter
+
+
+async def create_objective(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    title: str,
+    level: str,
+    today: date,
+    description: str = "",
+    team_id: int | None = None,
+    owner_person_id: int | None = None,
+    parent_ref: str | None = None,
+    source: str = "modal",
+) -> ObjectiveSaved:
+    title = clean_text(title, field="title", label="title", limit=TITLE_MAX)
+    description = clean_text(
+        description, field="description", label="description", limit=DESCRIPTION_MAX, required=False
+    )
+    if level not in LEVELS:
+        raise Invalid("Pick a level: company, team or personal.", field="level")
+    if level == "company":
+        require_company_level(actor)
+    if level == "team" and team_id is None:
+        raise Invalid("A team objective needs its team.", field="team")
+    if team_id is not None:
+        team = await session.get(Team, team_id)
+        if team is None or team.workspace_id != actor.workspace_id:
+            raise NotFound("That team does not exist here.")
+    cycle, created = await ensure_first_cycle(session, actor=actor, today=today)
+    parent_id = None
+    if parent_ref:
+        parent = await objective_by_ref(session, actor=actor, ref=parent_ref)
+        parent_id = parent.id
+    objective = Objective(
+        workspace_id=actor.workspace_id,
+        ref_number=await next_ref_number(session, workspace_id=actor.workspace_id, kind="O"),
+        cycle_id=cycle.id,
+        level=level,
+        team_id=team_id,
+        owner_person_id=owner_person_id or actor.person_id,
+        title=title,
+        description=description,
+        parent_objective_id=parent_id,
+        state="active",
+        created_by_person_id=actor.person_id,
+    )
+    session.add(objective)
+    await session.flush()
+    await audit.record(
+        session,
+        workspace_id=actor.workspace_id,
+        action="objective.create",
+        entity="objective",
+        entity_id=objective.id,
+        source=source,
+        actor_person_id=actor.person_id,
+        changes={"title": title, "level": level, "cycle": cycle.name},
+    )
+    return ObjectiveSaved(objective.id, objective.ref, title, cycle.name, created)
+
+
+async def _ancestors(session: AsyncSession, objective: Objective) -> list[int]:
+    """Ids from `objective` up through its parents (bounded: a tree is never that deep)."""
+    chain, current = [objective.id], objective.parent_objective_id
+    while current is not None and current not in chain and len(chain) < 1000:
+        chain.append(current)
+        current = await session.scalar(
+            select(Objective.parent_objective_id).where(Objective.id == current)
+        )
+    return chain
+
+
+async def align(
+    session: AsyncSession, *, actor: Actor, child_ref: str, parent_ref: str
+) -> tuple[str, str]:
+    child = await objective_by_ref(session, actor=actor, ref=child_ref)
+    parent = await objective_by_ref(session, actor=actor, ref=parent_ref)
+    require_edit(actor, await stewards_of(session, child), what=child.ref)
+    if child.id in await _ancestors(session, parent):
+        raise Invalid(
+            f"{parent.ref} sits under {child.ref} already; aligning {child.ref} to it would "
+            "make a loop. Align it to an objective higher up."
+        )
+    if parent.cycle_id != child.cycle_id:
+        raise Invalid(f"{child.ref} and {parent.ref} belong to different cycles.")
+    before = child.parent_objective_id
+    child.parent_objective_id = parent.id
+    await _audit(session, actor, child, "objective.align", {"parent": [before, parent.id]})
+    return child.ref, parent.ref
+
+
+async def unalign(session: AsyncSession, *, actor: Actor, ref: str) -> str:
+    child = await objective_by_ref(session, actor=actor, ref=ref)
+    require_edit(actor, await stewards_of(session, child), what=child.ref)
+    if child.parent_objective_id is None:
+        raise Invalid(f"{child.ref} is not aligned to anything.")
+    before = child.parent_objective_id
+    child.parent_objective_id = None
+    await _audit(session, actor, child, "objective.unalign", {"parent": [before, None]})
+    return child.ref
+
+
+async def archive(session: AsyncSession, *, actor: Actor, ref: str) -> str:
+    """Nothing is hard-deleted: an archived objective leaves lists and check-ins."""
+    objective = await objective_by_ref(session, actor=actor, ref=ref)
+    require_edit(actor, await stewards_of(session, objective), what=objective.ref)
+    if objective.state == "archived":
+        raise Invalid(f"{objective.ref} is archived already.")
+    objective.state = "archived"
+    await _audit(session, actor, objective, "objective.archive", {"state": "archived"})
+    return objective.ref
+
+
+async def _audit(
+    session: AsyncSession,
+    actor: Actor,
+    objective: Objective,
+    action: str,
+    changes: dict[str, object],
+) -> None:
+    await audit.record(
+        session,
+        workspace_id=actor.workspace_id,
+        action=action,
+        entity="objective",
+        entity_id=objective.id,
+        source="command",
+        actor_person_id=actor.person_id,
+        changes=changes,
+    )

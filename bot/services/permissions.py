@@ -1,0 +1,56 @@
+"""Who may do what, checked when a change is submitted (never only when a button is shown).
+
+Everyone in a workspace may read everything in it. Edit an objective or its key results: its
+owner, the lead of its team, leads of contributing teams, facilitators and admins. Check in:
+the key result's owner, its team's lead, facilitators and admins. Company objectives: only
+facilitators and admins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.services.actors import Actor
+from bot.services.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Stewards:
+    """The people whose word counts for one objective (person ids)."""
+
+    owner: int | None
+    team_lead: int | None
+    contributing_leads: frozenset[int] = frozenset()
+
+    def editors(self) -> set[int]:
+        return {p for p in (self.owner, self.team_lead, *self.contributing_leads) if p is not None}
+
+
+def require_edit(actor: Actor, stewards: Stewards, *, what: str) -> None:
+    if actor.is_facilitator or actor.person_id in stewards.editors():
+        return
+    raise Forbidden(
+        f"Only {what}'s owner, its team's lead (or a contributing team's lead), facilitators "
+        "and admins can change it."
+    )
+
+
+def require_checkin(actor: Actor, *, owner: int | None, team_lead: int | None, what: str) -> None:
+    if actor.is_facilitator or actor.person_id in {owner, team_lead} - {None}:
+        return
+    raise Forbidden(
+        f"Only {what}'s owner, its team's lead, facilitators and admins can check in on it."
+    )
+
+
+def require_company_level(actor: Actor) -> None:
+    if not actor.is_facilitator:
+        raise Forbidden(
+            "Company objectives are set by facilitators and admins. Make it a team or a "
+            "personal objective, or ask a facilitator (`/okr facilitator list`)."
+        )
+
+
+def leads(ids: Iterable[int | None]) -> frozenset[int]:
+    return frozenset(i for i in ids if i is not None)
