@@ -21,7 +21,7 @@ from bot.blocks.help import (
     unknown_command_text,
 )
 from bot.blocks.text import unescape
-from bot.listeners import cycle_commands
+from bot.listeners import cycle_commands, okr_commands
 from bot.listeners.command_call import CommandCall, Run
 from bot.listeners.registry import ListenerRegistry
 from bot.services.errors import DomainError
@@ -47,6 +47,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     sub.word: sub
     for sub in (
         Subcommand("help", (CommandHelp("/okr help", "this list of commands"),), _help),
+        Subcommand("show", okr_commands.SHOW_HELP, okr_commands.run_show),
+        Subcommand("update", okr_commands.UPDATE_HELP, okr_commands.run_update),
+        Subcommand("align", okr_commands.ALIGN_HELP[:1], okr_commands.run_align),
+        Subcommand("unalign", okr_commands.ALIGN_HELP[1:], okr_commands.run_unalign),
         Subcommand("cycle", cycle_commands.CYCLE_HELP, cycle_commands.run_cycle),
         Subcommand("facilitator", cycle_commands.FACILITATOR_HELP, cycle_commands.run_facilitator),
     )

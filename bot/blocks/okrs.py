@@ -1,0 +1,89 @@
+"""Objectives and key results as people read them. Every title is user text: escaped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.blocks.text import context, escape, header, section
+
+BAR_CELLS = 10
+
+
+def progress_bar(progress: float | None) -> str:
+    if progress is None:
+        return "`··········` –"
+    filled = round(max(0.0, min(1.0, progress)) * BAR_CELLS)
+    return f"`{'█' * filled}{'·' * (BAR_CELLS - filled)}` {round(progress * 100)}%"
+
+
+def number(value: float, unit: str = "") -> str:
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{text}{escape(unit)}" if unit in ("%",) else f"{text} {escape(unit)}".strip()
+
+
+@dataclass(frozen=True)
+class KeyResultLine:
+    ref: str
+    title: str
+    unit: str
+    start: float
+    target: float
+    current: float | None
+    progress: float | None
+    owner_slack_id: str | None
+    confidence: int | None = None
+
+
+@dataclass(frozen=True)
+class ObjectivePage:
+    ref: str
+    title: str
+    description: str
+    level: str
+    cycle: str
+    state: str
+    owner_slack_id: str | None
+    team_name: str | None
+    parent_ref: str | None
+    progress: float | None
+    key_results: Sequence[KeyResultLine]
+    warnings: Sequence[str]
+
+
+def key_result_text(kr: KeyResultLine) -> str:
+    now = number(kr.current, kr.unit) if kr.current is not None else "no check-in yet"
+    owner = f" · <@{kr.owner_slack_id}>" if kr.owner_slack_id else ""
+    confidence = f" · confidence {kr.confidence}/10" if kr.confidence is not None else ""
+    return (
+        f"*{kr.ref}* {escape(kr.title)}\n{progress_bar(kr.progress)}  {now} "
+        f"(from {number(kr.start, kr.unit)} to {number(kr.target, kr.unit)}){owner}{confidence}"
+    )
+
+
+def build_objective_page(page: ObjectivePage) -> list[dict[str, Any]]:
+    facts = [f"{page.level} objective", f"cycle {escape(page.cycle)}"]
+    if page.team_name:
+        facts.append(f"team {escape(page.team_name)}")
+    if page.owner_slack_id:
+        facts.append(f"owner <@{page.owner_slack_id}>")
+    if page.parent_ref:
+        facts.append(f"aligned to {page.parent_ref}")
+    if page.state != "active":
+        facts.append(page.state)
+    blocks: list[dict[str, Any]] = [
+        header(f"{page.ref} {page.title}"),  # plain_text: nothing in a title pings anyone
+        context(" · ".join(facts)),
+    ]
+    if page.description:
+        blocks.append(section(escape(page.description)))
+    blocks.append(section(f"*Progress* {progress_bar(page.progress)}"))
+    for kr in page.key_results[:40]:
+        blocks.append(section(key_result_text(kr)))
+    if not page.key_results:
+        blocks.append(section(f"No key results yet: add one with `/okr kr add {page.ref}`."))
+    if page.warnings:
+        tips = "\n".join(f"• {escape(w)}" for w in page.warnings[:8])
+        blocks.append(context(f"*Suggestions*\n{tips}"))
+    return blocks

@@ -1,0 +1,69 @@
+"""`/okr show`, `/okr update`, `/okr align`, `/okr unalign`. Answers after the commit."""
+
+from __future__ import annotations
+
+from bot import clock
+from bot.blocks.help import CommandHelp
+from bot.blocks.okrs import build_objective_page, number, progress_bar
+from bot.blocks.text import escape, section
+from bot.listeners.command_call import CommandCall
+from bot.services import checkins, objectives, reading
+from bot.services.errors import Invalid
+
+SHOW_HELP = (CommandHelp("/okr show O7|KR12", "an objective, its key results and progress"),)
+UPDATE_HELP = (CommandHelp("/okr update KR12 45 [note]", "check in a new value"),)
+ALIGN_HELP = (
+    CommandHelp("/okr align O7 to O2", "say which objective O7 serves"),
+    CommandHelp("/okr unalign O7", "take O7 out of the tree"),
+)
+
+
+async def run_show(call: CommandCall) -> None:
+    if len(call.args) != 1:
+        raise Invalid("Name one objective or key result: `/okr show O7` or `/okr show KR12`.")
+    actor = await call.actor()
+    async with call.sessions() as session:
+        page = await reading.objective_page(session, actor=actor, ref=call.args[0])
+    await call.reply(f"{page.ref} {page.title}", build_objective_page(page))
+
+
+async def run_update(call: CommandCall) -> None:
+    if len(call.args) < 2:
+        raise Invalid(f"Name the key result and the value: `{UPDATE_HELP[0].usage}`.")
+    actor = await call.actor()
+    async with call.sessions.begin() as session:
+        done = await checkins.record_update(
+            session,
+            actor=actor,
+            key_result_ref=call.args[0],
+            value_text=call.args[1],
+            note=" ".join(call.args[2:]),
+            source_ref=str(call.body.get("trigger_id") or call.body.get("command_ts") or ""),
+            now=clock.now(),
+        )
+    text = (
+        f"Recorded *{done.ref}* {escape(done.title)}: {number(done.value, done.unit)} "
+        f"of {number(done.target, done.unit)} for {done.period}."
+    )
+    await call.reply(text, [section(f"{text}\n{progress_bar(done.progress)}")])
+
+
+async def run_align(call: CommandCall) -> None:
+    args = [a for a in call.args if a.lower() != "to"]
+    if len(args) != 2:
+        raise Invalid(f"Try `{ALIGN_HELP[0].usage}`.")
+    actor = await call.actor()
+    async with call.sessions.begin() as session:
+        child, parent = await objectives.align(
+            session, actor=actor, child_ref=args[0], parent_ref=args[1]
+        )
+    await call.reply(f"{child} now serves {parent}. `/okr show {parent}` shows both.")
+
+
+async def run_unalign(call: CommandCall) -> None:
+    if len(call.args) != 1:
+        raise Invalid(f"Try `{ALIGN_HELP[1].usage}`.")
+    actor = await call.actor()
+    async with call.sessions.begin() as session:
+        ref = await objectives.unalign(session, actor=actor, ref=call.args[0])
+    await call.reply(f"{ref} is no longer aligned to anything.")

@@ -1,0 +1,125 @@
+"""Reading OKRs: one objective with its key results, progress and quality warnings."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.blocks.okrs import KeyResultLine, ObjectivePage
+from bot.models import Cycle, KeyResult, Objective, Person, Team
+from bot.okr import lint
+from bot.okr.progress import (
+    Comparator,
+    Direction,
+    Kind,
+    Measure,
+    Weighted,
+    clamp,
+    key_result_progress,
+    objective_progress,
+)
+from bot.repository.checkins import current_values
+from bot.services.actors import Actor
+from bot.services.okr_lookup import key_result_by_ref, objective_by_ref
+
+
+def measure_of(kr: KeyResult) -> Measure:
+    return Measure(
+        Kind(kr.kind),
+        Direction(kr.direction),
+        kr.start_value,
+        kr.target_value,
+        Comparator(kr.comparator) if kr.comparator else None,
+    )
+
+
+async def objective_page(session: AsyncSession, *, actor: Actor, ref: str) -> ObjectivePage:
+    """`O7` shows the objective; `KR12` shows the objective it belongs to."""
+    if ref.strip().upper().startswith("KR"):
+        kr = await key_result_by_ref(session, actor=actor, ref=ref)
+        objective = await session.get(Objective, kr.objective_id)
+        assert objective is not None
+    else:
+        objective = await objective_by_ref(session, actor=actor, ref=ref)
+    cycle = await session.get(Cycle, objective.cycle_id)
+    assert cycle is not None
+    team = await session.get(Team, objective.team_id) if objective.team_id else None
+    parent = (
+        await session.get(Objective, objective.parent_objective_id)
+        if objective.parent_objective_id
+        else None
+    )
+    key_results = (
+        (
+            await session.execute(
+                select(KeyResult)
+                .where(KeyResult.objective_id == objective.id, KeyResult.state == "active")
+                .order_by(KeyResult.ref_number)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    owner_ids = {kr.owner_person_id for kr in key_results} | {objective.owner_person_id}
+    slack_ids = dict(
+        (
+            await session.execute(
+                select(Person.id, Person.slack_user_id).where(
+                    Person.id.in_([i for i in owner_ids if i is not None])
+                )
+            )
+        ).all()
+    )
+    values = await current_values(
+        session, workspace_id=actor.workspace_id, key_result_ids=[kr.id for kr in key_results]
+    )
+    lines, weighted = [], []
+    for kr in key_results:
+        current = values.get(kr.id)
+        progress = None
+        if current is not None and kr.direction != Direction.HOLD:
+            progress = clamp(key_result_progress(measure_of(kr), [current.value]))
+        weighted.append(Weighted(kr.id, progress or 0.0, kr.weight))
+        lines.append(
+            KeyResultLine(
+                kr.ref,
+                kr.title,
+                kr.unit,
+                kr.start_value,
+                kr.target_value,
+                current.value if current else None,
+                progress,
+                slack_ids.get(kr.owner_person_id) if kr.owner_person_id else None,
+                current.confidence if current else None,
+            )
+        )
+    facts = lint.ObjectiveFacts(
+        objective.title,
+        objective.level,
+        objective.owner_person_id is not None,
+        objective.parent_objective_id is not None,
+        [
+            lint.KeyResultFacts(
+                kr.title, kr.kind, kr.start_value, kr.target_value, kr.owner_person_id is not None
+            )
+            for kr in key_results
+        ],
+        cycle.starts_on,
+        cycle.ends_on,
+    )
+    return ObjectivePage(
+        ref=objective.ref,
+        title=objective.title,
+        description=objective.description,
+        level=objective.level,
+        cycle=cycle.name,
+        state=objective.state,
+        owner_slack_id=slack_ids.get(objective.owner_person_id)
+        if objective.owner_person_id
+        else None,
+        team_name=team.name if team else None,
+        parent_ref=parent.ref if parent else None,
+        progress=objective_progress(weighted),
+        key_results=lines,
+        warnings=[w.message for w in lint.lint_objective(facts)],
+    )

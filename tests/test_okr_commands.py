@@ -1,0 +1,205 @@
+"""`/okr show|update|align|unalign` as conversations, with OKRs written through the services."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import clock
+from bot.models import Checkin
+from bot.sandbox.conversation import Conversation, Step
+from bot.sandbox.emulator import User
+from bot.sandbox.stack import SandboxStack
+from bot.services import key_results, objectives
+from bot.services.actors import actor_for
+from bot.services.errors import NotFound
+from tests.databases import Database
+
+EVIL = "<!channel> @here #general <https://evil|ok> & <b>"
+
+
+@pytest.fixture
+async def stack(database: Database) -> AsyncIterator[SandboxStack]:
+    url = database.urls.sync_url.render_as_string(hide_password=False)
+    async with SandboxStack(database_url=url, over_http=False) as running:
+        yield running
+
+
+async def seed(stack: SandboxStack) -> dict[str, User]:
+    assert stack.ws is not None and stack.app is not None
+    who = {
+        "pat": stack.slack.add_user(stack.ws, "pat", admin=True),
+        "sam": stack.slack.add_user(stack.ws, "sam"),
+        "kim": stack.slack.add_user(stack.ws, "kim"),
+    }
+    today = clock.now().date()
+    async with stack.app.sessions.begin() as session:
+        pat = await actor_for(
+            session, slack_team_id=stack.ws.id, slack_user_id=who["pat"].id, slack_admin=True
+        )
+        sam = await actor_for(session, slack_team_id=stack.ws.id, slack_user_id=who["sam"].id)
+        kim = await actor_for(session, slack_team_id=stack.ws.id, slack_user_id=who["kim"].id)
+        await objectives.create_objective(
+            session, actor=pat, title="Customers love us", level="company", today=today
+        )
+        await key_results.add_key_result(
+            session,
+            actor=pat,
+            objective_ref="O1",
+            title="NPS from 30 to 50",
+            start=30,
+            target=50,
+            owner_person_id=sam.person_id,
+        )
+        await key_results.add_key_result(
+            session,
+            actor=pat,
+            objective_ref="O1",
+            title="Monthly churn",
+            unit="%",
+            kind="percent",
+            start=5,
+            target=2,
+            owner_person_id=sam.person_id,
+        )
+        await objectives.create_objective(
+            session, actor=kim, title=EVIL, level="personal", today=today
+        )
+        await key_results.add_key_result(
+            session, actor=kim, objective_ref="O2", title="Give a talk", kind="milestone", target=1
+        )
+    return who
+
+
+async def test_show_update_align(stack: SandboxStack) -> None:
+    assert stack.driver is not None and stack.app is not None
+    who = await seed(stack)
+    replies = await Conversation(stack.driver).run(
+        who,
+        [
+            Step(
+                "sam",
+                "/okr show O1",
+                sees=(
+                    "# O1 Customers love us",
+                    "company objective",
+                    "*KR1* NPS from 30 to 50",
+                    "no check-in yet",
+                    "from 30 to 50",
+                    "@sam",
+                    "*KR2* Monthly churn",
+                ),
+            ),
+            Step(
+                "sam",
+                "/okr update KR1 40 a good week",
+                sees=("Recorded *KR1* NPS from 30 to 50: 40 of 50 for 20", "`█████·····` 50%"),
+            ),
+            Step("sam", "/okr update kr2 4%", sees=("Recorded *KR2* Monthly churn: 4% of 2%",)),
+            Step(
+                "sam",
+                "/okr show KR1",
+                sees=(
+                    "`█████·····` 50%  40 (from 30 to 50)",
+                    "`███·······` 33%  4% (from 5% to 2%)",
+                    "*Progress* `████······` 42%",
+                ),
+            ),
+            Step(
+                "kim",
+                "/okr update KR1 45",
+                sees=("Only KR1's owner, its team's lead, facilitators and admins can check in",),
+            ),
+            Step(
+                "sam",
+                "/okr update KR1 lots",
+                sees=("`lots` is not a value I can record", "/okr update KR12 45"),
+            ),
+            Step("sam", "/okr update KR99 4", sees=("There is no KR99 here",)),
+            Step(
+                "sam", "/okr update O1 4", sees=("`O1` is not a key result: write it like `KR12`",)
+            ),
+            Step("sam", "/okr update KR1", sees=("Name the key result and the value",)),
+            Step("sam", "/okr show O99", sees=("There is no O99 here",)),
+            Step("sam", "/okr show", sees=("Name one objective or key result",)),
+            Step(
+                "kim",
+                "/okr show O2",
+                sees=(
+                    f"# O2 {EVIL}",
+                    "personal objective",
+                    "1 key result: an objective is usually measured by 2 to 5",
+                ),
+                not_sees=("@channel", "evil ("),
+            ),
+            Step("kim", "/okr align O2 to O1", sees=("O2 now serves O1",)),
+            Step("kim", "/okr align O1 to O2", sees=("Only O1's owner, its team's lead",)),
+            Step(
+                "pat", "/okr align O1 to O2", sees=("O2 sits under O1 already", "would make a loop")
+            ),
+            Step("pat", "/okr align O1 to O1", sees=("would make a loop",)),
+            Step("kim", "/okr unalign O2", sees=("O2 is no longer aligned to anything",)),
+            Step("kim", "/okr unalign O2", sees=("O2 is not aligned to anything",)),
+            Step("pat", "/okr update KR2 3", sees=("Recorded *KR2*",)),  # admins may check in
+        ],
+    )
+    shown = replies[11].answer.json
+    assert shown is not None
+    for block in shown["blocks"]:  # in mrkdwn the title is escaped; in plain_text it is inert
+        for part in [block.get("text") or {}, *block.get("elements", [])]:
+            if part.get("type") == "mrkdwn":
+                assert "<!channel>" not in part["text"] and "<https://evil" not in part["text"]
+    assert "<!channel>" in json.dumps(shown["blocks"][0])  # the header, plain_text
+    async with stack.app.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Checkin)) == 3
+
+
+async def test_the_same_command_delivered_twice_records_once(stack: SandboxStack) -> None:
+    assert stack.app is not None and stack.driver is not None
+    who = await seed(stack)
+    body = {
+        "team_id": stack.ws.id if stack.ws else "",
+        "user_id": who["sam"].id,
+        "trigger_id": "T1.2.3",
+    }
+    from bot.services import checkins
+
+    async with stack.app.sessions.begin() as session:
+        sam = await actor_for(session, slack_team_id=body["team_id"], slack_user_id=body["user_id"])
+        for _ in range(2):
+            await checkins.record_update(
+                session,
+                actor=sam,
+                key_result_ref="KR1",
+                value_text="41",
+                note="",
+                source_ref="T1.2.3",
+                now=clock.now(),
+            )
+    async with stack.app.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Checkin)) == 1
+
+
+async def test_another_workspace_cannot_reach_these_okrs(stack: SandboxStack) -> None:
+    assert stack.app is not None
+    await seed(stack)
+    async with stack.app.sessions.begin() as session:
+        outsider = await actor_for(
+            session, slack_team_id="T0OTHER", slack_user_id="U0OUT", slack_admin=True
+        )
+        for ref in ("O1", "KR1"):
+            with pytest.raises(NotFound):
+                from bot.services import reading
+
+                await reading.objective_page(session, actor=outsider, ref=ref)
+        with pytest.raises(NotFound):
+            await objectives.align(session, actor=outsider, child_ref="O2", parent_ref="O1")
+        await objectives.create_objective(
+            session, actor=outsider, title="Our own", level="company", today=date(2027, 1, 5)
+        )
+        page = await reading.objective_page(session, actor=outsider, ref="O1")
+    assert page.title == "Our own"  # refs count per workspace
