@@ -203,3 +203,97 @@ async def test_another_workspace_cannot_reach_these_okrs(stack: SandboxStack) ->
         )
         page = await reading.objective_page(session, actor=outsider, ref="O1")
     assert page.title == "Our own"  # refs count per workspace
+
+
+async def test_lists_mine_company_tree(stack: SandboxStack) -> None:
+    assert stack.driver is not None
+    who = await seed(stack)
+    await Conversation(stack.driver).run(
+        who,
+        [
+            Step("sam", "/okr update KR1 40", sees=("Recorded",)),
+            Step(
+                "sam",
+                "/okr mine",
+                sees=(
+                    "# Your OKRs",
+                    "*O1* Customers love us",
+                    "• *KR1* NPS from 30 to 50",
+                    "40 → 50",
+                    "• *KR2* Monthly churn",
+                ),
+            ),
+            Step("pat", "/okr mine", sees=("You own no key results in this cycle yet",)),
+            Step("kim", "/okr align O2 to O1", sees=("O2 now serves O1",)),
+            Step(
+                "kim",
+                "/okr company",
+                sees=("# Company OKRs", "*O1* Customers love us", "↳ *O2*"),
+                not_sees=("• *KR1*", "@channel"),
+            ),
+            Step("kim", "/okr tree O2", sees=("# Alignment tree", "*O2*"), not_sees=("*O1*",)),
+            Step("kim", "/okr tree O9", sees=("There is no O9 here",)),
+        ],
+    )
+
+
+async def test_mine_costs_the_same_statements_however_big_the_workspace(
+    stack: SandboxStack,
+) -> None:
+    """/okr mine runs as many SQL statements with 50 key results in the workspace as with 5,000."""
+    from sqlalchemy import event, insert
+
+    from bot.models import KeyResult, Objective
+
+    assert stack.app is not None and stack.driver is not None
+    who = await seed(stack)
+    async with stack.app.sessions() as session:
+        o1 = (
+            await session.execute(select(Objective).where(Objective.ref_number == 1))
+        ).scalar_one()
+
+    async def grow_to(total: int, already: int) -> None:
+        async with stack.app.sessions.begin() as session:  # type: ignore[union-attr]
+            await session.execute(
+                insert(KeyResult),
+                [
+                    {
+                        "workspace_id": o1.workspace_id,
+                        "ref_number": 100 + i,
+                        "objective_id": o1.id,
+                        "title": f"filler {i}",
+                        "start_value": 0.0,
+                        "target_value": 10.0,
+                        "kind": "number",
+                        "unit": "",
+                        "direction": "increase",
+                        "weight": 1.0,
+                        "state": "active",
+                        "created_at": clock.now(),
+                        "updated_at": clock.now(),
+                    }
+                    for i in range(already, total)
+                ],
+            )
+
+    async def statements_of_mine() -> int:
+        seen: list[object] = []
+
+        def count(*args: object) -> None:
+            seen.append(args[2])
+
+        assert stack.app is not None and stack.driver is not None
+        event.listen(stack.app.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            answer = await stack.driver.command(who["sam"], "mine")
+        finally:
+            event.remove(stack.app.engine.sync_engine, "before_cursor_execute", count)
+        assert answer.status == 200 and "KR1" in answer.body
+        return len(seen)
+
+    await stack.driver.command(who["sam"], "mine")  # the person is known from now on
+    await grow_to(50, 0)
+    small = await statements_of_mine()
+    await grow_to(5_000, 50)
+    large = await statements_of_mine()
+    assert small == large and small <= 15  # auth, the acting person, the list: no N+1

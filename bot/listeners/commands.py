@@ -47,6 +47,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     sub.word: sub
     for sub in (
         Subcommand("help", (CommandHelp("/okr help", "this list of commands"),), _help),
+        Subcommand("mine", okr_commands.LIST_HELP[:1], okr_commands.run_mine),
+        Subcommand("company", okr_commands.LIST_HELP[1:2], okr_commands.run_company),
+        Subcommand("tree", okr_commands.LIST_HELP[2:], okr_commands.run_tree),
         Subcommand("show", okr_commands.SHOW_HELP, okr_commands.run_show),
         Subcommand("update", okr_commands.UPDATE_HELP, okr_commands.run_update),
         Subcommand("align", okr_commands.ALIGN_HELP[:1], okr_commands.run_align),

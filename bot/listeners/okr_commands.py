@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from bot import clock
 from bot.blocks.help import CommandHelp
+from bot.blocks.lists import build_listing
 from bot.blocks.okrs import build_objective_page, number, progress_bar
 from bot.blocks.text import escape, section
 from bot.listeners.command_call import CommandCall
-from bot.services import checkins, objectives, reading
+from bot.services import checkins, lists, objectives, reading
 from bot.services.errors import Invalid
+from bot.services.okr_lookup import objective_by_ref
 
 SHOW_HELP = (CommandHelp("/okr show O7|KR12", "an objective, its key results and progress"),)
 UPDATE_HELP = (CommandHelp("/okr update KR12 45 [note]", "check in a new value"),)
@@ -67,3 +69,53 @@ async def run_unalign(call: CommandCall) -> None:
     async with call.sessions.begin() as session:
         ref = await objectives.unalign(session, actor=actor, ref=call.args[0])
     await call.reply(f"{ref} is no longer aligned to anything.")
+
+
+LIST_HELP = (
+    CommandHelp("/okr mine", "your key results and their progress"),
+    CommandHelp("/okr company", "the company's objectives and what is aligned below them"),
+    CommandHelp("/okr tree [O7]", "the whole alignment tree, or the part under O7"),
+)
+
+
+async def run_mine(call: CommandCall) -> None:
+    actor = await call.actor()
+    async with call.sessions() as session:
+        listing = await lists.my_okrs(session, actor=actor)
+    empty = "You own no key results in this cycle yet. `/okr new` writes an objective."
+    await call.reply("Your OKRs", build_listing("Your OKRs", listing, empty=empty))
+
+
+async def run_company(call: CommandCall) -> None:
+    actor = await call.actor()
+    async with call.sessions() as session:
+        listing = await lists.cycle_tree(session, actor=actor, levels=("company",))
+    empty = "No company objectives in this cycle yet. A facilitator writes them with `/okr new`."
+    await call.reply(
+        "Company OKRs", build_listing("Company OKRs", listing, empty=empty, with_key_results=False)
+    )
+
+
+async def run_tree(call: CommandCall) -> None:
+    actor = await call.actor()
+    async with call.sessions() as session:
+        listing = await lists.cycle_tree(session, actor=actor)
+        if call.args:
+            wanted = await objective_by_ref(session, actor=actor, ref=call.args[0])
+            listing = _subtree(listing, wanted.id)
+    await call.reply(
+        "Alignment tree",
+        build_listing(
+            "Alignment tree", listing, empty="No objectives yet.", with_key_results=False
+        ),
+    )
+
+
+def _subtree(listing: lists.Listing, objective_id: int) -> lists.Listing:
+    stack = list(listing.objectives)
+    while stack:
+        node = stack.pop()
+        if node.id == objective_id:
+            return lists.Listing(listing.cycle, [node])
+        stack.extend(node.children)
+    raise Invalid("That objective is not in the active cycle.")

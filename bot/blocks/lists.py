@@ -1,0 +1,63 @@
+"""Lists and trees of OKRs, packed into sections within Slack's limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from bot.blocks.okrs import number, progress_bar
+from bot.blocks.text import context, escape, header, section
+from bot.services.lists import Listing, ObjectiveNode
+
+SECTION_CHARS = 2900
+MAX_SECTIONS = 45
+
+
+def _lines(
+    nodes: Sequence[ObjectiveNode], *, with_key_results: bool, depth: int = 0
+) -> Iterator[str]:
+    indent = "\u2003" * depth  # em spaces: mrkdwn keeps them
+    for node in nodes:
+        arrow = "↳ " if depth else ""
+        yield f"{indent}{arrow}*{node.ref}* {escape(node.title)}  {progress_bar(node.progress)}"
+        if with_key_results:
+            for kr in node.key_results:
+                now = number(kr.current, kr.unit) if kr.current is not None else "–"
+                yield (
+                    f"{indent}\u2003• *{kr.ref}* {escape(kr.title)}  {progress_bar(kr.progress)}  "
+                    f"{now} → {number(kr.target, kr.unit)}"
+                )
+        yield from _lines(node.children, with_key_results=with_key_results, depth=depth + 1)
+
+
+def build_listing(
+    title: str, listing: Listing, *, empty: str, with_key_results: bool = True
+) -> list[dict[str, Any]]:
+    if listing.cycle is None:
+        return [
+            section(
+                "No cycle is active. `/okr new` starts the current quarter with your first "
+                "objective, or a facilitator starts one with `/okr cycle start`."
+            )
+        ]
+    blocks: list[dict[str, Any]] = [header(title), context(f"Cycle {escape(listing.cycle)}")]
+    if not listing.objectives:
+        return [*blocks, section(empty)]
+    chunk: list[str] = []
+    size, left_out = 0, 0
+    sections: list[dict[str, Any]] = []
+    for line in _lines(listing.objectives, with_key_results=with_key_results):
+        if len(sections) >= MAX_SECTIONS:
+            left_out += 1
+            continue
+        if size + len(line) + 1 > SECTION_CHARS and chunk:
+            sections.append(section("\n".join(chunk)))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk and len(sections) < MAX_SECTIONS:
+        sections.append(section("\n".join(chunk)))
+    blocks += sections
+    if left_out:
+        blocks.append(context(f"…and {left_out} more lines. `/okr show O7` shows one objective."))
+    return blocks

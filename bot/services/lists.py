@@ -1,0 +1,150 @@
+"""Lists of OKRs for the active cycle: mine, the company's, and the alignment tree.
+
+Each list costs the same few queries however many OKRs the workspace holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.blocks.okrs import KeyResultLine
+from bot.models import Cycle, KeyResult, Objective
+from bot.okr.progress import Direction, Weighted, clamp, key_result_progress, objective_progress
+from bot.repository.checkins import current_values
+from bot.services.actors import Actor
+from bot.services.reading import measure_of
+
+
+@dataclass
+class ObjectiveNode:
+    id: int
+    ref: str
+    title: str
+    level: str
+    parent_id: int | None
+    progress: float | None
+    key_results: list[KeyResultLine] = field(default_factory=list)
+    children: list[ObjectiveNode] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Listing:
+    cycle: str | None  # None: no active cycle
+    objectives: Sequence[ObjectiveNode]
+
+
+async def _active_cycle(session: AsyncSession, actor: Actor) -> Cycle | None:
+    return (
+        await session.execute(
+            select(Cycle)
+            .where(Cycle.workspace_id == actor.workspace_id, Cycle.state == "active")
+            .order_by(Cycle.starts_on.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def _nodes(
+    session: AsyncSession, actor: Actor, objectives: Sequence[Objective], krs: Sequence[KeyResult]
+) -> dict[int, ObjectiveNode]:
+    values = await current_values(
+        session, workspace_id=actor.workspace_id, key_result_ids=[kr.id for kr in krs]
+    )
+    nodes = {
+        o.id: ObjectiveNode(o.id, o.ref, o.title, o.level, o.parent_objective_id, None)
+        for o in objectives
+    }
+    weights: dict[int, list[Weighted]] = {}
+    for kr in krs:
+        current = values.get(kr.id)
+        progress = None
+        if current is not None and kr.direction != Direction.HOLD:
+            progress = clamp(key_result_progress(measure_of(kr), [current.value]))
+        weights.setdefault(kr.objective_id, []).append(Weighted(kr.id, progress or 0.0, kr.weight))
+        if kr.objective_id in nodes:
+            nodes[kr.objective_id].key_results.append(
+                KeyResultLine(
+                    kr.ref,
+                    kr.title,
+                    kr.unit,
+                    kr.start_value,
+                    kr.target_value,
+                    current.value if current else None,
+                    progress,
+                    None,
+                    current.confidence if current else None,
+                )
+            )
+    for objective_id, node in nodes.items():
+        node.progress = objective_progress(weights.get(objective_id, []))
+    return nodes
+
+
+async def my_okrs(session: AsyncSession, *, actor: Actor) -> Listing:
+    """My key results in the active cycle, under their objectives (and objectives I own)."""
+    cycle = await _active_cycle(session, actor)
+    if cycle is None:
+        return Listing(None, [])
+    rows = (
+        await session.execute(
+            select(KeyResult, Objective)
+            .join(Objective, Objective.id == KeyResult.objective_id)
+            .where(
+                KeyResult.workspace_id == actor.workspace_id,
+                KeyResult.owner_person_id == actor.person_id,
+                KeyResult.state == "active",
+                Objective.cycle_id == cycle.id,
+                Objective.state == "active",
+            )
+            .order_by(Objective.ref_number, KeyResult.ref_number)
+        )
+    ).all()
+    objectives = {o.id: o for _, o in rows}
+    nodes = await _nodes(session, actor, list(objectives.values()), [kr for kr, _ in rows])
+    return Listing(cycle.name, sorted(nodes.values(), key=lambda n: n.id))
+
+
+async def cycle_tree(session: AsyncSession, *, actor: Actor, levels: Sequence[str] = ()) -> Listing:
+    """Every active objective of the active cycle as a tree (roots: nothing above them)."""
+    cycle = await _active_cycle(session, actor)
+    if cycle is None:
+        return Listing(None, [])
+    objectives = (
+        (
+            await session.execute(
+                select(Objective)
+                .where(Objective.cycle_id == cycle.id, Objective.state == "active")
+                .order_by(Objective.ref_number)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    krs = (
+        (
+            await session.execute(
+                select(KeyResult)
+                .join(Objective, Objective.id == KeyResult.objective_id)
+                .where(
+                    KeyResult.workspace_id == actor.workspace_id,
+                    Objective.cycle_id == cycle.id,
+                    KeyResult.state == "active",
+                )
+                .order_by(KeyResult.ref_number)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    nodes = await _nodes(session, actor, objectives, krs)
+    roots = []
+    for node in nodes.values():
+        parent = nodes.get(node.parent_id) if node.parent_id else None
+        if parent is not None:
+            parent.children.append(node)
+        elif not levels or node.level in levels:
+            roots.append(node)
+    return Listing(cycle.name, roots)
