@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.listeners import commands, events, middleware
+from bot.listeners import commands, events, middleware, okr_modals
 from bot.listeners.registry import ListenerRegistry
 
 
@@ -15,5 +15,6 @@ def register_listeners(
     registry = ListenerRegistry(app)
     app.middleware(middleware.bind_log_context)
     commands.register(registry, sessions=sessions)
+    okr_modals.register(registry, sessions=sessions)
     events.register(registry)
     return registry

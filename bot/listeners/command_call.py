@@ -31,6 +31,7 @@ class CommandCall:
     client: AsyncWebClient
     sessions: async_sessionmaker[AsyncSession]
     answered: bool = field(default=False)
+    respond: Callable[..., Awaitable[Any]] | None = None
 
     @property
     def slack_user_id(self) -> str:
@@ -41,6 +42,21 @@ class CommandCall:
         self.answered = True
         await self.ack(response_type="ephemeral", text=text, blocks=blocks or [section(text)])
 
+    async def open_modal(self, view: dict[str, Any]) -> None:
+        """Acknowledge, then open `view` with the command's trigger (valid for 3 seconds)."""
+        self.answered = True
+        await self.ack()
+        try:
+            await self.client.views_open(trigger_id=self.body["trigger_id"], view=view)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            log.warning("views.open failed", extra={"slack_error": error})
+            if self.respond is not None:
+                await self.respond(
+                    response_type="ephemeral",
+                    text="Slack did not open the form in time. Type the command again.",
+                )
+
     async def actor(self) -> Actor:
         """The acting person, committed in a transaction of its own (so a refused command
         still remembers them); on first sight Slack says whether they are a workspace admin."""
@@ -48,31 +64,46 @@ class CommandCall:
             return await self._actor(session)
 
     async def _actor(self, session: AsyncSession) -> Actor:
-        team_id = str(self.body["team_id"])
-        known = (
-            await session.execute(
-                select(Person.id)
-                .join(Workspace, Workspace.id == Person.workspace_id)
-                .where(
-                    Workspace.slack_team_id == team_id, Person.slack_user_id == self.slack_user_id
-                )
-            )
-        ).first()
-        admin, name = False, str(self.body.get("user_name") or "")
-        if known is None:
-            try:
-                info = (await self.client.users_info(user=self.slack_user_id)).get("user") or {}
-                admin = bool(info.get("is_admin") or info.get("is_owner"))
-                name = str(info.get("real_name") or info.get("name") or name)
-            except SlackApiError as exc:
-                log.warning("users.info failed", extra={"slack_error": exc.response.get("error")})
-        return await actor_for(
+        return await acting(
             session,
-            slack_team_id=team_id,
+            client=self.client,
+            slack_team_id=str(self.body["team_id"]),
             slack_user_id=self.slack_user_id,
-            slack_admin=admin,
-            name=name,
+            name=str(self.body.get("user_name") or ""),
         )
+
+
+async def acting(
+    session: AsyncSession,
+    *,
+    client: AsyncWebClient,
+    slack_team_id: str,
+    slack_user_id: str,
+    name: str = "",
+) -> Actor:
+    """The acting person; on first sight Slack says whether they are a workspace admin."""
+    known = (
+        await session.execute(
+            select(Person.id)
+            .join(Workspace, Workspace.id == Person.workspace_id)
+            .where(Workspace.slack_team_id == slack_team_id, Person.slack_user_id == slack_user_id)
+        )
+    ).first()
+    admin = False
+    if known is None:
+        try:
+            info = (await client.users_info(user=slack_user_id)).get("user") or {}
+            admin = bool(info.get("is_admin") or info.get("is_owner"))
+            name = str(info.get("real_name") or info.get("name") or name)
+        except SlackApiError as exc:
+            log.warning("users.info failed", extra={"slack_error": exc.response.get("error")})
+    return await actor_for(
+        session,
+        slack_team_id=slack_team_id,
+        slack_user_id=slack_user_id,
+        slack_admin=admin,
+        name=name,
+    )
 
 
 Run = Callable[[CommandCall], Awaitable[None]]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,7 +22,7 @@ from bot.blocks.help import (
     unknown_command_text,
 )
 from bot.blocks.text import unescape
-from bot.listeners import cycle_commands, okr_commands
+from bot.listeners import cycle_commands, okr_commands, okr_modals
 from bot.listeners.command_call import CommandCall, Run
 from bot.listeners.registry import ListenerRegistry
 from bot.services.errors import DomainError
@@ -47,6 +48,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     sub.word: sub
     for sub in (
         Subcommand("help", (CommandHelp("/okr help", "this list of commands"),), _help),
+        Subcommand("new", okr_modals.NEW_HELP, okr_modals.run_new),
+        Subcommand("kr", okr_modals.KR_HELP, okr_modals.run_kr),
         Subcommand("mine", okr_commands.LIST_HELP[:1], okr_commands.run_mine),
         Subcommand("company", okr_commands.LIST_HELP[1:2], okr_commands.run_company),
         Subcommand("tree", okr_commands.LIST_HELP[2:], okr_commands.run_tree),
@@ -67,9 +70,11 @@ def suggest(word: str) -> str | None:
 
 
 def make_handler(sessions: async_sessionmaker[AsyncSession]) -> Callable[..., Awaitable[None]]:
-    async def handle_okr(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+    async def handle_okr(
+        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         words = unescape(str(command.get("text") or "")).split()
-        call = CommandCall(ack, command, words[1:], client, sessions)
+        call = CommandCall(ack, command, words[1:], client, sessions, respond=respond)
         if not words:
             await _help(call)
             return

@@ -47,6 +47,20 @@ class ListenerRegistry:
         self.events.update(manifest_names or (event_type,))
         self.listener_count += 1
 
+    def view(self, callback_id: str, handler: Handler) -> None:
+        """A modal's submission (answered in the ack: field errors need it)."""
+        self.app.view(callback_id)(handler)
+        self.listener_count += 1
+
+    def action(self, action_id: str, handler: Handler) -> None:
+        self.app.action(action_id)(handler)
+        self.listener_count += 1
+
+    def options(self, action_id: str, handler: Handler) -> None:
+        """Options for an external_select (a `block_suggestion` request)."""
+        self.app.options(action_id)(handler)
+        self.listener_count += 1
+
     def token_revocation(self) -> None:
         """Delete stored tokens on `app_uninstalled` and `tokens_revoked` (Bolt's listeners)."""
         self.app.enable_token_revocation_listeners()

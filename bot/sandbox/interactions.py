@@ -4,6 +4,7 @@ and what the bot answers to a submission is applied as Slack would (or refused).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -45,6 +46,20 @@ class InteractionActions:
     ws: Workspace
 
     send: Callable[..., Awaitable[Answer]]  # the driver's signed send
+
+    async def modal(
+        self, user: User, *, other_than: View | None = None, timeout: float = 2.0
+    ) -> View:
+        """The modal the person has open, waiting for the app's views.open to land (it comes
+        after the ack); `other_than` waits for a different one."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            view = self.slack.open_modal(user.id)
+            if view is not None and (other_than is None or view.id != other_than.id):
+                return view
+            if asyncio.get_running_loop().time() > deadline:
+                raise DriverError(f"no modal opened for {user.name} within {timeout} s")
+            await asyncio.sleep(0.01)
 
     async def click(
         self,

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of every error a listener turns into a reply."""
+    """Base of every error a listener turns into a reply. `field` names the modal input the
+    message belongs to, when there is one."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(DomainError):
@@ -17,11 +22,4 @@ class Forbidden(DomainError):
 
 
 class Invalid(DomainError):
-    """The input cannot be accepted; the message says what to type instead.
-
-    `field` names the modal input to attach the error to, when there is one.
-    """
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+    """The input cannot be accepted; the message says what to type instead."""

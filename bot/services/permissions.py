@@ -48,7 +48,8 @@ def require_company_level(actor: Actor) -> None:
     if not actor.is_facilitator:
         raise Forbidden(
             "Company objectives are set by facilitators and admins. Make it a team or a "
-            "personal objective, or ask a facilitator (`/okr facilitator list`)."
+            "personal objective, or ask a facilitator (`/okr facilitator list`).",
+            field="level",
         )
 
 

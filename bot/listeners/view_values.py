@@ -1,0 +1,30 @@
+"""Reading what a person entered in a modal (`view.state.values[block][action]`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.services.errors import Invalid
+
+
+def entered(values: dict[str, Any], block: str, action: str | None = None) -> str | None:
+    """The text typed, the option picked or the user chosen; None when left empty."""
+    element = (values.get(block) or {}).get(action or block) or {}
+    if element.get("selected_option"):
+        return str(element["selected_option"]["value"])
+    if element.get("selected_user"):
+        return str(element["selected_user"])
+    value = element.get("value")
+    return str(value) if value not in (None, "") else None
+
+
+def entered_number(
+    values: dict[str, Any], block: str, *, label: str, default: float | None = None
+) -> float | None:
+    text = entered(values, block)
+    if text is None:
+        return default
+    try:
+        return float(text.replace(",", "").replace("%", "").strip())
+    except ValueError:
+        raise Invalid(f"The {label} must be a number, like 42 or 3.5.", field=block) from None

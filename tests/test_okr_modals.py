@@ -1,0 +1,196 @@
+"""`/okr new` and `/okr kr add`: open, validate field by field, submit, page to key results."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import Audit, Cycle, KeyResult, Objective
+from bot.sandbox.conversation import Conversation
+from bot.sandbox.emulator import User
+from bot.sandbox.render import render_view
+from bot.sandbox.stack import SandboxStack
+from tests.databases import Database
+
+
+@pytest.fixture
+async def stack(database: Database) -> AsyncIterator[SandboxStack]:
+    url = database.urls.sync_url.render_as_string(hide_password=False)
+    async with SandboxStack(database_url=url, over_http=False) as running:
+        yield running
+
+
+def text(value: str | None) -> dict[str, Any]:
+    return {"type": "plain_text_input", "value": value}
+
+
+def pick(value: str) -> dict[str, Any]:
+    return {"type": "static_select", "selected_option": {"value": value}}
+
+
+def person(user: User) -> dict[str, Any]:
+    return {"type": "users_select", "selected_user": user.id}
+
+
+def objective_values(
+    title: str, level: str, owner: User, parent: str | None = None
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "title": {"title": text(title)},
+        "level": {"level": pick(level)},
+        "owner": {"owner": person(owner)},
+    }
+    if parent:
+        values["parent"] = {
+            "parent": {"type": "external_select", "selected_option": {"value": parent}}
+        }
+    return values
+
+
+def kr_values(
+    title: str, start: str, target: str | None, owner: User, **more: Any
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "title": {"title": text(title)},
+        "kind": {"kind": pick(more.get("kind", "number"))},
+        "start": {"start": text(start)},
+        "direction": {"direction": pick(more.get("direction", "auto"))},
+        "owner": {"owner": person(owner)},
+    }
+    if target is not None:
+        values["target"] = {"target": text(target)}
+    return values
+
+
+async def test_new_objective_then_its_key_results(stack: SandboxStack) -> None:
+    assert stack.driver is not None and stack.ws is not None and stack.app is not None
+    d, slack = stack.driver, stack.slack
+    pat = slack.add_user(stack.ws, "pat", admin=True)
+    sam = slack.add_user(stack.ws, "sam")
+
+    assert (await d.command(pat, "new")).status == 200
+    modal = await d.modal(pat)
+    shown = render_view(modal.view).text
+    assert (
+        "[New objective]" in shown and "No cycle yet: saving starts the current quarter." in shown
+    )
+
+    refused = await d.submit(pat, modal, objective_values("   ", "company", pat))
+    assert refused.json == {
+        "response_action": "errors",
+        "errors": {"title": "The title is empty: write one."},
+    }
+
+    saved = await d.submit(
+        pat, modal, objective_values("Customers love onboarding", "company", pat)
+    )
+    assert saved.json is not None and saved.json["response_action"] == "update"
+    assert "Key results of O1" in render_view(modal.view).text
+
+    same = await d.submit(pat, modal, kr_values("Activation from 30 to 50", "30", "30", sam))
+    assert same.json is not None and "target" in same.json["errors"]
+    bad = await d.submit(pat, modal, kr_values("Activation", "thirty", "50", sam))
+    assert bad.json == {
+        "response_action": "errors",
+        "errors": {"start": "The start must be a number, like 42 or 3.5."},
+    }
+    missing = await d.submit(pat, modal, kr_values("Activation", "30", None, sam))
+    assert missing.json is not None and missing.json["errors"] == {
+        "target": "Give the target the key result should reach."
+    }
+
+    await d.submit(pat, modal, kr_values("Activation from 30% to 50%", "30", "50", sam))
+    assert "Added KR1." in render_view(modal.view).text
+    await d.submit(pat, modal, kr_values("Support tickets a week", "120", "60", sam))
+    assert "Added KR1, KR2." in render_view(modal.view).text
+    await d.submit(pat, modal, kr_values("Onboarding guide live", "0", None, pat, kind="milestone"))
+
+    async with stack.app.sessions() as session:
+        cycle = (await session.execute(select(Cycle))).scalar_one()
+        krs = (
+            (await session.execute(select(KeyResult).order_by(KeyResult.ref_number)))
+            .scalars()
+            .all()
+        )
+        actions = (await session.execute(select(Audit.action).order_by(Audit.id))).scalars().all()
+    assert cycle.state == "active" and cycle.name.endswith(("Q1", "Q2", "Q3", "Q4"))
+    assert [(k.ref, k.direction, k.start_value, k.target_value) for k in krs] == [
+        ("KR1", "increase", 30.0, 50.0),
+        ("KR2", "decrease", 120.0, 60.0),
+        ("KR3", "increase", 0.0, 1.0),
+    ]
+    assert actions == [
+        "cycle.first_run",
+        "objective.create",
+        "key_result.create",
+        "key_result.create",
+        "key_result.create",
+    ]
+
+
+async def test_members_write_team_and_personal_objectives_aligned_up(stack: SandboxStack) -> None:
+    assert stack.driver is not None and stack.ws is not None and stack.app is not None
+    d, slack = stack.driver, stack.slack
+    pat = slack.add_user(stack.ws, "pat", admin=True)
+    sam = slack.add_user(stack.ws, "sam")
+    await d.command(pat, "new")
+    first = await d.modal(pat)
+    await d.submit(pat, first, objective_values("Customers love onboarding", "company", pat))
+
+    await d.command(sam, "new")
+    modal = await d.modal(sam)
+    level_options = next(b for b in modal.view["blocks"] if b.get("block_id") == "level")[
+        "element"
+    ]["options"]
+    assert [o["value"] for o in level_options] == [
+        "team",
+        "personal",
+    ]  # company is for facilitators
+    forced = await d.submit(sam, modal, objective_values("Everyone onboards", "company", sam))
+    assert (
+        forced.json is not None
+        and "Company objectives are set by facilitators" in forced.json["errors"]["level"]
+    )
+    team = await d.submit(sam, modal, objective_values("Our team onboards", "team", sam))
+    assert team.json is not None and team.json["errors"] == {
+        "level": "No team is set up yet: choose Personal, or ask a team lead to set one up."
+    }
+
+    options = await d.suggest(sam, action_id="parent", value="onboard", view=modal)
+    assert options.json == {
+        "options": [
+            {
+                "text": {
+                    "type": "plain_text",
+                    "text": "O1 Customers love onboarding",
+                    "emoji": True,
+                },
+                "value": "O1",
+            }
+        ]
+    }
+    by_ref = await d.suggest(sam, action_id="parent", value="o1", view=modal)
+    assert by_ref.json is not None and [o["value"] for o in by_ref.json["options"]] == ["O1"]
+
+    await d.submit(
+        sam, modal, objective_values("I learn the product deeply", "personal", sam, parent="O1")
+    )
+    async with stack.app.sessions() as session:
+        mine = (
+            await session.execute(select(Objective).where(Objective.ref_number == 2))
+        ).scalar_one()
+    assert (mine.level, mine.parent_objective_id is not None) == ("personal", True)
+
+    conversation = Conversation(d)
+    refused = await conversation.command(sam, "kr add O1")
+    assert (
+        "Only O1's owner" in refused.text and slack.open_modal(sam.id) is not None
+    )  # still the O2 flow
+    await conversation.command(sam, "kr add O2")
+    kr_modal = await d.modal(sam, other_than=modal)
+    assert "O2" in render_view(kr_modal.view).text
+    wrong = await conversation.command(sam, "kr add")
+    assert "Try `/okr kr add O7`" in wrong.text
