@@ -87,7 +87,8 @@ def rendered(blocks: list[dict[str, Any]]) -> str:
         if "text" in block:
             out.append(block["text"]["text"])
         for element in block.get("elements", []):
-            out.append(element.get("text", ""))
+            label = element.get("text", "")
+            out.append(label["text"] if isinstance(label, dict) else label)
     return "\n".join(out)
 
 

@@ -194,3 +194,39 @@ async def test_members_write_team_and_personal_objectives_aligned_up(stack: Sand
     assert "O2" in render_view(kr_modal.view).text
     wrong = await conversation.command(sam, "kr add")
     assert "Try `/okr kr add O7`" in wrong.text
+
+
+async def _home_text(stack: SandboxStack, user: User, *, containing: str) -> str:
+    import asyncio
+
+    for _ in range(200):
+        view = stack.slack.home(user.id)
+        if view is not None and containing in render_view(view.view).text:
+            return render_view(view.view).text
+        await asyncio.sleep(0.01)
+    view = stack.slack.home(user.id)
+    raise AssertionError(render_view(view.view).text if view else "no home published")
+
+
+async def test_app_home_guides_newcomers_and_follows_every_change(stack: SandboxStack) -> None:
+    assert stack.driver is not None and stack.ws is not None
+    d, slack = stack.driver, stack.slack
+    pat = slack.add_user(stack.ws, "pat", admin=True)
+    await d.open_home(pat)
+    first = await _home_text(stack, pat, containing="Get started")
+    assert "Write your first objective" in first and "[1: New objective]" in first
+
+    home = slack.home(pat.id)
+    assert home is not None
+    await d.click(pat, action_id="home.new_objective", view=home, block_id="home.actions")
+    modal = await d.modal(pat)
+    await d.submit(pat, modal, objective_values("Customers love onboarding", "company", pat))
+    await d.submit(pat, modal, kr_values("Activation from 30% to 50%", "30", "50", pat))
+    after = await _home_text(stack, pat, containing="KR1")
+    assert (
+        "*Your key results*" in after and "Activation from 30% to 50%" in after and "(O1)" in after
+    )
+
+    await Conversation(d).command(pat, "update KR1 40")
+    updated = await _home_text(stack, pat, containing="40 → 50")
+    assert "`█████·····` 50%" in updated

@@ -1,20 +1,77 @@
-"""The App Home tab."""
+"""The App Home tab: my key results, my teams' objectives, and a way in for newcomers."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bot.blocks.help import INTRO
-from bot.blocks.text import header, section
+from bot.blocks.lists import SECTION_CHARS
+from bot.blocks.okrs import number, progress_bar
+from bot.blocks.text import context, escape, header, plain, section
+from bot.services.lists import Listing
+
+NEW_OBJECTIVE_ACTION = "home.new_objective"
+MAX_HOME_BLOCKS = 95
 
 
-def build_home_view(*, person_name: str | None = None) -> dict[str, Any]:
-    greeting = f"Welcome, {person_name}" if person_name else "Welcome"
+def _buttons() -> dict[str, Any]:
     return {
-        "type": "home",
-        "blocks": [
-            header(greeting),  # plain_text: a name cannot ping anyone
-            section(INTRO),
-            section("Type `/okr help` in any channel to see what you can do."),
+        "type": "actions",
+        "block_id": "home.actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": NEW_OBJECTIVE_ACTION,
+                "style": "primary",
+                "text": plain("New objective"),
+            },
         ],
     }
+
+
+def build_home_view(
+    *, mine: Listing | None = None, team: Listing | None = None, person_name: str | None = None
+) -> dict[str, Any]:
+    greeting = f"Welcome, {person_name}" if person_name else "Your OKRs"
+    blocks: list[dict[str, Any]] = [header(greeting)]  # plain_text: a name pings nobody
+    if mine is None or mine.cycle is None:
+        blocks += [
+            section(INTRO),
+            section(
+                "*Get started*\n"
+                "1. Write your first objective: the button below or `/okr new` "
+                "(it starts the current quarter).\n"
+                "2. Give it 2 to 5 key results, each a number with a start and a target.\n"
+                "3. Check in every week with `/okr update KR12 45`.\n"
+                "`/okr help` lists everything."
+            ),
+            _buttons(),
+        ]
+        return {"type": "home", "blocks": blocks}
+    blocks += [context(f"Cycle {escape(mine.cycle)}"), _buttons(), section("*Your key results*")]
+    lines = []
+    for objective in mine.objectives:
+        for kr in objective.key_results:
+            now = number(kr.current, kr.unit) if kr.current is not None else "no check-in yet"
+            confidence = f" · confidence {kr.confidence}/10" if kr.confidence is not None else ""
+            lines.append(
+                f"*{kr.ref}* {escape(kr.title)}\n{progress_bar(kr.progress)}  {now} → "
+                f"{number(kr.target, kr.unit)}{confidence}  _({objective.ref})_"
+            )
+    if not lines:
+        blocks.append(context("You own no key results in this cycle yet."))
+    for line in lines:
+        blocks.append(section(line[:SECTION_CHARS]))
+    if team is not None and team.objectives:
+        blocks.append({"type": "divider"})
+        blocks.append(section("*Your teams' objectives*"))
+        for objective in team.objectives:
+            bar = progress_bar(objective.progress)
+            blocks.append(section(f"*{objective.ref}* {escape(objective.title)}  {bar}"))
+    if len(blocks) > MAX_HOME_BLOCKS:
+        left = len(blocks) - MAX_HOME_BLOCKS + 1
+        blocks = [
+            *blocks[: MAX_HOME_BLOCKS - 1],
+            context(f"…and {left} more: `/okr mine` lists all."),
+        ]
+    return {"type": "home", "blocks": blocks}

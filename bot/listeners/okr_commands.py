@@ -8,6 +8,7 @@ from bot.blocks.lists import build_listing
 from bot.blocks.okrs import build_objective_page, number, progress_bar
 from bot.blocks.text import escape, section
 from bot.listeners.command_call import CommandCall
+from bot.listeners.home_refresh import refresh_home_soon
 from bot.services import checkins, lists, objectives, reading
 from bot.services.errors import Invalid
 from bot.services.okr_lookup import objective_by_ref
@@ -43,6 +44,7 @@ async def run_update(call: CommandCall) -> None:
             source_ref=str(call.body.get("trigger_id") or call.body.get("command_ts") or ""),
             now=clock.now(),
         )
+    refresh_home_soon(call.sessions, call.client, actor)
     text = (
         f"Recorded *{done.ref}* {escape(done.title)}: {number(done.value, done.unit)} "
         f"of {number(done.target, done.unit)} for {done.period}."
@@ -59,6 +61,7 @@ async def run_align(call: CommandCall) -> None:
         child, parent = await objectives.align(
             session, actor=actor, child_ref=args[0], parent_ref=args[1]
         )
+    refresh_home_soon(call.sessions, call.client, actor)
     await call.reply(f"{child} now serves {parent}. `/okr show {parent}` shows both.")
 
 

@@ -25,6 +25,7 @@ from bot.blocks.modals import (
     option,
 )
 from bot.listeners.command_call import CommandCall, acting
+from bot.listeners.home_refresh import refresh_home_soon
 from bot.listeners.registry import ListenerRegistry
 from bot.listeners.view_values import entered, entered_number
 from bot.models import Cycle, Objective, Team
@@ -46,9 +47,10 @@ def _today(actor: Actor) -> date:
     return clock.now().astimezone(ZoneInfo(actor.timezone)).date()
 
 
-async def run_new(call: CommandCall) -> None:
-    actor = await call.actor()
-    async with call.sessions() as session:
+async def objective_modal_for(
+    sessions: async_sessionmaker[AsyncSession], actor: Actor, *, channel_id: str | None
+) -> dict[str, Any]:
+    async with sessions() as session:
         teams = (
             await session.execute(
                 select(Team.id, Team.name)
@@ -64,15 +66,21 @@ async def run_new(call: CommandCall) -> None:
             )
         ).scalar_one_or_none()
     note = f"Cycle {cycle}" if cycle else "No cycle yet: saving starts the current quarter."
-    await call.open_modal(
-        build_objective_modal(
-            teams=[(t.id, t.name) for t in teams],
-            owner_slack_id=call.slack_user_id,
-            cycle_note=note,
-            can_write_company=actor.is_facilitator,
-            metadata={"channel": call.body.get("channel_id")},
-        )
+    return build_objective_modal(
+        teams=[(t.id, t.name) for t in teams],
+        owner_slack_id=actor.slack_user_id,
+        cycle_note=note,
+        can_write_company=actor.is_facilitator,
+        metadata={"channel": channel_id},
     )
+
+
+async def run_new(call: CommandCall) -> None:
+    actor = await call.actor()
+    view = await objective_modal_for(
+        call.sessions, actor, channel_id=str(call.body.get("channel_id") or "") or None
+    )
+    await call.open_modal(view)
 
 
 async def run_kr(call: CommandCall) -> None:
@@ -143,6 +151,7 @@ def make_view_handlers(sessions: async_sessionmaker[AsyncSession]) -> tuple[Any,
             objective_ref=saved.ref, objective_title=saved.title, owner_slack_id=body["user"]["id"]
         )
         await ack(response_action="update", view=view)
+        refresh_home_soon(sessions, client, actor)
 
     async def on_key_result(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         values = body["view"]["state"]["values"]
@@ -186,6 +195,7 @@ def make_view_handlers(sessions: async_sessionmaker[AsyncSession]) -> tuple[Any,
             added=[*meta.get("added", []), saved.ref],
         )
         await ack(response_action="update", view=view)
+        refresh_home_soon(sessions, client, actor)
 
     async def parent_options(ack: AsyncAck, body: dict[str, Any]) -> None:
         typed = str(body.get("value") or "").strip()

@@ -148,3 +148,44 @@ async def cycle_tree(session: AsyncSession, *, actor: Actor, levels: Sequence[st
         elif not levels or node.level in levels:
             roots.append(node)
     return Listing(cycle.name, roots)
+
+
+async def my_teams_okrs(session: AsyncSession, *, actor: Actor) -> Listing:
+    """Objectives of the teams I belong to (or lead), in the active cycle."""
+    from bot.models import Team, TeamMember
+
+    cycle = await _active_cycle(session, actor)
+    if cycle is None:
+        return Listing(None, [])
+    member_of = select(TeamMember.team_id).where(TeamMember.person_id == actor.person_id)
+    lead_of = select(Team.id).where(Team.lead_person_id == actor.person_id)
+    objectives = (
+        (
+            await session.execute(
+                select(Objective)
+                .where(
+                    Objective.workspace_id == actor.workspace_id,
+                    Objective.cycle_id == cycle.id,
+                    Objective.state == "active",
+                    Objective.team_id.in_(member_of.union(lead_of)),
+                )
+                .order_by(Objective.ref_number)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    krs = (
+        (
+            await session.execute(
+                select(KeyResult).where(
+                    KeyResult.objective_id.in_([o.id for o in objectives]),
+                    KeyResult.state == "active",
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    nodes = await _nodes(session, actor, objectives, krs)
+    return Listing(cycle.name, [nodes[o.id] for o in objectives])

@@ -1,0 +1,43 @@
+"""The App Home tab: published when opened, and after every change a person makes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.blocks.home import NEW_OBJECTIVE_ACTION
+from bot.listeners.command_call import acting
+from bot.listeners.home_refresh import publish_home
+from bot.listeners.okr_modals import objective_modal_for
+from bot.listeners.registry import ListenerRegistry
+
+
+def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSession]) -> None:
+    async def on_app_home_opened(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        if event.get("tab") != "home":
+            return  # the Messages tab needs nothing from us
+        async with sessions.begin() as session:
+            actor = await acting(
+                session, client=client, slack_team_id=body["team_id"], slack_user_id=event["user"]
+            )
+        await publish_home(sessions, client, actor)
+
+    async def on_new_objective(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        async with sessions.begin() as session:
+            actor = await acting(
+                session,
+                client=client,
+                slack_team_id=body["team"]["id"],
+                slack_user_id=body["user"]["id"],
+            )
+        view = await objective_modal_for(sessions, actor, channel_id=None)
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    registry.event("app_home_opened", on_app_home_opened)
+    registry.action(NEW_OBJECTIVE_ACTION, on_new_objective)

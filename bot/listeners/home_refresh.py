@@ -1,0 +1,40 @@
+"""Publishing the App Home tab, now or soon after a change."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.blocks.home import build_home_view
+from bot.services import lists
+from bot.services.actors import Actor
+
+log = logging.getLogger(__name__)
+_pending: set[asyncio.Task[None]] = set()
+
+
+async def publish_home(
+    sessions: async_sessionmaker[AsyncSession], client: AsyncWebClient, actor: Actor
+) -> None:
+    async with sessions() as session:
+        mine = await lists.my_okrs(session, actor=actor)
+        team = await lists.my_teams_okrs(session, actor=actor)
+    try:
+        await client.views_publish(
+            user_id=actor.slack_user_id, view=build_home_view(mine=mine, team=team)
+        )
+    except SlackApiError as exc:
+        log.warning("views.publish failed", extra={"slack_error": exc.response.get("error")})
+
+
+def refresh_home_soon(
+    sessions: async_sessionmaker[AsyncSession], client: AsyncWebClient, actor: Actor
+) -> None:
+    """Refresh the person's App Home without holding up the answer they are waiting for."""
+    task = asyncio.create_task(publish_home(sessions, client, actor))
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
