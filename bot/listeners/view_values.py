@@ -14,6 +14,10 @@ def entered(values: dict[str, Any], block: str, action: str | None = None) -> st
         return str(element["selected_option"]["value"])
     if element.get("selected_user"):
         return str(element["selected_user"])
+    if element.get("selected_conversation"):
+        return str(element["selected_conversation"])
+    if element.get("selected_time"):
+        return str(element["selected_time"])
     value = element.get("value")
     return str(value) if value not in (None, "") else None
 
@@ -28,3 +32,11 @@ def entered_number(
         return float(text.replace(",", "").replace("%", "").strip())
     except ValueError:
         raise Invalid(f"The {label} must be a number, like 42 or 3.5.", field=block) from None
+
+
+def entered_many(values: dict[str, Any], block: str, action: str | None = None) -> list[str]:
+    """Users or options picked in a multi-select or checkboxes (empty when none)."""
+    element = (values.get(block) or {}).get(action or block) or {}
+    if element.get("selected_users"):
+        return [str(u) for u in element["selected_users"]]
+    return [str(o["value"]) for o in element.get("selected_options") or []]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -154,11 +155,27 @@ async def my_teams_okrs(session: AsyncSession, *, actor: Actor) -> Listing:
     """Objectives of the teams I belong to (or lead), in the active cycle."""
     from bot.models import Team, TeamMember
 
+    member_of = select(TeamMember.team_id).where(TeamMember.person_id == actor.person_id)
+    lead_of = select(Team.id).where(Team.lead_person_id == actor.person_id)
+    return await _teams_listing(session, actor, Objective.team_id.in_(member_of.union(lead_of)))
+
+
+async def team_okrs(session: AsyncSession, *, actor: Actor, team_id: int) -> Listing:
+    """A team's objectives (its own and those it contributes to), in the active cycle."""
+    from bot.models import ObjectiveContributor
+
+    shared = select(ObjectiveContributor.objective_id).where(
+        ObjectiveContributor.team_id == team_id
+    )
+    return await _teams_listing(
+        session, actor, (Objective.team_id == team_id) | Objective.id.in_(shared)
+    )
+
+
+async def _teams_listing(session: AsyncSession, actor: Actor, which: Any) -> Listing:
     cycle = await _active_cycle(session, actor)
     if cycle is None:
         return Listing(None, [])
-    member_of = select(TeamMember.team_id).where(TeamMember.person_id == actor.person_id)
-    lead_of = select(Team.id).where(Team.lead_person_id == actor.person_id)
     objectives = (
         (
             await session.execute(
@@ -167,7 +184,7 @@ async def my_teams_okrs(session: AsyncSession, *, actor: Actor) -> Listing:
                     Objective.workspace_id == actor.workspace_id,
                     Objective.cycle_id == cycle.id,
                     Objective.state == "active",
-                    Objective.team_id.in_(member_of.union(lead_of)),
+                    which,
                 )
                 .order_by(Objective.ref_number)
             )
@@ -179,6 +196,7 @@ async def my_teams_okrs(session: AsyncSession, *, actor: Actor) -> Listing:
         (
             await session.execute(
                 select(KeyResult).where(
+                    KeyResult.workspace_id == actor.workspace_id,
                     KeyResult.objective_id.in_([o.id for o in objectives]),
                     KeyResult.state == "active",
                 )
