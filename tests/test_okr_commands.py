@@ -297,3 +297,76 @@ async def test_mine_costs_the_same_statements_however_big_the_workspace(
     await grow_to(5_000, 50)
     large = await statements_of_mine()
     assert small == large and small <= 15  # auth, the acting person, the list: no N+1
+
+
+async def test_archive_asks_first_and_checks_who_clicks(stack: SandboxStack) -> None:
+    import asyncio
+
+    from bot.models import KeyResult, Objective
+
+    assert stack.driver is not None and stack.app is not None
+    who = await seed(stack)
+    talk = Conversation(stack.driver)
+    asked = await talk.command(who["sam"], "archive O1")
+    assert "Archive *O1* Customers love us?" in asked.text and "[1: Archive O1]" in asked.text
+    question = stack.slack.answers_to(who["sam"].id)[-1].message
+    await stack.driver.click(
+        who["sam"], action_id="okr.archive.confirm", value="O1", message=question
+    )
+    for _ in range(100):
+        if "Only O1's owner" in question.text:
+            break
+        await asyncio.sleep(0.01)
+    assert "Only O1's owner" in question.text  # sam may see the button but not archive O1
+
+    await talk.command(who["pat"], "archive KR2")
+    mine = stack.slack.answers_to(who["pat"].id)[-1].message
+    await stack.driver.click(who["pat"], action_id="okr.archive.cancel", value="KR2", message=mine)
+    await talk.command(who["pat"], "archive KR1")
+    confirm = stack.slack.answers_to(who["pat"].id)[-1].message
+    await stack.driver.click(
+        who["pat"], action_id="okr.archive.confirm", value="KR1", message=confirm
+    )
+    for _ in range(100):
+        if "KR1 is archived" in confirm.text:
+            break
+        await asyncio.sleep(0.01)
+    assert "KR1 is archived" in confirm.text and "KR2 stays as it is" in mine.text
+    async with stack.app.sessions() as session:
+        states = dict((await session.execute(select(KeyResult.ref_number, KeyResult.state))).all())
+        objective = (
+            await session.execute(select(Objective.state).where(Objective.ref_number == 1))
+        ).scalar_one()
+    assert states == {1: "archived", 2: "active", 3: "active"} and objective == "active"
+    shown = await talk.command(who["sam"], "show O1")
+    assert "KR1" not in shown.text and "KR2" in shown.text
+    again = await talk.command(who["pat"], "archive O77")
+    assert "There is no O77 here" in again.text
+
+
+async def test_share_with_another_team(stack: SandboxStack) -> None:
+    from bot.models import Team
+
+    assert stack.driver is not None and stack.app is not None and stack.ws is not None
+    who = await seed(stack)
+    async with stack.app.sessions.begin() as session:
+        session.add(
+            Team(
+                workspace_id=(await session.scalar(select(Checkin.workspace_id).limit(1)))
+                or (
+                    await actor_for(session, slack_team_id=stack.ws.id, slack_user_id=who["pat"].id)
+                ).workspace_id,
+                name="Support",
+                channel_id="C0SUPPORT",
+            )
+        )
+    await Conversation(stack.driver).run(
+        who,
+        [
+            Step("pat", "/okr share O1 with Support", sees=("O1 is now shared with Support",)),
+            Step("pat", "/okr share O1 with Support", sees=("O1 is shared with Support already",)),
+            Step("kim", "/okr share O1 with Support", sees=("Only O1's owner",)),
+            Step("pat", "/okr share O1 with Nobody", sees=("No team for Nobody",)),
+            Step("pat", "/okr share O1", sees=("Try `/okr share O7 with #team`",)),
+        ],
+    )

@@ -5,7 +5,15 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.listeners import commands, events, home, middleware, okr_modals, team_commands
+from bot.listeners import (
+    archive,
+    commands,
+    events,
+    home,
+    middleware,
+    okr_modals,
+    team_commands,
+)
 from bot.listeners.registry import ListenerRegistry
 
 
@@ -18,5 +26,6 @@ def register_listeners(
     okr_modals.register(registry, sessions=sessions)
     home.register(registry, sessions=sessions)
     team_commands.register(registry, sessions=sessions)
+    archive.register(registry, sessions=sessions)
     events.register(registry)
     return registry

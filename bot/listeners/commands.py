@@ -22,7 +22,7 @@ from bot.blocks.help import (
     unknown_command_text,
 )
 from bot.blocks.text import unescape
-from bot.listeners import cycle_commands, okr_commands, okr_modals, team_commands
+from bot.listeners import archive, cycle_commands, okr_commands, okr_modals, team_commands
 from bot.listeners.command_call import CommandCall, Run
 from bot.listeners.registry import ListenerRegistry
 from bot.services.errors import DomainError
@@ -57,6 +57,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         Subcommand("update", okr_commands.UPDATE_HELP, okr_commands.run_update),
         Subcommand("align", okr_commands.ALIGN_HELP[:1], okr_commands.run_align),
         Subcommand("unalign", okr_commands.ALIGN_HELP[1:], okr_commands.run_unalign),
+        Subcommand("share", okr_commands.SHARE_HELP, okr_commands.run_share),
+        Subcommand("archive", archive.ARCHIVE_HELP, archive.run_archive),
         Subcommand("team", team_commands.TEAM_HELP, team_commands.run_team),
         Subcommand("cycle", cycle_commands.CYCLE_HELP, cycle_commands.run_cycle),
         Subcommand("facilitator", cycle_commands.FACILITATOR_HELP, cycle_commands.run_facilitator),

@@ -9,7 +9,7 @@ from bot.blocks.okrs import build_objective_page, number, progress_bar
 from bot.blocks.text import escape, section
 from bot.listeners.command_call import CommandCall
 from bot.listeners.home_refresh import refresh_home_soon
-from bot.services import checkins, lists, objectives, reading
+from bot.services import checkins, lists, objectives, reading, teams
 from bot.services.errors import Invalid
 from bot.services.okr_lookup import objective_by_ref
 
@@ -122,3 +122,19 @@ def _subtree(listing: lists.Listing, objective_id: int) -> lists.Listing:
             return lists.Listing(listing.cycle, [node])
         stack.extend(node.children)
     raise Invalid("That objective is not in the active cycle.")
+
+
+SHARE_HELP = (CommandHelp("/okr share O7 with #team", "another team owns O7 too"),)
+
+
+async def run_share(call: CommandCall) -> None:
+    args = [a for a in call.args if a.lower() != "with"]
+    if len(args) < 2:
+        raise Invalid(f"Try `{SHARE_HELP[0].usage}`.")
+    actor = await call.actor()
+    async with call.sessions.begin() as session:
+        team = await teams.find_team(
+            session, actor=actor, name_or_channel=" ".join(args[1:]), channel_id=None
+        )
+        ref, name = await objectives.share(session, actor=actor, ref=args[0], team=team)
+    await call.reply(f"{ref} is now shared with {escape(name)}.")

@@ -94,11 +94,12 @@ class InteractionActions:
             payload["view"] = view.to_api()
         if message is not None:
             channel = self.slack.state.channels[message.channel]
+            ephemeral = any(e.message is message for e in self.slack.state.ephemerals)
             payload["container"] = {
                 "type": "message",
                 "message_ts": message.ts,
                 "channel_id": channel.id,
-                "is_ephemeral": False,
+                "is_ephemeral": ephemeral,
             }
             payload["channel"] = {"id": channel.id, "name": channel.name}
             payload["message"] = message.to_api()

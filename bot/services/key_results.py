@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import KeyResult
+from bot.models import KeyResult, Objective
 from bot.okr.progress import Comparator, Direction, Kind
 from bot.repository import audit
 from bot.repository.refs import next_ref_number
 from bot.services.actors import Actor
 from bot.services.errors import Invalid
 from bot.services.inputs import TITLE_MAX, clean_text
-from bot.services.okr_lookup import objective_by_ref, stewards_of
+from bot.services.okr_lookup import key_result_by_ref, objective_by_ref, stewards_of
 from bot.services.permissions import require_edit
 
 UNIT_MAX = 20
@@ -123,3 +123,25 @@ async def add_key_result(
         changes={"title": title, "start": start, "target": target, "direction": direction},
     )
     return KeyResultSaved(key_result.id, key_result.ref, objective.ref, title)
+
+
+async def archive_key_result(session: AsyncSession, *, actor: Actor, ref: str) -> str:
+    """Nothing is hard-deleted: an archived key result leaves lists; its check-ins stay."""
+    key_result = await key_result_by_ref(session, actor=actor, ref=ref)
+    objective = await session.get(Objective, key_result.objective_id)
+    assert objective is not None
+    require_edit(actor, await stewards_of(session, objective), what=key_result.ref)
+    if key_result.state == "archived":
+        raise Invalid(f"{key_result.ref} is archived already.")
+    key_result.state = "archived"
+    await audit.record(
+        session,
+        workspace_id=actor.workspace_id,
+        action="key_result.archive",
+        entity="key_result",
+        entity_id=key_result.id,
+        source="command",
+        actor_person_id=actor.person_id,
+        changes={"state": "archived"},
+    )
+    return key_result.ref

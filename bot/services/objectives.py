@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Objective, Team
+from bot.models import Objective, ObjectiveContributor, Team
 from bot.repository import audit
 from bot.repository.refs import next_ref_number
 from bot.services.actors import Actor
@@ -159,3 +159,21 @@ async def _audit(
         actor_person_id=actor.person_id,
         changes=changes,
     )
+
+
+async def share(session: AsyncSession, *, actor: Actor, ref: str, team: Team) -> tuple[str, str]:
+    """Another team owns the objective too; it stays shared when any one team leaves."""
+    objective = await objective_by_ref(session, actor=actor, ref=ref)
+    require_edit(actor, await stewards_of(session, objective), what=objective.ref)
+    if team.id == objective.team_id:
+        raise Invalid(f"{objective.ref} is {team.name}'s own objective already.")
+    already = await session.get(ObjectiveContributor, (objective.id, team.id))
+    if already is not None:
+        raise Invalid(f"{objective.ref} is shared with {team.name} already.")
+    session.add(
+        ObjectiveContributor(
+            objective_id=objective.id, team_id=team.id, workspace_id=actor.workspace_id
+        )
+    )
+    await _audit(session, actor, objective, "objective.share", {"team": team.id})
+    return objective.ref, team.name

@@ -220,11 +220,10 @@ class SlackEmulator(Setup, Queries):
         self.calls.append(
             RecordedCall("response_url", body, None, entry.team_id, at=self.state.clock())
         )
-        original = (
-            self.state.message(entry.channel_id, entry.message_ts) if entry.message_ts else None
-        )
+        original = self._original(entry)
         if body.get("delete_original") and original is not None:
             original.deleted = True
+            self.state.ephemerals = [e for e in self.state.ephemerals if e.message is not original]
             return web.Response(text="ok")
         try:
             text, blocks = validate_message(body)
@@ -246,6 +245,18 @@ class SlackEmulator(Setup, Queries):
                 Ephemeral(entry.channel_id, entry.user_id, message, "response_url")
             )
         return web.Response(text="ok")
+
+    def _original(self, entry: ResponseUrl) -> Message | None:
+        """The message a response_url came from: in the channel, or only the person's."""
+        if entry.message_ts is None:
+            return None
+        for ephemeral in self.state.ephemerals:
+            if ephemeral.message.ts == entry.message_ts and ephemeral.user == entry.user_id:
+                return ephemeral.message
+        try:
+            return self.state.message(entry.channel_id, entry.message_ts)
+        except ApiError:
+            return None
 
     async def _upload(self, request: web.Request) -> web.Response:
         file = self.state.files.get(request.match_info["file_id"])
