@@ -129,3 +129,44 @@ async def test_team_setup_pause_resume_and_listing(stack: SandboxStack) -> None:
     assert "[Change team]" in render_view(again.view).text
     members_block = next(b for b in again.view["blocks"] if b.get("block_id") == "members")
     assert set(members_block["element"]["initial_users"]) == {pat.id, sam.id}
+
+
+async def test_workspace_settings(stack: SandboxStack) -> None:
+    from bot.models import Workspace
+
+    assert stack.driver is not None and stack.ws is not None and stack.app is not None
+    d, slack = stack.driver, stack.slack
+    pat = slack.add_user(stack.ws, "pat", admin=True)
+    sam = slack.add_user(stack.ws, "sam")
+    company = slack.add_channel(stack.ws, "company", members=[pat, sam])
+    talk = Conversation(d)
+    assert (
+        "Workspace settings are for facilitators and admins"
+        in (await talk.command(sam, "settings")).text
+    )
+    await d.command(pat, "settings")
+    modal = await d.modal(pat)
+    assert "Workspace time zone: UTC" in render_view(modal.view).text
+
+    def values(tz: str) -> dict[str, Any]:
+        return {
+            "timezone": {"timezone": {"type": "plain_text_input", "value": tz}},
+            "channel": {
+                "channel": {"type": "conversations_select", "selected_conversation": company.id}
+            },
+            "weekday": {"weekday": pick("2")},
+            "time": {"time": {"type": "timepicker", "selected_time": "09:30"}},
+        }
+
+    bad = await d.submit(pat, modal, values("Nowhere/Town"))
+    assert bad.json is not None and "is not a time zone" in bad.json["errors"]["timezone"]
+    done = await d.submit(pat, modal, values("America/Chicago"))
+    assert done.json is not None and "Wednesdays at 09:30" in render_view(done.json["view"]).text
+    async with stack.app.sessions() as session:
+        ws = (await session.execute(select(Workspace))).scalar_one()
+    assert ws.timezone == "America/Chicago"
+    assert ws.settings == {
+        "company_channel": company.id,
+        "checkin_weekday": 2,
+        "checkin_time": "09:30",
+    }

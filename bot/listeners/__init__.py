@@ -12,6 +12,7 @@ from bot.listeners import (
     home,
     middleware,
     okr_modals,
+    settings_modal,
     team_commands,
 )
 from bot.listeners.registry import ListenerRegistry
@@ -27,5 +28,6 @@ def register_listeners(
     home.register(registry, sessions=sessions)
     team_commands.register(registry, sessions=sessions)
     archive.register(registry, sessions=sessions)
+    settings_modal.register(registry, sessions=sessions)
     events.register(registry)
     return registry

@@ -22,7 +22,14 @@ from bot.blocks.help import (
     unknown_command_text,
 )
 from bot.blocks.text import unescape
-from bot.listeners import archive, cycle_commands, okr_commands, okr_modals, team_commands
+from bot.listeners import (
+    archive,
+    cycle_commands,
+    okr_commands,
+    okr_modals,
+    settings_modal,
+    team_commands,
+)
 from bot.listeners.command_call import CommandCall, Run
 from bot.listeners.registry import ListenerRegistry
 from bot.services.errors import DomainError
@@ -61,6 +68,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         Subcommand("archive", archive.ARCHIVE_HELP, archive.run_archive),
         Subcommand("team", team_commands.TEAM_HELP, team_commands.run_team),
         Subcommand("cycle", cycle_commands.CYCLE_HELP, cycle_commands.run_cycle),
+        Subcommand("settings", settings_modal.SETTINGS_HELP, settings_modal.run_settings),
         Subcommand("facilitator", cycle_commands.FACILITATOR_HELP, cycle_commands.run_facilitator),
     )
 }

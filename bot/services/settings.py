@@ -1,0 +1,79 @@
+"""Workspace settings: time zone, company channel, the default check-in schedule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.blocks.text import escape
+from bot.models import Workspace
+from bot.models.people import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
+from bot.repository import audit
+from bot.services.actors import Actor
+from bot.services.errors import Forbidden, Invalid
+
+WHO = "Workspace settings are for facilitators and admins (`/okr facilitator list`)."
+
+
+@dataclass(frozen=True)
+class WorkspaceSettings:
+    timezone: str
+    company_channel: str | None
+    checkin_weekday: int
+    checkin_time: time
+
+
+def require_settings_access(actor: Actor) -> None:
+    if not actor.is_facilitator:
+        raise Forbidden(WHO)
+
+
+async def current(session: AsyncSession, *, actor: Actor) -> WorkspaceSettings:
+    workspace = await session.get(Workspace, actor.workspace_id)
+    assert workspace is not None
+    saved = workspace.settings or {}
+    return WorkspaceSettings(
+        workspace.timezone,
+        saved.get("company_channel"),
+        int(saved.get("checkin_weekday", DEFAULT_CHECKIN_WEEKDAY)),
+        time.fromisoformat(str(saved.get("checkin_time", DEFAULT_CHECKIN_TIME.isoformat()))),
+    )
+
+
+async def save(
+    session: AsyncSession, *, actor: Actor, wanted: WorkspaceSettings
+) -> WorkspaceSettings:
+    require_settings_access(actor)
+    try:
+        ZoneInfo(wanted.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(
+            f"`{escape(wanted.timezone)}` is not a time zone: write one like Europe/Berlin.",
+            field="timezone",
+        ) from None
+    if not 0 <= wanted.checkin_weekday <= 6:
+        raise Invalid("Pick a weekday.", field="weekday")
+    workspace = await session.get(Workspace, actor.workspace_id)
+    assert workspace is not None
+    before = await current(session, actor=actor)
+    workspace.timezone = wanted.timezone
+    workspace.settings["company_channel"] = wanted.company_channel
+    workspace.settings["checkin_weekday"] = wanted.checkin_weekday
+    workspace.settings["checkin_time"] = wanted.checkin_time.strftime("%H:%M")
+    await audit.record(
+        session,
+        workspace_id=actor.workspace_id,
+        action="workspace.settings",
+        entity="workspace",
+        entity_id=actor.workspace_id,
+        source="modal",
+        actor_person_id=actor.person_id,
+        changes={
+            "timezone": [before.timezone, wanted.timezone],
+            "company_channel": [before.company_channel, wanted.company_channel],
+        },
+    )
+    return wanted
