@@ -230,3 +230,64 @@ async def test_app_home_guides_newcomers_and_follows_every_change(stack: Sandbox
     await Conversation(d).command(pat, "update KR1 40")
     updated = await _home_text(stack, pat, containing="40 → 50")
     assert "`█████·····` 50%" in updated
+
+
+async def test_checkin_modal_pages_and_prefills(stack: SandboxStack) -> None:
+    from bot import clock
+    from bot.models import Checkin
+    from bot.services import key_results, objectives
+    from bot.services.actors import actor_for
+
+    assert stack.driver is not None and stack.ws is not None and stack.app is not None
+    d, slack = stack.driver, stack.slack
+    sam = slack.add_user(stack.ws, "sam")
+    async with stack.app.sessions.begin() as session:
+        me = await actor_for(session, slack_team_id=stack.ws.id, slack_user_id=sam.id)
+        await objectives.create_objective(
+            session, actor=me, title="I grow", level="personal", today=clock.now().date()
+        )
+        for i in range(12):
+            await key_results.add_key_result(
+                session, actor=me, objective_ref="O1", title=f"Measure {i + 1}", start=0, target=10
+            )
+    talk = Conversation(d)
+    await d.command(sam, "checkin")
+    modal = await d.modal(sam)
+    first = render_view(modal.view).text
+    assert "Page 1 of 2." in first and "*KR10* Measure 10" in first and "KR11" not in first
+    assert "<Save and next>" in first
+
+    def entry(ref: str, value: str, confidence: str | None = None) -> dict[str, Any]:
+        values: dict[str, Any] = {f"value:{ref}": {"value": text(value)}}
+        if confidence:
+            values[f"confidence:{ref}"] = {"confidence": pick(confidence)}
+        return values
+
+    refused = await d.submit(sam, modal, entry("KR1", "lots"))
+    assert (
+        refused.json is not None and "`lots` is not a value" in refused.json["errors"]["value:KR1"]
+    )
+    await d.submit(sam, modal, entry("KR1", "4", "8") | entry("KR2", "6"))
+    second = render_view(modal.view).text
+    assert "Saved 2 check-ins. Page 2 of 2." in second and "*KR12*" in second and "<Save>" in second
+    await d.submit(sam, modal, entry("KR12", "9"))
+    assert "Saved 1 check-in. Thank you!" in render_view(modal.view).text
+
+    async with stack.app.sessions() as session:
+        rows = (await session.execute(select(Checkin).order_by(Checkin.id))).scalars().all()
+    assert [(r.value, r.confidence, r.source) for r in rows] == [
+        (4.0, 8, "modal"),
+        (6.0, None, "modal"),
+        (9.0, None, "modal"),
+    ]
+
+    await d.command(sam, "checkin")
+    again = await d.modal(sam, other_than=modal)
+    kr1_value = next(b for b in again.view["blocks"] if b.get("block_id") == "value:KR1")
+    kr1_conf = next(b for b in again.view["blocks"] if b.get("block_id") == "confidence:KR1")
+    assert (
+        kr1_value["element"]["initial_value"] == "4"
+        and kr1_conf["element"]["initial_option"]["value"] == "8"
+    )
+    nobody = slack.add_user(stack.ws, "nobody")
+    assert "You own no key results" in (await talk.command(nobody, "checkin")).text

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.listeners import (
     archive,
+    checkin_modal,
     commands,
     events,
     home,
@@ -29,5 +30,6 @@ def register_listeners(
     team_commands.register(registry, sessions=sessions)
     archive.register(registry, sessions=sessions)
     settings_modal.register(registry, sessions=sessions)
+    checkin_modal.register(registry, sessions=sessions)
     events.register(registry)
     return registry

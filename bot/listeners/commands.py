@@ -24,6 +24,7 @@ from bot.blocks.help import (
 from bot.blocks.text import unescape
 from bot.listeners import (
     archive,
+    checkin_modal,
     cycle_commands,
     okr_commands,
     okr_modals,
@@ -61,6 +62,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         Subcommand("company", okr_commands.LIST_HELP[1:2], okr_commands.run_company),
         Subcommand("tree", okr_commands.LIST_HELP[2:], okr_commands.run_tree),
         Subcommand("show", okr_commands.SHOW_HELP, okr_commands.run_show),
+        Subcommand("checkin", checkin_modal.CHECKIN_HELP, checkin_modal.run_checkin),
         Subcommand("update", okr_commands.UPDATE_HELP, okr_commands.run_update),
         Subcommand("align", okr_commands.ALIGN_HELP[:1], okr_commands.run_align),
         Subcommand("unalign", okr_commands.ALIGN_HELP[1:], okr_commands.run_unalign),

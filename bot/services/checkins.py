@@ -83,6 +83,9 @@ async def record_update(
     note: str,
     source_ref: str,
     now: datetime,
+    confidence: int | None = None,
+    status: str | None = None,
+    source: str = "command",
 ) -> CheckinRecorded:
     key_result = await key_result_by_ref(session, actor=actor, ref=key_result_ref)
     objective = await session.get(Objective, key_result.objective_id)
@@ -100,6 +103,10 @@ async def record_update(
     if cycle is None or cycle.state != "active":
         raise Invalid(f"{key_result.ref}'s cycle is not active, so it takes no check-ins.")
     value = parse_value(value_text, kind=key_result.kind)
+    if confidence is not None and not 0 <= confidence <= 10:
+        raise Invalid("Confidence goes from 0 (no chance) to 10 (certain).", field="confidence")
+    if status is not None and status not in ("on_track", "at_risk", "off_track"):
+        raise Invalid("Pick on track, at risk or off track.", field="status")
     note = clean_text(note, field="note", label="note", limit=NOTE_MAX, required=False)
     if team is not None:
         weekday, at, tz = team.checkin_weekday, team.checkin_time, ZoneInfo(team.timezone)
@@ -121,9 +128,11 @@ async def record_update(
                 "period": period,
                 "value": value,
                 "note": note or None,
+                "confidence": confidence,
+                "status": status,
                 "author_person_id": actor.person_id,
                 "recorded_at": now,
-                "source": "command",
+                "source": source,
                 "source_ref": source_ref,
                 "revision": "",
                 "retraction": False,

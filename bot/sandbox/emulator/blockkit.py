@@ -87,7 +87,6 @@ def validate_blocks(blocks: Any, *, limit: int, pointer: str = "/blocks") -> lis
     if len(blocks) > limit:
         raise _invalid(f"no more than {limit} items allowed", pointer)
     block_ids: set[str] = set()
-    action_ids: set[str] = set()
     for i, raw in enumerate(blocks):
         where = f"{pointer}/{i}"
         _check_block(raw, where)
@@ -96,6 +95,7 @@ def validate_blocks(blocks: Any, *, limit: int, pointer: str = "/blocks") -> lis
             if block_id in block_ids:
                 raise _invalid(f"duplicate block_id {block_id!r}", f"{where}/block_id")
             block_ids.add(block_id)
+        action_ids: set[str] = set()  # unique within their block (Slack's rule)
         for element in _elements(raw):
             action_id = element.get("action_id")
             if action_id is not None:
