@@ -84,3 +84,11 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def make_reader_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that only read: on SQLite they never wait for a writer. Never write with one."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def readers_for(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Reader sessions on the same engine as writer `sessions`."""
+    bind = sessions.kw["bind"]
+    return async_sessionmaker(
+        bind.execution_options(**{WRITER_OPTION: False}), expire_on_commit=False
+    )

@@ -29,7 +29,7 @@ async def run_archive(call: CommandCall) -> None:
     if len(call.args) != 1:
         raise Invalid(f"Try `{ARCHIVE_HELP[0].usage}`.")
     actor = await call.actor()
-    async with call.sessions() as session:
+    async with call.readers() as session:
         ref = call.args[0].strip().upper()
         thing: KeyResult | Objective
         if ref.startswith("KR"):

@@ -138,7 +138,7 @@ async def build_page(
 
 async def run_checkin(call: CommandCall) -> None:
     actor = await call.actor()
-    async with call.sessions() as session:
+    async with call.readers() as session:
         refs = [kr.ref for kr in await my_key_results(session, actor)]
         if not refs:
             raise Invalid("You own no key results in an active cycle. `/okr mine` shows yours.")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.text import escape, section
+from bot.db import readers_for
 from bot.models import Person, Workspace
 from bot.services.actors import Actor, actor_for
 from bot.services.errors import Invalid
@@ -32,6 +33,11 @@ class CommandCall:
     sessions: async_sessionmaker[AsyncSession]
     answered: bool = field(default=False)
     respond: Callable[..., Awaitable[Any]] | None = None
+
+    @property
+    def readers(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for commands that only read (they never take SQLite's write lock)."""
+        return readers_for(self.sessions)
 
     @property
     def slack_user_id(self) -> str:
@@ -60,6 +66,10 @@ class CommandCall:
     async def actor(self) -> Actor:
         """The acting person, committed in a transaction of its own (so a refused command
         still remembers them); on first sight Slack says whether they are a workspace admin."""
+        async with readers_for(self.sessions)() as session:
+            known = await known_actor(session, str(self.body["team_id"]), self.slack_user_id)
+        if known is not None:
+            return known  # the usual case: one read, no write
         async with self.sessions.begin() as session:
             return await self._actor(session)
 
@@ -73,6 +83,21 @@ class CommandCall:
         )
 
 
+async def known_actor(
+    session: AsyncSession, slack_team_id: str, slack_user_id: str
+) -> Actor | None:
+    row = (
+        await session.execute(
+            select(Person.id, Person.workspace_id, Person.role, Workspace.timezone)
+            .join(Workspace, Workspace.id == Person.workspace_id)
+            .where(Workspace.slack_team_id == slack_team_id, Person.slack_user_id == slack_user_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return Actor(row.workspace_id, row.id, slack_user_id, row.role, row.timezone)
+
+
 async def acting(
     session: AsyncSession,
     *,
@@ -82,13 +107,9 @@ async def acting(
     name: str = "",
 ) -> Actor:
     """The acting person; on first sight Slack says whether they are a workspace admin."""
-    known = (
-        await session.execute(
-            select(Person.id)
-            .join(Workspace, Workspace.id == Person.workspace_id)
-            .where(Workspace.slack_team_id == slack_team_id, Person.slack_user_id == slack_user_id)
-        )
-    ).first()
+    known = await known_actor(session, slack_team_id, slack_user_id)
+    if known is not None:
+        return known
     admin = False
     if known is None:
         try:

@@ -25,7 +25,7 @@ async def run_show(call: CommandCall) -> None:
     if len(call.args) != 1:
         raise Invalid("Name one objective or key result: `/okr show O7` or `/okr show KR12`.")
     actor = await call.actor()
-    async with call.sessions() as session:
+    async with call.readers() as session:
         page = await reading.objective_page(session, actor=actor, ref=call.args[0])
     await call.reply(f"{page.ref} {page.title}", build_objective_page(page))
 
@@ -83,7 +83,7 @@ LIST_HELP = (
 
 async def run_mine(call: CommandCall) -> None:
     actor = await call.actor()
-    async with call.sessions() as session:
+    async with call.readers() as session:
         listing = await lists.my_okrs(session, actor=actor)
     empty = "You own no key results in this cycle yet. `/okr new` writes an objective."
     await call.reply("Your OKRs", build_listing("Your OKRs", listing, empty=empty))
@@ -91,7 +91,7 @@ async def run_mine(call: CommandCall) -> None:
 
 async def run_company(call: CommandCall) -> None:
     actor = await call.actor()
-    async with call.sessions() as session:
+    async with call.readers() as session:
         listing = await lists.cycle_tree(session, actor=actor, levels=("company",))
     empty = "No company objectives in this cycle yet. A facilitator writes them with `/okr new`."
     await call.reply(
@@ -101,7 +101,7 @@ async def run_company(call: CommandCall) -> None:
 
 async def run_tree(call: CommandCall) -> None:
     actor = await call.actor()
-    async with call.sessions() as session:
+    async with call.readers() as session:
         listing = await lists.cycle_tree(session, actor=actor)
         if call.args:
             wanted = await objective_by_ref(session, actor=actor, ref=call.args[0])

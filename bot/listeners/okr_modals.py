@@ -24,6 +24,7 @@ from bot.blocks.modals import (
     build_objective_modal,
     option,
 )
+from bot.db import readers_for
 from bot.listeners.command_call import CommandCall, acting
 from bot.listeners.home_refresh import refresh_home_soon
 from bot.listeners.registry import ListenerRegistry
@@ -50,7 +51,7 @@ def _today(actor: Actor) -> date:
 async def objective_modal_for(
     sessions: async_sessionmaker[AsyncSession], actor: Actor, *, channel_id: str | None
 ) -> dict[str, Any]:
-    async with sessions() as session:
+    async with readers_for(sessions)() as session:
         teams = (
             await session.execute(
                 select(Team.id, Team.name)
@@ -87,7 +88,7 @@ async def run_kr(call: CommandCall) -> None:
     if len(call.args) != 2 or call.args[0].lower() != "add":
         raise Invalid(f"Try `{KR_HELP[0].usage}`.")
     actor = await call.actor()
-    async with call.sessions() as session:
+    async with call.readers() as session:
         objective = await objective_by_ref(session, actor=actor, ref=call.args[1])
         require_edit(actor, await stewards_of(session, objective), what=objective.ref)
         ref, title = objective.ref, objective.title
@@ -199,7 +200,7 @@ def make_view_handlers(sessions: async_sessionmaker[AsyncSession]) -> tuple[Any,
 
     async def parent_options(ack: AsyncAck, body: dict[str, Any]) -> None:
         typed = str(body.get("value") or "").strip()
-        async with sessions() as session:
+        async with readers_for(sessions)() as session:
             workspace_id = await _workspace_id(session, body["team"]["id"])
             query = (
                 select(Objective.ref_number, Objective.title)

@@ -87,7 +87,7 @@ def build_settings_modal(current: settings.WorkspaceSettings) -> dict[str, Any]:
 async def run_settings(call: CommandCall) -> None:
     actor = await call.actor()
     settings.require_settings_access(actor)
-    async with call.sessions() as session:
+    async with call.readers() as session:
         now = await settings.current(session, actor=actor)
     await call.open_modal(build_settings_modal(now))
 

@@ -56,7 +56,7 @@ async def run_team(call: CommandCall) -> None:
         )
         await call.reply(f"{escape(saved.name)} is {state}.")
         return
-    async with call.sessions() as session:
+    async with call.readers() as session:
         team = await teams.find_team(
             session, actor=actor, name_or_channel=" ".join(call.args) or None, channel_id=channel_id
         )
@@ -69,7 +69,7 @@ async def run_team(call: CommandCall) -> None:
 async def _setup_view(
     call: CommandCall, workspace_id: int, timezone: str, channel_id: str | None
 ) -> dict[str, Any]:
-    async with call.sessions() as session:
+    async with call.readers() as session:
         team = None
         if channel_id:
             team = (
