@@ -85,27 +85,29 @@ async def _nodes(
 
 
 async def my_okrs(session: AsyncSession, *, actor: Actor) -> Listing:
-    """My key results in the active cycle, under their objectives (and objectives I own)."""
-    cycle = await _active_cycle(session, actor)
-    if cycle is None:
-        return Listing(None, [])
+    """My key results in the active cycle, under their objectives. Two queries in the usual
+    case: the key results (with their objective and cycle), then their current values."""
     rows = (
         await session.execute(
-            select(KeyResult, Objective)
+            select(KeyResult, Objective, Cycle.name)
             .join(Objective, Objective.id == KeyResult.objective_id)
+            .join(Cycle, Cycle.id == Objective.cycle_id)
             .where(
                 KeyResult.workspace_id == actor.workspace_id,
                 KeyResult.owner_person_id == actor.person_id,
                 KeyResult.state == "active",
-                Objective.cycle_id == cycle.id,
+                Cycle.state == "active",
                 Objective.state == "active",
             )
             .order_by(Objective.ref_number, KeyResult.ref_number)
         )
     ).all()
-    objectives = {o.id: o for _, o in rows}
-    nodes = await _nodes(session, actor, list(objectives.values()), [kr for kr, _ in rows])
-    return Listing(cycle.name, sorted(nodes.values(), key=lambda n: n.id))
+    if not rows:
+        cycle = await _active_cycle(session, actor)
+        return Listing(cycle.name if cycle else None, [])
+    objectives = {o.id: o for _, o, _ in rows}
+    nodes = await _nodes(session, actor, list(objectives.values()), [kr for kr, _, _ in rows])
+    return Listing(rows[0][2], sorted(nodes.values(), key=lambda n: n.id))
 
 
 async def cycle_tree(session: AsyncSession, *, actor: Actor, levels: Sequence[str] = ()) -> Listing:
