@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.help import CommandHelp
 from bot.blocks.text import escape, plain, section
-from bot.listeners.command_call import CommandCall, acting
+from bot.listeners.command_call import CommandCall, actor_of
 from bot.listeners.home_refresh import refresh_home_soon
 from bot.listeners.registry import ListenerRegistry
 from bot.models import KeyResult, Objective
@@ -65,13 +65,7 @@ def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSe
         await ack()
         ref = str(body["actions"][0]["value"])
         try:
-            async with sessions.begin() as session:
-                actor = await acting(
-                    session,
-                    client=client,
-                    slack_team_id=body["team"]["id"],
-                    slack_user_id=body["user"]["id"],
-                )
+            actor = await actor_of(sessions, client, body)
             async with sessions.begin() as session:
                 if ref.startswith("KR"):
                     done = await key_results.archive_key_result(session, actor=actor, ref=ref)

@@ -16,7 +16,7 @@ from bot.blocks.help import CommandHelp
 from bot.blocks.modals import option
 from bot.blocks.okrs import number
 from bot.blocks.text import context, escape, plain, section
-from bot.listeners.command_call import CommandCall, acting
+from bot.listeners.command_call import CommandCall, actor_of
 from bot.listeners.home_refresh import refresh_home_soon
 from bot.listeners.registry import ListenerRegistry
 from bot.listeners.view_values import entered
@@ -155,13 +155,7 @@ def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSe
         chosen = refs[page * PAGE : (page + 1) * PAGE]
         saved = 0
         try:
-            async with sessions.begin() as session:
-                actor = await acting(
-                    session,
-                    client=client,
-                    slack_team_id=body["team"]["id"],
-                    slack_user_id=body["user"]["id"],
-                )
+            actor = await actor_of(sessions, client, body)
             async with sessions.begin() as session:
                 for ref in chosen:
                     typed = entered(values, f"value:{ref}", "value")

@@ -83,6 +83,21 @@ class CommandCall:
         )
 
 
+async def actor_of(
+    sessions: async_sessionmaker[AsyncSession], client: AsyncWebClient, body: dict[str, Any]
+) -> Actor:
+    """The person behind an interaction (a click, a submitted modal, an App Home event)."""
+    team_id = str((body.get("team") or {}).get("id") or body.get("team_id") or "")
+    user = body.get("user")
+    user_id = str(user["id"] if isinstance(user, dict) else (body.get("event") or {}).get("user"))
+    async with readers_for(sessions)() as session:
+        known = await known_actor(session, team_id, user_id)
+    if known is not None:
+        return known
+    async with sessions.begin() as session:
+        return await acting(session, client=client, slack_team_id=team_id, slack_user_id=user_id)
+
+
 async def known_actor(
     session: AsyncSession, slack_team_id: str, slack_user_id: str
 ) -> Actor | None:

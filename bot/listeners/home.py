@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.home import NEW_OBJECTIVE_ACTION
-from bot.listeners.command_call import acting
+from bot.listeners.command_call import actor_of
 from bot.listeners.home_refresh import publish_home
 from bot.listeners.okr_modals import objective_modal_for
 from bot.listeners.registry import ListenerRegistry
@@ -21,21 +21,12 @@ def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSe
     ) -> None:
         if event.get("tab") != "home":
             return  # the Messages tab needs nothing from us
-        async with sessions.begin() as session:
-            actor = await acting(
-                session, client=client, slack_team_id=body["team_id"], slack_user_id=event["user"]
-            )
+        actor = await actor_of(sessions, client, body)  # event.user via body["event"]
         await publish_home(sessions, client, actor)
 
     async def on_new_objective(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        async with sessions.begin() as session:
-            actor = await acting(
-                session,
-                client=client,
-                slack_team_id=body["team"]["id"],
-                slack_user_id=body["user"]["id"],
-            )
+        actor = await actor_of(sessions, client, body)
         view = await objective_modal_for(sessions, actor, channel_id=None)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 

@@ -25,10 +25,10 @@ from bot.blocks.modals import (
     option,
 )
 from bot.db import readers_for
-from bot.listeners.command_call import CommandCall, acting
+from bot.listeners.command_call import CommandCall, actor_of
 from bot.listeners.home_refresh import refresh_home_soon
 from bot.listeners.registry import ListenerRegistry
-from bot.listeners.view_values import entered, entered_number
+from bot.listeners.view_values import entered, entered_number, field_errors
 from bot.models import Cycle, Objective, Team
 from bot.repository.workspaces import ensure_person
 from bot.services import key_results, objectives
@@ -100,16 +100,14 @@ async def run_kr(call: CommandCall) -> None:
 
 
 def _errors(exc: DomainError, view: dict[str, Any], default: str) -> dict[str, Any]:
-    """Field errors must name an input block the modal has; others go on `default`."""
     inputs = {b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"}
-    message = str(exc)
-    field = exc.field if exc.field in inputs else default
     if exc.field == "team" and "team" not in inputs:
-        field, message = (
-            "level",
-            ("No team is set up yet: choose Personal, or ask a team lead to set one up."),
+        no_team = Invalid(
+            "No team is set up yet: choose Personal, or ask a team lead to set one up.",
+            field="level",
         )
-    return {"response_action": "errors", "errors": {field: message}}
+        return field_errors(no_team, view, default)
+    return field_errors(exc, view, default)
 
 
 async def _person_id(session: AsyncSession, actor: Actor, slack_user_id: str | None) -> int | None:
@@ -125,13 +123,7 @@ def make_view_handlers(sessions: async_sessionmaker[AsyncSession]) -> tuple[Any,
     async def on_objective(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         values = body["view"]["state"]["values"]
         try:
-            async with sessions.begin() as session:
-                actor = await acting(
-                    session,
-                    client=client,
-                    slack_team_id=body["team"]["id"],
-                    slack_user_id=body["user"]["id"],
-                )
+            actor = await actor_of(sessions, client, body)
             async with sessions.begin() as session:
                 team = entered(values, "team")
                 saved = await objectives.create_objective(
@@ -158,13 +150,7 @@ def make_view_handlers(sessions: async_sessionmaker[AsyncSession]) -> tuple[Any,
         values = body["view"]["state"]["values"]
         meta = json.loads(body["view"].get("private_metadata") or "{}")
         try:
-            async with sessions.begin() as session:
-                actor = await acting(
-                    session,
-                    client=client,
-                    slack_team_id=body["team"]["id"],
-                    slack_user_id=body["user"]["id"],
-                )
+            actor = await actor_of(sessions, client, body)
             kind = entered(values, "kind") or "number"
             start = entered_number(values, "start", label="start", default=0.0)
             target = entered_number(values, "target", label="target")

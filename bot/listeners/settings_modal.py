@@ -13,9 +13,9 @@ from bot.blocks.help import CommandHelp
 from bot.blocks.modals import option
 from bot.blocks.team_modal import WEEKDAYS
 from bot.blocks.text import context, escape, plain, section
-from bot.listeners.command_call import CommandCall, acting
+from bot.listeners.command_call import CommandCall, actor_of
 from bot.listeners.registry import ListenerRegistry
-from bot.listeners.view_values import entered
+from bot.listeners.view_values import entered, field_errors
 from bot.services import settings
 from bot.services.errors import DomainError, Invalid
 
@@ -96,13 +96,7 @@ def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSe
     async def on_save(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         values = body["view"]["state"]["values"]
         try:
-            async with sessions.begin() as session:
-                actor = await acting(
-                    session,
-                    client=client,
-                    slack_team_id=body["team"]["id"],
-                    slack_user_id=body["user"]["id"],
-                )
+            actor = await actor_of(sessions, client, body)
             try:
                 at = time.fromisoformat(entered(values, "time") or "10:00")
             except ValueError:
@@ -116,7 +110,7 @@ def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSe
             async with sessions.begin() as session:
                 saved = await settings.save(session, actor=actor, wanted=wanted)
         except DomainError as exc:
-            await ack(response_action="errors", errors={exc.field or "timezone": str(exc)})
+            await ack(**field_errors(exc, body["view"], "timezone"))
             return
         channel = f"<#{saved.company_channel}>" if saved.company_channel else "none"
         summary = (

@@ -16,9 +16,9 @@ from bot.blocks.help import CommandHelp
 from bot.blocks.lists import build_listing
 from bot.blocks.team_modal import TEAM_CALLBACK, WEEKDAYS, build_team_modal
 from bot.blocks.text import escape, plain, section
-from bot.listeners.command_call import CommandCall, acting
+from bot.listeners.command_call import CommandCall, actor_of
 from bot.listeners.registry import ListenerRegistry
-from bot.listeners.view_values import entered, entered_many, entered_number
+from bot.listeners.view_values import entered, entered_many, entered_number, field_errors
 from bot.models import Person, Team, TeamMember
 from bot.models.people import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
 from bot.services import lists, teams
@@ -150,13 +150,7 @@ def make_setup_handler(sessions: async_sessionmaker[AsyncSession]) -> Any:
     async def on_setup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         values = body["view"]["state"]["values"]
         try:
-            async with sessions.begin() as session:
-                actor = await acting(
-                    session,
-                    client=client,
-                    slack_team_id=body["team"]["id"],
-                    slack_user_id=body["user"]["id"],
-                )
+            actor = await actor_of(sessions, client, body)
             clock_text = entered(values, "time") or "10:00"
             try:
                 at = time.fromisoformat(clock_text)
@@ -189,9 +183,7 @@ def make_setup_handler(sessions: async_sessionmaker[AsyncSession]) -> Any:
             async with sessions.begin() as session:
                 saved = await teams.setup_team(session, actor=actor, setup=setup)
         except DomainError as exc:
-            inputs = {b.get("block_id") for b in body["view"]["blocks"] if b.get("type") == "input"}
-            field = exc.field if exc.field and exc.field in inputs else "name"
-            await ack(response_action="errors", errors={field: str(exc)})
+            await ack(**field_errors(exc, body["view"], "name"))
             return
         when = f"{WEEKDAYS[setup.weekday]}s at {setup.local_time:%H:%M} ({escape(setup.timezone)})"
         verb = "is set up" if saved.created else "is updated"

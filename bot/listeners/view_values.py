@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.services.errors import Invalid
+from bot.services.errors import DomainError, Invalid
 
 
 def entered(values: dict[str, Any], block: str, action: str | None = None) -> str | None:
@@ -40,3 +40,10 @@ def entered_many(values: dict[str, Any], block: str, action: str | None = None) 
     if element.get("selected_users"):
         return [str(u) for u in element["selected_users"]]
     return [str(o["value"]) for o in element.get("selected_options") or []]
+
+
+def field_errors(exc: DomainError, view: dict[str, Any], default: str) -> dict[str, Any]:
+    """A `response_action: errors` ack; the field must be an input block the modal has."""
+    inputs = {b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"}
+    field = exc.field if exc.field and exc.field in inputs else default
+    return {"response_action": "errors", "errors": {field: str(exc)}}
