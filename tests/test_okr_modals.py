@@ -291,3 +291,24 @@ async def test_checkin_modal_pages_and_prefills(stack: SandboxStack) -> None:
     )
     nobody = slack.add_user(stack.ws, "nobody")
     assert "You own no key results" in (await talk.command(nobody, "checkin")).text
+
+
+async def test_quality_suggestions_follow_each_save(stack: SandboxStack) -> None:
+    assert stack.driver is not None and stack.ws is not None
+    d, slack = stack.driver, stack.slack
+    pat = slack.add_user(stack.ws, "pat", admin=True)
+    await d.command(pat, "new")
+    modal = await d.modal(pat)
+    await d.submit(pat, modal, objective_values("Grow revenue 20%", "company", pat))
+    after_objective = render_view(modal.view).text
+    assert (
+        "Suggestions" in after_objective
+        and "numbers usually belong in a key result" in after_objective
+    )
+    assert "1 key result" not in after_objective and "0 key results" not in after_objective
+    await d.submit(
+        pat, modal, kr_values("Launch the new <onboarding>", "0", None, pat, kind="milestone")
+    )
+    after_kr = render_view(modal.view).text
+    assert "“Launch the new <onboarding>” reads like an activity" in after_kr
+    assert "&lt;" not in after_kr  # escaped in mrkdwn, read back as typed

@@ -149,7 +149,12 @@ def build_objective_modal(
 
 
 def build_key_result_modal(
-    *, objective_ref: str, objective_title: str, owner_slack_id: str, added: Sequence[str] = ()
+    *,
+    objective_ref: str,
+    objective_title: str,
+    owner_slack_id: str,
+    added: Sequence[str] = (),
+    suggestions: Sequence[str] = (),
 ) -> dict[str, Any]:
     done = (
         f"Added {', '.join(added)}. Add another, or close this when you are done."
@@ -159,6 +164,11 @@ def build_key_result_modal(
     blocks: list[dict[str, Any]] = [
         section(f"*{objective_ref}* {escape(objective_title)}"),
         context(done),
+        *(
+            [context("*Suggestions*\n" + "\n".join(f"• {escape(s)}" for s in suggestions[:5]))]
+            if suggestions
+            else []
+        ),
         _input(
             "title",
             "Key result",

@@ -31,7 +31,7 @@ from bot.listeners.registry import ListenerRegistry
 from bot.listeners.view_values import entered, entered_number, field_errors
 from bot.models import Cycle, Objective, Team
 from bot.repository.workspaces import ensure_person
-from bot.services import key_results, objectives
+from bot.services import key_results, objectives, reading
 from bot.services.actors import Actor
 from bot.services.errors import DomainError, Invalid
 from bot.services.okr_lookup import objective_by_ref, stewards_of
@@ -99,6 +99,15 @@ async def run_kr(call: CommandCall) -> None:
     )
 
 
+async def _suggestions(
+    sessions: async_sessionmaker[AsyncSession], actor: Actor, objective_ref: str
+) -> list[str]:
+    """The quality lint after a save (the count of key results is said by the modal itself)."""
+    async with readers_for(sessions)() as session:
+        page = await reading.objective_page(session, actor=actor, ref=objective_ref)
+    return [w for w in page.warnings if "is usually measured by" not in w]
+
+
 def _errors(exc: DomainError, view: dict[str, Any], default: str) -> dict[str, Any]:
     inputs = {b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"}
     if exc.field == "team" and "team" not in inputs:
@@ -141,7 +150,10 @@ def make_view_handlers(sessions: async_sessionmaker[AsyncSession]) -> tuple[Any,
             await ack(**_errors(exc, body["view"], "title"))
             return
         view = build_key_result_modal(
-            objective_ref=saved.ref, objective_title=saved.title, owner_slack_id=body["user"]["id"]
+            objective_ref=saved.ref,
+            objective_title=saved.title,
+            owner_slack_id=body["user"]["id"],
+            suggestions=await _suggestions(sessions, actor, saved.ref),
         )
         await ack(response_action="update", view=view)
         refresh_home_soon(sessions, client, actor)
@@ -180,6 +192,7 @@ def make_view_handlers(sessions: async_sessionmaker[AsyncSession]) -> tuple[Any,
             objective_title=str(meta.get("title") or ""),
             owner_slack_id=body["user"]["id"],
             added=[*meta.get("added", []), saved.ref],
+            suggestions=await _suggestions(sessions, actor, saved.objective_ref),
         )
         await ack(response_action="update", view=view)
         refresh_home_soon(sessions, client, actor)
