@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -370,3 +371,67 @@ async def test_share_with_another_team(stack: SandboxStack) -> None:
             Step("pat", "/okr share O1", sees=("Try `/okr share O7 with #team`",)),
         ],
     )
+
+
+async def test_edit_objective_and_key_result(stack: SandboxStack) -> None:
+    from bot.models import Audit, KeyResult, Objective
+    from bot.sandbox.render import render_view
+
+    assert stack.driver is not None and stack.app is not None
+    who = await seed(stack)
+    d, talk = stack.driver, Conversation(stack.driver)
+    assert "Only O1's owner" in (await talk.command(who["kim"], "edit O1")).text
+    assert "Try `/okr edit O7|KR12`" in (await talk.command(who["pat"], "edit")).text
+
+    await d.command(who["pat"], "edit O1")
+    modal = await d.modal(who["pat"])
+    assert "Objective: Customers love us" in render_view(modal.view).text
+    saved = await d.submit(
+        who["pat"],
+        modal,
+        {
+            "title": {"title": {"type": "plain_text_input", "value": "Customers adore us"}},
+            "description": {
+                "description": {"type": "plain_text_input", "value": "Word of mouth grows."}
+            },
+            "owner": {"owner": {"type": "users_select", "selected_user": who["pat"].id}},
+        },
+    )
+    assert saved.json is not None and saved.json["response_action"] == "update"
+
+    await d.command(who["pat"], "edit KR1")
+    kr_modal = await d.modal(who["pat"], other_than=modal)
+    assert "Start: 30" in render_view(kr_modal.view).text
+
+    def kr(start: str, target: str) -> dict[str, Any]:
+        return {
+            "title": {"title": {"type": "plain_text_input", "value": "NPS from 30 to 60"}},
+            "start": {"start": {"type": "plain_text_input", "value": start}},
+            "target": {"target": {"type": "plain_text_input", "value": target}},
+            "direction": {
+                "direction": {"type": "static_select", "selected_option": {"value": "increase"}}
+            },
+            "owner": {"owner": {"type": "users_select", "selected_user": who["sam"].id}},
+        }
+
+    wrong = await d.submit(who["pat"], kr_modal, kr("30", "20"))
+    assert wrong.json is not None and "must be above the start" in wrong.json["errors"]["target"]
+    await d.submit(who["pat"], kr_modal, kr("30", "60"))
+    async with stack.app.sessions() as session:
+        objective = (
+            await session.execute(select(Objective).where(Objective.ref_number == 1))
+        ).scalar_one()
+        key_result = (
+            await session.execute(select(KeyResult).where(KeyResult.ref_number == 1))
+        ).scalar_one()
+        edits = (
+            (await session.execute(select(Audit.action).where(Audit.action.like("%.edit"))))
+            .scalars()
+            .all()
+        )
+    assert (objective.title, objective.description) == (
+        "Customers adore us",
+        "Word of mouth grows.",
+    )
+    assert (key_result.title, key_result.target_value) == ("NPS from 30 to 60", 60.0)
+    assert edits == ["objective.edit", "key_result.edit"]

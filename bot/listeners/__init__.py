@@ -9,6 +9,7 @@ from bot.listeners import (
     archive,
     checkin_modal,
     commands,
+    edit_modals,
     events,
     home,
     middleware,
@@ -31,5 +32,6 @@ def register_listeners(
     archive.register(registry, sessions=sessions)
     settings_modal.register(registry, sessions=sessions)
     checkin_modal.register(registry, sessions=sessions)
+    edit_modals.register(registry, sessions=sessions)
     events.register(registry)
     return registry

@@ -145,3 +145,59 @@ async def archive_key_result(session: AsyncSession, *, actor: Actor, ref: str) -
         changes={"state": "archived"},
     )
     return key_result.ref
+
+
+async def edit_key_result(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    ref: str,
+    title: str,
+    start: float,
+    target: float,
+    unit: str,
+    direction: str | None,
+    comparator: str | None,
+    owner_person_id: int | None,
+    weight: float,
+) -> str:
+    key_result = await key_result_by_ref(session, actor=actor, ref=ref)
+    objective = await session.get(Objective, key_result.objective_id)
+    assert objective is not None
+    require_edit(actor, await stewards_of(session, objective), what=key_result.ref)
+    title = clean_text(title, field="title", label="title", limit=TITLE_MAX)
+    unit = clean_text(unit, field="unit", label="unit", limit=UNIT_MAX, required=False)
+    if not (math.isfinite(weight) and weight > 0):
+        raise Invalid("The weight must be a number above 0 (1 is usual).", field="weight")
+    if key_result.kind == Kind.MILESTONE:
+        start, target = 0.0, 1.0
+    direction, comparator = check_measure(
+        kind=key_result.kind, direction=direction, start=start, target=target, comparator=comparator
+    )
+    wanted = {
+        "title": title,
+        "start_value": start,
+        "target_value": target,
+        "unit": unit,
+        "direction": direction,
+        "comparator": comparator,
+        "weight": weight,
+        "owner_person_id": owner_person_id or key_result.owner_person_id,
+    }
+    changes = {
+        k: [getattr(key_result, k), v] for k, v in wanted.items() if getattr(key_result, k) != v
+    }
+    for name, (_, new) in changes.items():
+        setattr(key_result, name, new)
+    if changes:
+        await audit.record(
+            session,
+            workspace_id=actor.workspace_id,
+            action="key_result.edit",
+            entity="key_result",
+            entity_id=key_result.id,
+            source="modal",
+            actor_person_id=actor.person_id,
+            changes=changes,
+        )
+    return key_result.ref

@@ -177,3 +177,33 @@ async def share(session: AsyncSession, *, actor: Actor, ref: str, team: Team) ->
     )
     await _audit(session, actor, objective, "objective.share", {"team": team.id})
     return objective.ref, team.name
+
+
+async def edit_objective(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    ref: str,
+    title: str,
+    description: str,
+    owner_person_id: int | None,
+) -> str:
+    objective = await objective_by_ref(session, actor=actor, ref=ref)
+    require_edit(actor, await stewards_of(session, objective), what=objective.ref)
+    title = clean_text(title, field="title", label="title", limit=TITLE_MAX)
+    description = clean_text(
+        description, field="description", label="description", limit=DESCRIPTION_MAX, required=False
+    )
+    changes: dict[str, object] = {}
+    for name, new in (
+        ("title", title),
+        ("description", description),
+        ("owner_person_id", owner_person_id),
+    ):
+        old = getattr(objective, name)
+        if new is not None and new != old:
+            changes[name] = [old, new]
+            setattr(objective, name, new)
+    if changes:
+        await _audit(session, actor, objective, "objective.edit", changes)
+    return objective.ref
