@@ -435,3 +435,35 @@ async def test_edit_objective_and_key_result(stack: SandboxStack) -> None:
     )
     assert (key_result.title, key_result.target_value) == ("NPS from 30 to 60", 60.0)
     assert edits == ["objective.edit", "key_result.edit"]
+
+
+async def test_a_hostile_title_renders_literally_everywhere(stack: SandboxStack) -> None:
+    from bot.sandbox.render import render_view
+
+    assert stack.driver is not None and stack.app is not None
+    who = await seed(stack)  # kim owns O2, titled EVIL, with KR3
+    talk = Conversation(stack.driver)
+    await talk.command(who["kim"], "align O2 to O1")
+    for command in ("mine", "tree", "show O2", "company"):
+        reply = await talk.command(who["kim"], command)
+        blocks = reply.answer.json["blocks"] if reply.answer.json else []
+        for block in blocks:
+            for part in [block.get("text") or {}, *block.get("elements", [])]:
+                if isinstance(part, dict) and part.get("type") == "mrkdwn":
+                    assert (
+                        "<!channel>" not in part["text"] and "<https://evil" not in part["text"]
+                    ), command
+        if command != "company":
+            assert EVIL in reply.text, command  # a person reads exactly what was typed
+    await stack.driver.open_home(who["kim"])
+    for _ in range(200):
+        home = stack.slack.home(who["kim"].id)
+        if home and "KR3" in render_view(home.view).text:
+            break
+        import asyncio
+
+        await asyncio.sleep(0.01)
+    assert home is not None
+    for block in home.view["blocks"]:
+        text = (block.get("text") or {}).get("text", "") if block.get("type") == "section" else ""
+        assert "<!channel>" not in text

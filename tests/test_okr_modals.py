@@ -312,3 +312,56 @@ async def test_quality_suggestions_follow_each_save(stack: SandboxStack) -> None
     after_kr = render_view(modal.view).text
     assert "“Launch the new <onboarding>” reads like an activity" in after_kr
     assert "&lt;" not in after_kr  # escaped in mrkdwn, read back as typed
+
+
+async def test_more_than_100_teams_are_searched_not_listed(stack: SandboxStack) -> None:
+    from bot.models import Team
+    from bot.services.actors import actor_for
+
+    assert stack.driver is not None and stack.ws is not None and stack.app is not None
+    d, slack = stack.driver, stack.slack
+    pat = slack.add_user(stack.ws, "pat", admin=True)
+    async with stack.app.sessions.begin() as session:
+        me = await actor_for(
+            session, slack_team_id=stack.ws.id, slack_user_id=pat.id, slack_admin=True
+        )
+        session.add_all(
+            [Team(workspace_id=me.workspace_id, name=f"Squad {i:03d}") for i in range(101)]
+        )
+    await d.command(pat, "new")
+    modal = await d.modal(pat)
+    team_block = next(b for b in modal.view["blocks"] if b.get("block_id") == "team")
+    assert team_block["element"]["type"] == "external_select"
+    found = await d.suggest(pat, action_id="team", value="squad 05", view=modal, block_id="team")
+    assert found.json is not None
+    labels = [o["text"]["text"] for o in found.json["options"]]
+    assert labels == [f"Squad 05{i}" for i in range(10)]
+    values = objective_values("Squad 050 delights", "team", pat)
+    values["team"] = {
+        "team": {
+            "type": "external_select",
+            "selected_option": {"value": found.json["options"][0]["value"]},
+        }
+    }
+    saved = await d.submit(pat, modal, values)
+    assert saved.json is not None and saved.json["response_action"] == "update"
+
+
+async def test_home_check_in_button_opens_the_checkin_form(stack: SandboxStack) -> None:
+    assert stack.driver is not None and stack.ws is not None
+    d, slack = stack.driver, stack.slack
+    pat = slack.add_user(stack.ws, "pat", admin=True)
+    await d.command(pat, "new")
+    modal = await d.modal(pat)
+    await d.submit(pat, modal, objective_values("Customers love onboarding", "company", pat))
+    await d.submit(pat, modal, kr_values("Activation from 30% to 50%", "30", "50", pat))
+    text = await _home_text(stack, pat, containing="Check in")
+    assert "Check in]" in text and "New objective]" in text
+    home = slack.home(pat.id)
+    assert home is not None
+    await d.click(pat, action_id="home.checkin", view=home, block_id="home.actions")
+    form = await d.modal(pat, other_than=modal)
+    assert (
+        "[Weekly check-in]" in render_view(form.view).text
+        and "*KR1*" in render_view(form.view).text
+    )

@@ -11,22 +11,25 @@ from bot.blocks.text import context, escape, header, plain, section
 from bot.services.lists import Listing
 
 NEW_OBJECTIVE_ACTION = "home.new_objective"
+CHECKIN_ACTION = "home.checkin"
 MAX_HOME_BLOCKS = 95
 
 
-def _buttons() -> dict[str, Any]:
-    return {
-        "type": "actions",
-        "block_id": "home.actions",
-        "elements": [
+def _buttons(*, can_check_in: bool = False) -> dict[str, Any]:
+    elements: list[dict[str, Any]] = []
+    if can_check_in:
+        elements.append(
             {
                 "type": "button",
-                "action_id": NEW_OBJECTIVE_ACTION,
+                "action_id": CHECKIN_ACTION,
                 "style": "primary",
-                "text": plain("New objective"),
-            },
-        ],
-    }
+                "text": plain("Check in"),
+            }
+        )
+    elements.append(
+        {"type": "button", "action_id": NEW_OBJECTIVE_ACTION, "text": plain("New objective")}
+    )
+    return {"type": "actions", "block_id": "home.actions", "elements": elements}
 
 
 def build_home_view(
@@ -48,7 +51,12 @@ def build_home_view(
             _buttons(),
         ]
         return {"type": "home", "blocks": blocks}
-    blocks += [context(f"Cycle {escape(mine.cycle)}"), _buttons(), section("*Your key results*")]
+    owns = any(objective.key_results for objective in mine.objectives)
+    blocks += [
+        context(f"Cycle {escape(mine.cycle)}"),
+        _buttons(can_check_in=owns),
+        section("*Your key results*"),
+    ]
     lines = []
     for objective in mine.objectives:
         for kr in objective.key_results:

@@ -11,6 +11,8 @@ from bot.blocks.text import context, escape, plain, section
 OBJECTIVE_CALLBACK = "objective_new"
 KEY_RESULT_CALLBACK = "key_result_new"
 PARENT_ACTION = "parent"
+TEAM_ACTION = "team"
+STATIC_OPTIONS = 100
 LEVEL_LABELS = {"company": "Company", "team": "Team", "personal": "Personal"}
 KIND_LABELS = {
     "number": "Number",
@@ -109,15 +111,17 @@ def build_objective_modal(
         _input("level", "Level", _select("level", levels, initial="team" if teams else "personal")),
     ]
     if teams:
-        team_options = [option(str(team_id), name) for team_id, name in teams[:100]]
+        if len(teams) > STATIC_OPTIONS:  # Slack shows at most 100: search instead
+            picker: dict[str, Any] = {
+                "type": "external_select",
+                "action_id": TEAM_ACTION,
+                "min_query_length": 0,
+                "placeholder": plain("Search teams"),
+            }
+        else:
+            picker = _select(TEAM_ACTION, [option(str(i), name) for i, name in teams])
         blocks.append(
-            _input(
-                "team",
-                "Team",
-                _select("team", team_options),
-                optional=True,
-                hint="Needed for a team objective.",
-            )
+            _input("team", "Team", picker, optional=True, hint="Needed for a team objective.")
         )
     blocks += [
         _input(

@@ -8,7 +8,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.blocks.home import NEW_OBJECTIVE_ACTION
+from bot.blocks.home import CHECKIN_ACTION, NEW_OBJECTIVE_ACTION
+from bot.db import readers_for
+from bot.listeners.checkin_modal import build_page, my_key_results
 from bot.listeners.command_call import actor_of
 from bot.listeners.home_refresh import publish_home
 from bot.listeners.okr_modals import objective_modal_for
@@ -30,5 +32,16 @@ def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSe
         view = await objective_modal_for(sessions, actor, channel_id=None)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
+    async def on_checkin(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        actor = await actor_of(sessions, client, body)
+        async with readers_for(sessions)() as session:
+            refs = [kr.ref for kr in await my_key_results(session, actor)]
+            if not refs:
+                return
+            view = await build_page(session, actor, refs, 0, 0)
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
     registry.event("app_home_opened", on_app_home_opened)
+    registry.action(CHECKIN_ACTION, on_checkin)
     registry.action(NEW_OBJECTIVE_ACTION, on_new_objective)

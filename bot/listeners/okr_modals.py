@@ -20,6 +20,7 @@ from bot.blocks.modals import (
     KEY_RESULT_CALLBACK,
     OBJECTIVE_CALLBACK,
     PARENT_ACTION,
+    TEAM_ACTION,
     build_key_result_modal,
     build_objective_modal,
     option,
@@ -128,7 +129,9 @@ async def _person_id(session: AsyncSession, actor: Actor, slack_user_id: str | N
     return person.id
 
 
-def make_view_handlers(sessions: async_sessionmaker[AsyncSession]) -> tuple[Any, Any, Any]:
+def make_view_handlers(
+    sessions: async_sessionmaker[AsyncSession],
+) -> tuple[Any, Any, Any, Any]:
     async def on_objective(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         values = body["view"]["state"]["values"]
         try:
@@ -221,7 +224,17 @@ def make_view_handlers(sessions: async_sessionmaker[AsyncSession]) -> tuple[Any,
             rows = (await session.execute(query)).all()
         await ack(options=[option(f"O{n}", f"O{n} {t}") for n, t in rows])
 
-    return on_objective, on_key_result, parent_options
+    async def team_options(ack: AsyncAck, body: dict[str, Any]) -> None:
+        typed = str(body.get("value") or "").strip()
+        async with readers_for(sessions)() as session:
+            workspace_id = await _workspace_id(session, body["team"]["id"])
+            query = select(Team.id, Team.name).where(Team.workspace_id == workspace_id)
+            if typed:
+                query = query.where(Team.name.ilike(f"%{typed}%"))
+            rows = (await session.execute(query.order_by(Team.name).limit(100))).all()
+        await ack(options=[option(str(i), n) for i, n in rows])
+
+    return on_objective, on_key_result, parent_options, team_options
 
 
 async def _workspace_id(session: AsyncSession, slack_team_id: str) -> int:
@@ -234,7 +247,8 @@ async def _workspace_id(session: AsyncSession, slack_team_id: str) -> int:
 
 
 def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSession]) -> None:
-    on_objective, on_key_result, parent_options = make_view_handlers(sessions)
+    on_objective, on_key_result, parent_options, team_options = make_view_handlers(sessions)
     registry.view(OBJECTIVE_CALLBACK, on_objective)
     registry.view(KEY_RESULT_CALLBACK, on_key_result)
     registry.options(PARENT_ACTION, parent_options)
+    registry.options(TEAM_ACTION, team_options)
