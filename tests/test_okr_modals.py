@@ -89,6 +89,7 @@ async def test_new_objective_then_its_key_results(stack: SandboxStack) -> None:
     )
     assert saved.json is not None and saved.json["response_action"] == "update"
     assert "Key results of O1" in render_view(modal.view).text
+    assert "This started the cycle 20" in render_view(modal.view).text  # the first-run quarter
 
     same = await d.submit(pat, modal, kr_values("Activation from 30 to 50", "30", "30", sam))
     assert same.json is not None and "target" in same.json["errors"]
@@ -365,3 +366,39 @@ async def test_home_check_in_button_opens_the_checkin_form(stack: SandboxStack) 
         "[Weekly check-in]" in render_view(form.view).text
         and "*KR1*" in render_view(form.view).text
     )
+
+
+async def test_first_run_makes_a_team_for_this_channel(stack: SandboxStack) -> None:
+    from bot.models import Team
+
+    assert stack.driver is not None and stack.ws is not None and stack.app is not None
+    d, slack = stack.driver, stack.slack
+    pat = slack.add_user(stack.ws, "pat")
+    design = slack.add_channel(stack.ws, "design", members=[pat], bot_member=False)
+    await d.command(pat, "new", channel=design)
+    modal = await d.modal(pat)
+    picker = next(b for b in modal.view["blocks"] if b.get("block_id") == "team")["element"]
+    assert picker["options"][0] == {
+        "text": {"type": "plain_text", "text": "New team for #design", "emoji": True},
+        "value": f"new:{design.id}",
+    }
+    values = objective_values("Design feels effortless", "team", pat)
+    values["team"] = {"team": pick(f"new:{design.id}")}
+    saved = await d.submit(pat, modal, values)
+    assert saved.json is not None and saved.json["response_action"] == "update", saved.json
+    assert stack.ws.bot_user_id in design.members
+    async with stack.app.sessions() as session:
+        team = (await session.execute(select(Team))).scalar_one()
+        objective = (await session.execute(select(Objective))).scalar_one()
+    assert (team.name, team.channel_id, objective.team_id, objective.level) == (
+        "design",
+        design.id,
+        team.id,
+        "team",
+    )
+    await d.command(pat, "new", channel=design)
+    again = await d.modal(pat, other_than=modal)
+    options = next(b for b in again.view["blocks"] if b.get("block_id") == "team")["element"][
+        "options"
+    ]
+    assert [o["text"]["text"] for o in options] == ["design"]  # no second team for the channel

@@ -90,7 +90,10 @@ def build_objective_modal(
     cycle_note: str,
     can_write_company: bool,
     metadata: dict[str, Any] | None = None,
+    new_team_channel: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
+    """`new_team_for`: (channel id, name) of the channel this was typed in, when it has no
+    team yet: the picker offers to make one for it."""
     levels = [option(k, v) for k, v in LEVEL_LABELS.items() if k != "company" or can_write_company]
     blocks: list[dict[str, Any]] = [
         context(escape(cycle_note)),
@@ -108,9 +111,18 @@ def build_objective_modal(
             _text_input("description", multiline=True, max_length=3000),
             optional=True,
         ),
-        _input("level", "Level", _select("level", levels, initial="team" if teams else "personal")),
+        _input(
+            "level",
+            "Level",
+            _select("level", levels, initial="team" if teams or new_team_channel else "personal"),
+        ),
     ]
-    if teams:
+    extra = (
+        [option(f"new:{new_team_channel[0]}", f"New team for #{new_team_channel[1]}")]
+        if new_team_channel
+        else []
+    )
+    if teams or extra:
         if len(teams) > STATIC_OPTIONS:  # Slack shows at most 100: search instead
             picker: dict[str, Any] = {
                 "type": "external_select",
@@ -119,7 +131,7 @@ def build_objective_modal(
                 "placeholder": plain("Search teams"),
             }
         else:
-            picker = _select(TEAM_ACTION, [option(str(i), name) for i, name in teams])
+            picker = _select(TEAM_ACTION, extra + [option(str(i), name) for i, name in teams])
         blocks.append(
             _input("team", "Team", picker, optional=True, hint="Needed for a team objective.")
         )
@@ -159,6 +171,7 @@ def build_key_result_modal(
     owner_slack_id: str,
     added: Sequence[str] = (),
     suggestions: Sequence[str] = (),
+    notice: str = "",
 ) -> dict[str, Any]:
     done = (
         f"Added {', '.join(added)}. Add another, or close this when you are done."
@@ -167,7 +180,7 @@ def build_key_result_modal(
     )
     blocks: list[dict[str, Any]] = [
         section(f"*{objective_ref}* {escape(objective_title)}"),
-        context(done),
+        context(f"{escape(notice)} {done}".strip()),
         *(
             [context("*Suggestions*\n" + "\n".join(f"• {escape(s)}" for s in suggestions[:5]))]
             if suggestions

@@ -50,9 +50,20 @@ def _today(actor: Actor) -> date:
 
 
 async def objective_modal_for(
-    sessions: async_sessionmaker[AsyncSession], actor: Actor, *, channel_id: str | None
+    sessions: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    *,
+    channel_id: str | None,
+    channel_name: str | None = None,
 ) -> dict[str, Any]:
     async with readers_for(sessions)() as session:
+        channel_team = None
+        if channel_id:
+            channel_team = await session.scalar(
+                select(Team.id).where(
+                    Team.workspace_id == actor.workspace_id, Team.channel_id == channel_id
+                )
+            )
         teams = (
             await session.execute(
                 select(Team.id, Team.name)
@@ -73,14 +84,22 @@ async def objective_modal_for(
         owner_slack_id=actor.slack_user_id,
         cycle_note=note,
         can_write_company=actor.is_facilitator,
-        metadata={"channel": channel_id},
+        metadata={"channel": channel_id, "channel_name": channel_name},
+        new_team_channel=(channel_id, channel_name)
+        if channel_id and channel_name and channel_team is None
+        else None,
     )
 
 
 async def run_new(call: CommandCall) -> None:
     actor = await call.actor()
+    channel_name = str(call.body.get("channel_name") or "")
+    in_channel = channel_name not in ("", "directmessage", "privategroup")
     view = await objective_modal_for(
-        call.sessions, actor, channel_id=str(call.body.get("channel_id") or "") or None
+        call.sessions,
+        actor,
+        channel_id=str(call.body.get("channel_id") or "") if in_channel else None,
+        channel_name=channel_name if in_channel else None,
     )
     await call.open_modal(view)
 
@@ -107,6 +126,42 @@ async def _suggestions(
     async with readers_for(sessions)() as session:
         page = await reading.objective_page(session, actor=actor, ref=objective_ref)
     return [w for w in page.warnings if "is usually measured by" not in w]
+
+
+async def _team_for_channel(
+    session: AsyncSession,
+    client: AsyncWebClient,
+    actor: Actor,
+    body: dict[str, Any],
+    channel_id: str,
+) -> int:
+    """First run: a team for the channel `/okr new` was typed in, led by whoever asked, with
+    the workspace's default check-in (changed later with `/okr team setup`)."""
+    from bot.listeners.team_commands import join_team_channel
+    from bot.services import settings as workspace_settings
+    from bot.services import teams
+
+    meta = json.loads(body["view"].get("private_metadata") or "{}")
+    await join_team_channel(client, channel_id)
+    defaults = await workspace_settings.current(session, actor=actor)
+    saved = await teams.setup_team(
+        session,
+        actor=actor,
+        setup=teams.TeamSetup(
+            name=str(meta.get("channel_name") or "team"),
+            channel_id=channel_id,
+            lead_slack_id=actor.slack_user_id,
+            member_slack_ids=[actor.slack_user_id],
+            parent_team_id=None,
+            weekday=defaults.checkin_weekday,
+            local_time=defaults.checkin_time,
+            timezone=defaults.timezone,
+            digest_delay_hours=48,
+            reminder_delay_hours=24,
+            anonymous_retros=False,
+        ),
+    )
+    return saved.id
 
 
 def _errors(exc: DomainError, view: dict[str, Any], default: str) -> dict[str, Any]:
@@ -138,6 +193,8 @@ def make_view_handlers(
             actor = await actor_of(sessions, client, body)
             async with sessions.begin() as session:
                 team = entered(values, "team")
+                if team and team.startswith("new:"):
+                    team = str(await _team_for_channel(session, client, actor, body, team[4:]))
                 saved = await objectives.create_objective(
                     session,
                     actor=actor,
@@ -157,6 +214,9 @@ def make_view_handlers(
             objective_title=saved.title,
             owner_slack_id=body["user"]["id"],
             suggestions=await _suggestions(sessions, actor, saved.ref),
+            notice=f"This started the cycle {saved.cycle_name} (the current quarter)."
+            if saved.cycle_created
+            else "",
         )
         await ack(response_action="update", view=view)
         refresh_home_soon(sessions, client, actor)

@@ -124,7 +124,7 @@ async def _setup_view(
     )
 
 
-async def _join(client: AsyncWebClient, channel_id: str) -> None:
+async def join_team_channel(client: AsyncWebClient, channel_id: str) -> None:
     """The bot must be in the team channel to hear check-in replies: join a public one; a
     private one must invite it."""
     try:
@@ -179,7 +179,7 @@ def make_setup_handler(sessions: async_sessionmaker[AsyncSession]) -> Any:
             teams.check_setup(setup)
             if setup.channel_id is None:
                 raise Invalid("Pick the team's channel.", field="channel")
-            await _join(client, setup.channel_id)
+            await join_team_channel(client, setup.channel_id)
             async with sessions.begin() as session:
                 saved = await teams.setup_team(session, actor=actor, setup=setup)
         except DomainError as exc:
