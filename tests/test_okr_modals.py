@@ -402,3 +402,20 @@ async def test_first_run_makes_a_team_for_this_channel(stack: SandboxStack) -> N
         "options"
     ]
     assert [o["text"]["text"] for o in options] == ["design"]  # no second team for the channel
+
+
+async def test_home_tree_button(stack: SandboxStack) -> None:
+    assert stack.driver is not None and stack.ws is not None
+    d, slack = stack.driver, stack.slack
+    pat = slack.add_user(stack.ws, "pat", admin=True)
+    await d.command(pat, "new")
+    modal = await d.modal(pat)
+    await d.submit(pat, modal, objective_values("Customers love onboarding", "company", pat))
+    text = await _home_text(stack, pat, containing="Alignment tree")
+    assert "Alignment tree]" in text
+    home = slack.home(pat.id)
+    assert home is not None
+    await d.click(pat, action_id="home.tree", view=home, block_id="home.actions")
+    tree = await d.modal(pat, other_than=modal)
+    shown = render_view(tree.view).text
+    assert "[Alignment tree]" in shown and "*O1* Customers love onboarding" in shown

@@ -12,10 +12,12 @@ from bot.services.lists import Listing
 
 NEW_OBJECTIVE_ACTION = "home.new_objective"
 CHECKIN_ACTION = "home.checkin"
+TREE_ACTION = "home.tree"
 MAX_HOME_BLOCKS = 95
 
 
-def _buttons(*, can_check_in: bool = False) -> dict[str, Any]:
+def _buttons(*, can_check_in: bool | None = None) -> dict[str, Any]:
+    """The home's buttons; None: a newcomer's (there is no tree to open yet)."""
     elements: list[dict[str, Any]] = []
     if can_check_in:
         elements.append(
@@ -29,6 +31,10 @@ def _buttons(*, can_check_in: bool = False) -> dict[str, Any]:
     elements.append(
         {"type": "button", "action_id": NEW_OBJECTIVE_ACTION, "text": plain("New objective")}
     )
+    if can_check_in is not None:
+        elements.append(
+            {"type": "button", "action_id": TREE_ACTION, "text": plain("Alignment tree")}
+        )
     return {"type": "actions", "block_id": "home.actions", "elements": elements}
 
 

@@ -8,13 +8,16 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.blocks.home import CHECKIN_ACTION, NEW_OBJECTIVE_ACTION
+from bot.blocks.home import CHECKIN_ACTION, NEW_OBJECTIVE_ACTION, TREE_ACTION
+from bot.blocks.lists import build_listing
+from bot.blocks.text import plain
 from bot.db import readers_for
 from bot.listeners.checkin_modal import build_page, my_key_results
 from bot.listeners.command_call import actor_of
 from bot.listeners.home_refresh import publish_home
 from bot.listeners.okr_modals import objective_modal_for
 from bot.listeners.registry import ListenerRegistry
+from bot.services import lists
 
 
 def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -42,6 +45,21 @@ def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSe
             view = await build_page(session, actor, refs, 0, 0)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
+    async def on_tree(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        actor = await actor_of(sessions, client, body)
+        async with readers_for(sessions)() as session:
+            listing = await lists.cycle_tree(session, actor=actor)
+        blocks = build_listing("Alignment tree", listing, empty="No objectives yet.")
+        view = {
+            "type": "modal",
+            "title": plain("Alignment tree"),
+            "close": plain("Close"),
+            "blocks": blocks[:100],
+        }
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
     registry.event("app_home_opened", on_app_home_opened)
+    registry.action(TREE_ACTION, on_tree)
     registry.action(CHECKIN_ACTION, on_checkin)
     registry.action(NEW_OBJECTIVE_ACTION, on_new_objective)
