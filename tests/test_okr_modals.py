@@ -419,3 +419,40 @@ async def test_home_tree_button(stack: SandboxStack) -> None:
     tree = await d.modal(pat, other_than=modal)
     shown = render_view(tree.view).text
     assert "[Alignment tree]" in shown and "*O1* Customers love onboarding" in shown
+
+
+async def test_new_objective_shared_with_other_teams(stack: SandboxStack) -> None:
+    from bot.models import ObjectiveContributor, Team
+    from bot.services.actors import actor_for
+
+    assert stack.driver is not None and stack.ws is not None and stack.app is not None
+    d, slack = stack.driver, stack.slack
+    pat = slack.add_user(stack.ws, "pat", admin=True)
+    async with stack.app.sessions.begin() as session:
+        me = await actor_for(
+            session, slack_team_id=stack.ws.id, slack_user_id=pat.id, slack_admin=True
+        )
+        session.add_all(
+            [Team(workspace_id=me.workspace_id, name=n) for n in ("Core", "Edge", "Ops")]
+        )
+    async with stack.app.sessions() as session:
+        ids = dict((await session.execute(select(Team.name, Team.id))).all())
+    await d.command(pat, "new")
+    modal = await d.modal(pat)
+    values = objective_values("Releases are boring", "team", pat)
+    values["team"] = {"team": pick(str(ids["Core"]))}
+    values["contributors"] = {
+        "contributors": {
+            "type": "multi_static_select",
+            "selected_options": [
+                {"value": str(ids["Edge"])},
+                {"value": str(ids["Ops"])},
+                {"value": str(ids["Core"])},
+            ],
+        }
+    }
+    saved = await d.submit(pat, modal, values)
+    assert saved.json is not None and saved.json["response_action"] == "update"
+    async with stack.app.sessions() as session:
+        shared = set((await session.execute(select(ObjectiveContributor.team_id))).scalars())
+    assert shared == {ids["Edge"], ids["Ops"]}  # its own team is not a contributor

@@ -135,6 +135,21 @@ def build_objective_modal(
         blocks.append(
             _input("team", "Team", picker, optional=True, hint="Needed for a team objective.")
         )
+        if 1 < len(teams) <= STATIC_OPTIONS:
+            shared = {
+                "type": "multi_static_select",
+                "action_id": "contributors",
+                "options": [option(str(i), name) for i, name in teams],
+            }
+            blocks.append(
+                _input(
+                    "contributors",
+                    "Shared with",
+                    shared,
+                    optional=True,
+                    hint="Other teams that own this objective too.",
+                )
+            )
     blocks += [
         _input(
             "owner",

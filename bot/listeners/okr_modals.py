@@ -29,7 +29,7 @@ from bot.db import readers_for
 from bot.listeners.command_call import CommandCall, actor_of
 from bot.listeners.home_refresh import refresh_home_soon
 from bot.listeners.registry import ListenerRegistry
-from bot.listeners.view_values import entered, entered_number, field_errors
+from bot.listeners.view_values import entered, entered_many, entered_number, field_errors
 from bot.models import Cycle, Objective, Team
 from bot.repository.workspaces import ensure_person
 from bot.services import key_results, objectives, reading
@@ -204,6 +204,9 @@ def make_view_handlers(
                     team_id=int(team) if team else None,
                     owner_person_id=await _person_id(session, actor, entered(values, "owner")),
                     parent_ref=entered(values, "parent", PARENT_ACTION),
+                    contributing_team_ids=tuple(
+                        int(t) for t in entered_many(values, "contributors")
+                    ),
                     today=_today(actor),
                 )
         except DomainError as exc:

@@ -42,6 +42,7 @@ async def create_objective(
     owner_person_id: int | None = None,
     parent_ref: str | None = None,
     source: str = "modal",
+    contributing_team_ids: tuple[int, ...] = (),
 ) -> ObjectiveSaved:
     title = clean_text(title, field="title", label="title", limit=TITLE_MAX)
     description = clean_text(
@@ -77,6 +78,15 @@ async def create_objective(
     )
     session.add(objective)
     await session.flush()
+    for contributor in sorted(set(contributing_team_ids) - {team_id}):
+        other = await session.get(Team, contributor)
+        if other is None or other.workspace_id != actor.workspace_id:
+            raise NotFound("One of the contributing teams does not exist here.")
+        session.add(
+            ObjectiveContributor(
+                objective_id=objective.id, team_id=contributor, workspace_id=actor.workspace_id
+            )
+        )
     await audit.record(
         session,
         workspace_id=actor.workspace_id,
