@@ -89,6 +89,10 @@ async def okr_mine_latency() -> tuple[str, str, str, float, float]:
                     command=command,
                 )
                 assert answer.status == 200 and answer.body
+                if command == "/okr":
+                    assert "Mine 19" in answer.body, answer.body[
+                        :300
+                    ]  # the real list, not an error
                 return time.perf_counter() - started
 
             for _ in range(WARM_UP):
