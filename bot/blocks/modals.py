@@ -33,9 +33,10 @@ def option(value: str, label: str) -> dict[str, Any]:
     return {"text": plain(label[:75]), "value": value}
 
 
-def _input(
+def input_block(
     block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = ""
 ) -> dict[str, Any]:
+    """An input block (its block_id names the field errors come back on)."""
     block: dict[str, Any] = {
         "type": "input",
         "block_id": block_id,
@@ -97,7 +98,7 @@ def build_objective_modal(
     levels = [option(k, v) for k, v in LEVEL_LABELS.items() if k != "company" or can_write_company]
     blocks: list[dict[str, Any]] = [
         context(escape(cycle_note)),
-        _input(
+        input_block(
             "title",
             "Objective",
             _text_input(
@@ -105,13 +106,13 @@ def build_objective_modal(
             ),
             hint="Qualitative and inspiring; the numbers go in its key results.",
         ),
-        _input(
+        input_block(
             "description",
             "Why it matters",
             _text_input("description", multiline=True, max_length=3000),
             optional=True,
         ),
-        _input(
+        input_block(
             "level",
             "Level",
             _select("level", levels, initial="team" if teams or new_team_channel else "personal"),
@@ -133,7 +134,7 @@ def build_objective_modal(
         else:
             picker = _select(TEAM_ACTION, extra + [option(str(i), name) for i, name in teams])
         blocks.append(
-            _input("team", "Team", picker, optional=True, hint="Needed for a team objective.")
+            input_block("team", "Team", picker, optional=True, hint="Needed for a team objective.")
         )
         if 1 < len(teams) <= STATIC_OPTIONS:
             shared = {
@@ -142,7 +143,7 @@ def build_objective_modal(
                 "options": [option(str(i), name) for i, name in teams],
             }
             blocks.append(
-                _input(
+                input_block(
                     "contributors",
                     "Shared with",
                     shared,
@@ -151,12 +152,12 @@ def build_objective_modal(
                 )
             )
     blocks += [
-        _input(
+        input_block(
             "owner",
             "Owner",
             {"type": "users_select", "action_id": "owner", "initial_user": owner_slack_id},
         ),
-        _input(
+        input_block(
             "parent",
             "Serves (aligned to)",
             {
@@ -201,7 +202,7 @@ def build_key_result_modal(
             if suggestions
             else []
         ),
-        _input(
+        input_block(
             "title",
             "Key result",
             _text_input(
@@ -209,44 +210,44 @@ def build_key_result_modal(
                 placeholder="What number shows you got there? e.g. Activation from 30% to 50%",
             ),
         ),
-        _input(
+        input_block(
             "kind",
             "Kind",
             _select("kind", [option(k, v) for k, v in KIND_LABELS.items()], initial="number"),
         ),
-        _input("start", "Start", _text_input("start", max_length=30, initial="0")),
-        _input(
+        input_block("start", "Start", _text_input("start", max_length=30, initial="0")),
+        input_block(
             "target",
             "Target",
             _text_input("target", max_length=30),
             optional=True,
             hint="Leave empty for a milestone.",
         ),
-        _input(
+        input_block(
             "unit",
             "Unit",
             _text_input("unit", max_length=20, placeholder="%, €, signups…"),
             optional=True,
         ),
-        _input(
+        input_block(
             "direction",
             "Direction",
             _select(
                 "direction", [option(k, v) for k, v in DIRECTION_LABELS.items()], initial="auto"
             ),
         ),
-        _input(
+        input_block(
             "comparator",
             "For hold",
             _select("comparator", [option(k, v) for k, v in COMPARATOR_LABELS.items()]),
             optional=True,
         ),
-        _input(
+        input_block(
             "owner",
             "Owner",
             {"type": "users_select", "action_id": "owner", "initial_user": owner_slack_id},
         ),
-        _input(
+        input_block(
             "weight", "Weight", _text_input("weight", max_length=10, initial="1"), optional=True
         ),
     ]

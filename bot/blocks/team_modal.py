@@ -7,26 +7,11 @@ from collections.abc import Sequence
 from datetime import time
 from typing import Any
 
-from bot.blocks.modals import option
+from bot.blocks.modals import input_block, option
 from bot.blocks.text import context, plain
 
 TEAM_CALLBACK = "team_setup"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def _input(
-    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = ""
-) -> dict[str, Any]:
-    block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label),
-        "element": element,
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = plain(hint)
-    return block
 
 
 def build_team_modal(
@@ -66,7 +51,7 @@ def build_team_modal(
         retros["initial_options"] = [anonymous]
     blocks: list[dict[str, Any]] = [
         context("The team checks in every week in its channel; each owner also gets a DM."),
-        _input(
+        input_block(
             "name",
             "Team name",
             {
@@ -76,13 +61,13 @@ def build_team_modal(
                 "initial_value": name,
             },
         ),
-        _input("channel", "Channel", channel, hint="Check-ins and digests go here."),
-        _input(
+        input_block("channel", "Channel", channel, hint="Check-ins and digests go here."),
+        input_block(
             "lead",
             "Lead",
             {"type": "users_select", "action_id": "lead", "initial_user": lead_slack_id},
         ),
-        _input("members", "Members", members, optional=True),
+        input_block("members", "Members", members, optional=True),
     ]
     parents = [option(str(i), n) for i, n in teams[:100]]
     if parents:
@@ -94,9 +79,9 @@ def build_team_modal(
         chosen = [o for o in parents if o["value"] == str(parent_team_id)]
         if chosen:
             parent["initial_option"] = chosen[0]
-        blocks.append(_input("parent", "Part of", parent, optional=True))
+        blocks.append(input_block("parent", "Part of", parent, optional=True))
     blocks += [
-        _input(
+        input_block(
             "weekday",
             "Check-in day",
             {
@@ -106,7 +91,7 @@ def build_team_modal(
                 "initial_option": days[weekday],
             },
         ),
-        _input(
+        input_block(
             "time",
             "Check-in time",
             {
@@ -115,7 +100,7 @@ def build_team_modal(
                 "initial_time": local_time.strftime("%H:%M"),
             },
         ),
-        _input(
+        input_block(
             "timezone",
             "Time zone",
             {
@@ -126,7 +111,7 @@ def build_team_modal(
             },
             hint="IANA name, like Europe/Berlin",
         ),
-        _input(
+        input_block(
             "reminder",
             "Reminder after (hours)",
             {
@@ -136,7 +121,7 @@ def build_team_modal(
                 "initial_value": f"{reminder_delay_hours:g}",
             },
         ),
-        _input(
+        input_block(
             "digest",
             "Digest after (hours)",
             {
@@ -146,7 +131,7 @@ def build_team_modal(
                 "initial_value": f"{digest_delay_hours:g}",
             },
         ),
-        _input("anonymous", "Retrospective", retros, optional=True),
+        input_block("anonymous", "Retrospective", retros, optional=True),
     ]
     return {
         "type": "modal",

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.okrs import KeyResultLine
 from bot.models import Cycle, KeyResult, Objective
-from bot.okr.progress import Direction, Weighted, clamp, key_result_progress, objective_progress
+from bot.okr.progress import Weighted, objective_progress
 from bot.repository.checkins import current_values
 from bot.services.actors import Actor
-from bot.services.reading import measure_of
+from bot.services.reading import key_result_line
 
 
 @dataclass
@@ -60,25 +60,12 @@ async def _nodes(
     }
     weights: dict[int, list[Weighted]] = {}
     for kr in krs:
-        current = values.get(kr.id)
-        progress = None
-        if current is not None and kr.direction != Direction.HOLD:
-            progress = clamp(key_result_progress(measure_of(kr), [current.value]))
-        weights.setdefault(kr.objective_id, []).append(Weighted(kr.id, progress or 0.0, kr.weight))
+        line = key_result_line(kr, values.get(kr.id))
+        weights.setdefault(kr.objective_id, []).append(
+            Weighted(kr.id, line.progress or 0.0, kr.weight)
+        )
         if kr.objective_id in nodes:
-            nodes[kr.objective_id].key_results.append(
-                KeyResultLine(
-                    kr.ref,
-                    kr.title,
-                    kr.unit,
-                    kr.start_value,
-                    kr.target_value,
-                    current.value if current else None,
-                    progress,
-                    None,
-                    current.confidence if current else None,
-                )
-            )
+            nodes[kr.objective_id].key_results.append(line)
     for objective_id, node in nodes.items():
         node.progress = objective_progress(weights.get(objective_id, []))
     return nodes
@@ -119,7 +106,11 @@ async def cycle_tree(session: AsyncSession, *, actor: Actor, levels: Sequence[st
         (
             await session.execute(
                 select(Objective)
-                .where(Objective.cycle_id == cycle.id, Objective.state == "active")
+                .where(
+                    Objective.workspace_id == actor.workspace_id,
+                    Objective.cycle_id == cycle.id,
+                    Objective.state == "active",
+                )
                 .order_by(Objective.ref_number)
             )
         )

@@ -18,7 +18,7 @@ from bot.okr.progress import (
     key_result_progress,
     objective_progress,
 )
-from bot.repository.checkins import current_values
+from bot.repository.checkins import CurrentValue, current_values
 from bot.services.actors import Actor
 from bot.services.okr_lookup import key_result_by_ref, objective_by_ref
 
@@ -30,6 +30,27 @@ def measure_of(kr: KeyResult) -> Measure:
         kr.start_value,
         kr.target_value,
         Comparator(kr.comparator) if kr.comparator else None,
+    )
+
+
+def key_result_line(
+    kr: KeyResult, current: CurrentValue | None, owner_slack_id: str | None = None
+) -> KeyResultLine:
+    """A key result as shown: its current value and progress (clamped; none for hold, which
+    needs the whole cycle)."""
+    progress = None
+    if current is not None and kr.direction != Direction.HOLD:
+        progress = clamp(key_result_progress(measure_of(kr), [current.value]))
+    return KeyResultLine(
+        kr.ref,
+        kr.title,
+        kr.unit,
+        kr.start_value,
+        kr.target_value,
+        current.value if current else None,
+        progress,
+        owner_slack_id,
+        current.confidence if current else None,
     )
 
 
@@ -75,24 +96,13 @@ async def objective_page(session: AsyncSession, *, actor: Actor, ref: str) -> Ob
     )
     lines, weighted = [], []
     for kr in key_results:
-        current = values.get(kr.id)
-        progress = None
-        if current is not None and kr.direction != Direction.HOLD:
-            progress = clamp(key_result_progress(measure_of(kr), [current.value]))
-        weighted.append(Weighted(kr.id, progress or 0.0, kr.weight))
-        lines.append(
-            KeyResultLine(
-                kr.ref,
-                kr.title,
-                kr.unit,
-                kr.start_value,
-                kr.target_value,
-                current.value if current else None,
-                progress,
-                slack_ids.get(kr.owner_person_id) if kr.owner_person_id else None,
-                current.confidence if current else None,
-            )
+        line = key_result_line(
+            kr,
+            values.get(kr.id),
+            slack_ids.get(kr.owner_person_id) if kr.owner_person_id else None,
         )
+        weighted.append(Weighted(kr.id, line.progress or 0.0, kr.weight))
+        lines.append(line)
     facts = lint.ObjectiveFacts(
         objective.title,
         objective.level,
