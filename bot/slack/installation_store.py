@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import SlackBot, SlackInstallation, Workspace
 from bot.repository.workspaces import ensure_person, ensure_workspace
+from bot.slack.installation_rows import bot_from_row, installation_from_row
 from bot.slack.seed import SingleTokenSeeder, TokenRejected
 from bot.slack.tokens import TokenCipher
 
@@ -250,21 +251,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         token = self._open(row.bot_token)
         if token is None:
             return None
-        return Bot(
-            app_id=row.app_id,
-            enterprise_id=row.enterprise_id,
-            enterprise_name=row.enterprise_name,
-            team_id=row.team_id,
-            team_name=row.team_name,
-            bot_token=token,
-            bot_id=row.bot_id or "",
-            bot_user_id=row.bot_user_id or "",
-            bot_scopes=row.bot_scopes or "",
-            bot_refresh_token=self._cipher.decrypt(row.bot_refresh_token),
-            bot_token_expires_at=row.bot_token_expires_at,
-            is_enterprise_install=row.is_enterprise_install,
-            installed_at=row.installed_at,
-        )
+        return bot_from_row(row, token=token, cipher=self._cipher)
 
     async def async_find_installation(
         self,
@@ -295,30 +282,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
             team_id=team_id,
             is_enterprise_install=is_enterprise_install,
         )
-        return Installation(
-            app_id=row.app_id,
-            enterprise_id=row.enterprise_id,
-            enterprise_name=row.enterprise_name,
-            enterprise_url=row.enterprise_url,
-            team_id=row.team_id,
-            team_name=row.team_name,
-            bot_token=bot.bot_token if bot else None,
-            bot_id=bot.bot_id if bot else row.bot_id,
-            bot_user_id=bot.bot_user_id if bot else row.bot_user_id,
-            bot_scopes=bot.bot_scopes if bot else (row.bot_scopes or ""),
-            user_id=row.user_id,
-            user_token=self._cipher.decrypt(row.user_token) if row.user_token else None,
-            user_scopes=row.user_scopes or "",
-            incoming_webhook_url=self._cipher.decrypt(row.incoming_webhook_url)
-            if row.incoming_webhook_url
-            else None,
-            incoming_webhook_channel=row.incoming_webhook_channel,
-            incoming_webhook_channel_id=row.incoming_webhook_channel_id,
-            incoming_webhook_configuration_url=row.incoming_webhook_configuration_url,
-            is_enterprise_install=row.is_enterprise_install,
-            token_type=row.token_type,
-            installed_at=row.installed_at,
-        )
+        return installation_from_row(row, bot=bot, cipher=self._cipher)
 
     # --- delete ----------------------------------------------------------------------------
 
