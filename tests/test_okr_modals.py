@@ -456,3 +456,22 @@ async def test_new_objective_shared_with_other_teams(stack: SandboxStack) -> Non
     async with stack.app.sessions() as session:
         shared = set((await session.execute(select(ObjectiveContributor.team_id))).scalars())
     assert shared == {ids["Edge"], ids["Ops"]}  # its own team is not a contributor
+
+
+async def test_text_over_the_limits_is_refused_with_the_count(stack: SandboxStack) -> None:
+    assert stack.driver is not None and stack.ws is not None
+    d, slack = stack.driver, stack.slack
+    pat = slack.add_user(stack.ws, "pat", admin=True)
+    await d.command(pat, "new")
+    modal = await d.modal(pat)
+    long_title = await d.submit(pat, modal, objective_values("x" * 301, "company", pat))
+    assert long_title.json == {
+        "response_action": "errors",
+        "errors": {"title": "The title has 301 characters; keep it to 300."},
+    }
+    control = await d.submit(pat, modal, objective_values("bell\x07", "company", pat))
+    assert control.json is not None and "control characters" in control.json["errors"]["title"]
+    await d.submit(pat, modal, objective_values("Customers love onboarding", "company", pat))
+    await d.submit(pat, modal, kr_values("Activation from 30% to 50%", "30", "50", pat))
+    reply = await Conversation(d).command(pat, "update KR1 40 " + "n" * 2001)
+    assert "The note has 2001 characters; keep it to 2000." in reply.text
