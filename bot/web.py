@@ -15,6 +15,7 @@ from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
 from sqlalchemy import text
 
 from bot.app import OkrApp
+from bot.listeners import home_refresh
 from bot.migrate import current_revisions, head_revisions
 from bot.slack.seed import TokenRejected
 
@@ -76,6 +77,7 @@ class WebApp:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await home_refresh.drain()
                 await asyncio.shield(self.app.engine.dispose())
                 await send({"type": "lifespan.shutdown.complete"})
                 return

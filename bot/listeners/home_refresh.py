@@ -39,3 +39,9 @@ def refresh_home_soon(
     task = asyncio.create_task(publish_home(sessions, client, actor))
     _pending.add(task)
     task.add_done_callback(_pending.discard)
+
+
+async def drain() -> None:
+    """Wait for App Home refreshes still under way (on shutdown, so none is cut off)."""
+    if _pending:
+        await asyncio.gather(*list(_pending), return_exceptions=True)

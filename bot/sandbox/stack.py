@@ -14,6 +14,7 @@ import uvicorn
 
 from bot.app import OkrApp, build_app
 from bot.config import Mode, load_settings
+from bot.listeners import home_refresh
 from bot.sandbox.delivery import Delivery, HttpDelivery, InProcessDelivery
 from bot.sandbox.driver import SlackDriver
 from bot.sandbox.emulator import SlackEmulator, Workspace
@@ -89,6 +90,7 @@ class SandboxStack:
         return self
 
     async def stop(self) -> None:
+        await home_refresh.drain()
         if isinstance(self._delivery, HttpDelivery):
             await self._delivery.close()
         if self._server is not None and self._task is not None:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.okrs import KeyResultLine
-from bot.models import Cycle, KeyResult, Objective
+from bot.models import Cycle, KeyResult, Objective, ObjectiveContributor, Team, TeamMember
 from bot.okr.progress import Weighted, objective_progress
 from bot.repository.checkins import current_values
 from bot.services.actors import Actor
@@ -97,23 +96,22 @@ async def my_okrs(session: AsyncSession, *, actor: Actor) -> Listing:
     return Listing(rows[0][2], sorted(nodes.values(), key=lambda n: n.id))
 
 
-async def cycle_tree(session: AsyncSession, *, actor: Actor, levels: Sequence[str] = ()) -> Listing:
-    """Every active objective of the active cycle as a tree (roots: nothing above them)."""
+async def _cycle_objectives(
+    session: AsyncSession, actor: Actor, *which: ColumnElement[bool]
+) -> tuple[str | None, list[Objective], dict[int, ObjectiveNode]]:
+    """Active objectives of the active cycle matching `which`, with their key results'
+    progress: three queries whatever the size of the workspace."""
     cycle = await _active_cycle(session, actor)
     if cycle is None:
-        return Listing(None, [])
-    objectives = (
-        (
-            await session.execute(
-                select(Objective)
-                .where(
-                    Objective.workspace_id == actor.workspace_id,
-                    Objective.cycle_id == cycle.id,
-                    Objective.state == "active",
-                )
-                .order_by(Objective.ref_number)
-            )
-        )
+        return None, [], {}
+    chosen = (
+        Objective.workspace_id == actor.workspace_id,
+        Objective.cycle_id == cycle.id,
+        Objective.state == "active",
+        *which,
+    )
+    objectives = list(
+        (await session.execute(select(Objective).where(*chosen).order_by(Objective.ref_number)))
         .scalars()
         .all()
     )
@@ -122,18 +120,19 @@ async def cycle_tree(session: AsyncSession, *, actor: Actor, levels: Sequence[st
             await session.execute(
                 select(KeyResult)
                 .join(Objective, Objective.id == KeyResult.objective_id)
-                .where(
-                    KeyResult.workspace_id == actor.workspace_id,
-                    Objective.cycle_id == cycle.id,
-                    KeyResult.state == "active",
-                )
+                .where(*chosen, KeyResult.state == "active")
                 .order_by(KeyResult.ref_number)
             )
         )
         .scalars()
         .all()
     )
-    nodes = await _nodes(session, actor, objectives, krs)
+    return cycle.name, objectives, await _nodes(session, actor, objectives, krs)
+
+
+async def cycle_tree(session: AsyncSession, *, actor: Actor, levels: Sequence[str] = ()) -> Listing:
+    """Every active objective of the active cycle as a tree (roots: nothing above them)."""
+    cycle, _, nodes = await _cycle_objectives(session, actor)
     roots = []
     for node in nodes.values():
         parent = nodes.get(node.parent_id) if node.parent_id else None
@@ -141,13 +140,11 @@ async def cycle_tree(session: AsyncSession, *, actor: Actor, levels: Sequence[st
             parent.children.append(node)
         elif not levels or node.level in levels:
             roots.append(node)
-    return Listing(cycle.name, roots)
+    return Listing(cycle, roots)
 
 
 async def my_teams_okrs(session: AsyncSession, *, actor: Actor) -> Listing:
     """Objectives of the teams I belong to (or lead), in the active cycle."""
-    from bot.models import Team, TeamMember
-
     member_of = select(TeamMember.team_id).where(TeamMember.person_id == actor.person_id)
     lead_of = select(Team.id).where(Team.lead_person_id == actor.person_id)
     return await _teams_listing(session, actor, Objective.team_id.in_(member_of.union(lead_of)))
@@ -155,8 +152,6 @@ async def my_teams_okrs(session: AsyncSession, *, actor: Actor) -> Listing:
 
 async def team_okrs(session: AsyncSession, *, actor: Actor, team_id: int) -> Listing:
     """A team's objectives (its own and those it contributes to), in the active cycle."""
-    from bot.models import ObjectiveContributor
-
     shared = select(ObjectiveContributor.objective_id).where(
         ObjectiveContributor.team_id == team_id
     )
@@ -165,38 +160,8 @@ async def team_okrs(session: AsyncSession, *, actor: Actor, team_id: int) -> Lis
     )
 
 
-async def _teams_listing(session: AsyncSession, actor: Actor, which: Any) -> Listing:
-    cycle = await _active_cycle(session, actor)
-    if cycle is None:
-        return Listing(None, [])
-    objectives = (
-        (
-            await session.execute(
-                select(Objective)
-                .where(
-                    Objective.workspace_id == actor.workspace_id,
-                    Objective.cycle_id == cycle.id,
-                    Objective.state == "active",
-                    which,
-                )
-                .order_by(Objective.ref_number)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    krs = (
-        (
-            await session.execute(
-                select(KeyResult).where(
-                    KeyResult.workspace_id == actor.workspace_id,
-                    KeyResult.objective_id.in_([o.id for o in objectives]),
-                    KeyResult.state == "active",
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
-    nodes = await _nodes(session, actor, objectives, krs)
-    return Listing(cycle.name, [nodes[o.id] for o in objectives])
+async def _teams_listing(
+    session: AsyncSession, actor: Actor, which: ColumnElement[bool]
+) -> Listing:
+    cycle, objectives, nodes = await _cycle_objectives(session, actor, which)
+    return Listing(cycle, [nodes[o.id] for o in objectives])
