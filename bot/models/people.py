@@ -40,6 +40,8 @@ class Person(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16), default="member")
     is_deactivated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The bot's DM channel with this person, learnt from chat.postMessage's answer.
+    im_channel_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
 

@@ -1,0 +1,281 @@
+"""What the weekly ceremony owes right now: pure, from a snapshot and an instant.
+
+`due(now, snapshot)` returns the outbox items that should exist at `now` and are not yet in
+the outbox. `bot.jobs.tick` loads the snapshot and inserts them; the idempotency keys make a
+repeated or racing tick harmless, and catch-up after downtime comes from here (a round is
+still owed until its digest time D), never from the scheduler's memory.
+
+- A team's round of week W has its prompt at P = W's `weekday` at `at` in the team's zone,
+  and its digest at D = P + digest delay. The prompt is due from P until D.
+- A person gets one DM a week: in their own zone, at the earliest of their rounds' weekday
+  and time, listing every key result they own, each with its round's period. Due until that
+  instant plus the rounds' digest delay.
+- A reminder follows the DM by the round's reminder delay, moved into 08:00–19:00 of the
+  person's zone, lists only the lines still missing, and is dropped when none are, when the
+  person is away, or after the DM's deadline.
+- Left out: paused teams, skipped weeks, paused workspaces, away or deactivated people, key
+  results whose cycle does not cover the round's date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.okr.period import label, monday_of
+
+PRIORITY = {"prompt": 10, "dm": 20, "reminder": 30, "notice": 40, "update": 50}
+REMINDER_EARLIEST = time(8, 0)
+REMINDER_LATEST = time(19, 0)
+DEFAULT_DIGEST_DELAY = timedelta(days=2)
+DEFAULT_REMINDER_DELAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    weekday: int  # 0 = Monday
+    at: time
+    tz: ZoneInfo
+
+    def instant(self, week: str, tz: ZoneInfo | None = None) -> datetime:
+        """This schedule's weekday and time in week `week`, read in `tz` (default: its own)."""
+        day = monday_of(week) + timedelta(days=self.weekday)
+        return datetime.combine(day, self.at, tzinfo=tz or self.tz)
+
+
+@dataclass(frozen=True)
+class Round:
+    """Whose week a key result follows: a team's, or the workspace default (team_id None)."""
+
+    team_id: int | None
+    schedule: Schedule
+    digest_delay: timedelta = DEFAULT_DIGEST_DELAY
+    reminder_delay: timedelta = DEFAULT_REMINDER_DELAY
+    channel_id: str | None = None
+    paused: bool = False
+    skipped: frozenset[str] = frozenset()
+
+    def takes_place(self, week: str) -> bool:
+        return not self.paused and week not in self.skipped
+
+
+@dataclass(frozen=True)
+class KeyResultDue:
+    id: int
+    workspace_id: int
+    owner_id: int | None
+    team_id: int | None  # the round it follows; None = the workspace default schedule
+    cycle_start: date
+    cycle_end: date
+
+    def in_cycle(self, day: date) -> bool:
+        return self.cycle_start <= day <= self.cycle_end
+
+
+@dataclass(frozen=True)
+class PersonDue:
+    id: int
+    workspace_id: int
+    tz: ZoneInfo
+    away: tuple[tuple[date, date], ...] = ()
+    active: bool = True
+
+    def away_on(self, day: date) -> bool:
+        return any(start <= day <= end for start, end in self.away)
+
+
+@dataclass(frozen=True)
+class WorkspaceDue:
+    id: int
+    default: Round  # team_id None
+    acting: bool = True  # installed and not paused
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    workspaces: Mapping[int, WorkspaceDue]
+    teams: Mapping[int, Round]
+    people: Mapping[int, PersonDue]
+    key_results: tuple[KeyResultDue, ...]
+    checked_in: frozenset[tuple[int, str]] = frozenset()  # (key result, period) with a value
+    queued: frozenset[str] = frozenset()  # idempotency keys already in the outbox
+    # `/okr checkin now`: team id -> the instant its round of that week was started by hand.
+    started: Mapping[int, datetime] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboxDue:
+    workspace_id: int
+    kind: str
+    key: str
+    target: str
+    period: str
+    send_at: datetime
+    deadline: datetime
+    lines: tuple[tuple[int, str], ...]  # (key result id, period), in display order
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def priority(self) -> int:
+        return PRIORITY[self.kind]
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "lines": [list(line) for line in self.lines],
+            "deadline": self.deadline.isoformat(),
+            **self.extra,
+        }
+
+
+def prompt_key(workspace_id: int, team_id: int, period: str) -> str:
+    return f"prompt:{workspace_id}:{team_id}:{period}"
+
+
+def dm_key(workspace_id: int, person_id: int, week: str) -> str:
+    return f"dm:{workspace_id}:{person_id}:{week}"
+
+
+def reminder_key(workspace_id: int, person_id: int, week: str) -> str:
+    return f"reminder:{workspace_id}:{person_id}:{week}"
+
+
+def weeks_around(now: datetime, tz: ZoneInfo) -> tuple[str, str]:
+    """Last week's and this week's labels in `tz`: the only rounds that can still be owed."""
+    today = now.astimezone(tz).date()
+    return label(today - timedelta(days=7)), label(today)
+
+
+def within_reminder_hours(at: datetime, tz: ZoneInfo) -> datetime:
+    """`at`, or the next 08:00 in `tz` when `at` falls outside 08:00–19:00 there."""
+    local = at.astimezone(tz)
+    if REMINDER_EARLIEST <= local.time() <= REMINDER_LATEST:
+        return at
+    day = local.date() if local.time() < REMINDER_EARLIEST else local.date() + timedelta(days=1)
+    return datetime.combine(day, REMINDER_EARLIEST, tzinfo=tz)
+
+
+def _round_of(snapshot: Snapshot, kr: KeyResultDue) -> Round | None:
+    if kr.team_id is not None:
+        return snapshot.teams.get(kr.team_id)
+    workspace = snapshot.workspaces.get(kr.workspace_id)
+    return workspace.default if workspace else None
+
+
+def _prompt_at(snapshot: Snapshot, team: Round, week: str) -> datetime:
+    scheduled = team.schedule.instant(week)
+    started = snapshot.started.get(team.team_id) if team.team_id is not None else None
+    if started is not None and label(started.astimezone(team.schedule.tz).date()) == week:
+        return min(scheduled, started)
+    return scheduled
+
+
+def _prompts(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
+    by_team: dict[int, list[KeyResultDue]] = {}
+    for kr in snapshot.key_results:
+        if kr.team_id is not None:
+            by_team.setdefault(kr.team_id, []).append(kr)
+    for team_id, krs in sorted(by_team.items()):
+        team = snapshot.teams.get(team_id)
+        workspace = snapshot.workspaces.get(krs[0].workspace_id)
+        if team is None or workspace is None or not workspace.acting or not team.channel_id:
+            continue
+        for week in weeks_around(now, team.schedule.tz):
+            key = prompt_key(workspace.id, team_id, week)
+            if key in snapshot.queued or not team.takes_place(week):
+                continue
+            at = _prompt_at(snapshot, team, week)
+            deadline = team.schedule.instant(week) + team.digest_delay
+            day = at.astimezone(team.schedule.tz).date()
+            lines = tuple((kr.id, week) for kr in sorted(krs, key=_by_id) if kr.in_cycle(day))
+            if lines and at <= now < deadline:
+                yield OutboxDue(
+                    workspace.id, "prompt", key, str(team_id), week, at, deadline, lines,
+                    {"team_id": team_id, "channel": team.channel_id},
+                )  # fmt: skip
+
+
+def _by_id(kr: KeyResultDue) -> int:
+    return kr.id
+
+
+@dataclass(frozen=True)
+class _PersonWeek:
+    send_at: datetime
+    deadline: datetime
+    reminder_delay: timedelta
+    lines: tuple[tuple[int, str], ...]
+
+
+def _person_week(
+    snapshot: Snapshot, person: PersonDue, krs: list[KeyResultDue], week: str
+) -> _PersonWeek | None:
+    """The DM a person is owed in week `week` of their own zone, if any."""
+    chosen: list[tuple[int, str]] = []
+    earliest: tuple[datetime, Round] | None = None
+    delays: list[timedelta] = []
+    for kr in sorted(krs, key=_by_id):
+        owner_round = _round_of(snapshot, kr)
+        if owner_round is None or not owner_round.takes_place(week):
+            continue
+        round_at = owner_round.schedule.instant(week)
+        if not kr.in_cycle(round_at.astimezone(owner_round.schedule.tz).date()):
+            continue
+        at = owner_round.schedule.instant(week, person.tz)
+        if owner_round.team_id is not None:
+            at = min(at, _prompt_at(snapshot, owner_round, week))
+        if earliest is None or at < earliest[0]:
+            earliest = (at, owner_round)
+        delays.append(owner_round.digest_delay)
+        chosen.append((kr.id, week))
+    if earliest is None:
+        return None
+    send_at, first = earliest
+    return _PersonWeek(send_at, send_at + max(delays), first.reminder_delay, tuple(chosen))
+
+
+def _person_messages(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
+    by_owner: dict[int, list[KeyResultDue]] = {}
+    for kr in snapshot.key_results:
+        if kr.owner_id is not None:
+            by_owner.setdefault(kr.owner_id, []).append(kr)
+    for person_id, krs in sorted(by_owner.items()):
+        person = snapshot.people.get(person_id)
+        workspace = snapshot.workspaces.get(krs[0].workspace_id)
+        if person is None or not person.active or workspace is None or not workspace.acting:
+            continue
+        for week in weeks_around(now, person.tz):
+            owed = _person_week(snapshot, person, krs, week)
+            if owed is None or not owed.send_at <= now < owed.deadline:
+                continue
+            dm = dm_key(workspace.id, person_id, week)
+            target = {"person_id": person_id}
+            if dm not in snapshot.queued:
+                if not person.away_on(owed.send_at.astimezone(person.tz).date()):
+                    yield OutboxDue(
+                        workspace.id, "dm", dm, str(person_id), week, owed.send_at,
+                        owed.deadline, owed.lines, target,
+                    )  # fmt: skip
+                continue
+            remind_at = within_reminder_hours(owed.send_at + owed.reminder_delay, person.tz)
+            missing = tuple(line for line in owed.lines if line not in snapshot.checked_in)
+            reminder = reminder_key(workspace.id, person_id, week)
+            if (
+                missing
+                and reminder not in snapshot.queued
+                and remind_at <= now < owed.deadline
+                and not person.away_on(now.astimezone(person.tz).date())
+            ):
+                yield OutboxDue(
+                    workspace.id, "reminder", reminder, str(person_id), week, remind_at,
+                    owed.deadline, missing, target,
+                )  # fmt: skip
+
+
+def due(now: datetime, snapshot: Snapshot) -> list[OutboxDue]:
+    """Every prompt, DM and reminder owed at `now` that the outbox does not hold yet."""
+    if now.tzinfo is None:
+        raise ValueError("due needs an aware instant")
+    return [*_prompts(now, snapshot), *_person_messages(now, snapshot)]

@@ -1,0 +1,222 @@
+"""Loading what `due` needs in a handful of queries (the same count for 10 or 2,000 teams)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.jobs.due import (
+    KeyResultDue,
+    PersonDue,
+    Round,
+    Schedule,
+    Snapshot,
+    WorkspaceDue,
+    weeks_around,
+)
+from bot.models import (
+    AwayPeriod,
+    Checkin,
+    Cycle,
+    KeyResult,
+    Objective,
+    OutboxItem,
+    Person,
+    Team,
+    TeamMember,
+    TeamSkippedPeriod,
+    Workspace,
+)
+from bot.models.people import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
+from bot.repository.checkins import value_for_period
+
+CEREMONY_KINDS = ("prompt", "dm", "reminder")
+
+
+def zone(name: str | None, fallback: ZoneInfo) -> ZoneInfo:
+    if not name:
+        return fallback
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return fallback
+
+
+def default_round(workspace: Workspace) -> Round:
+    settings = workspace.settings or {}
+    at = settings.get("checkin_time", DEFAULT_CHECKIN_TIME)
+    return Round(
+        team_id=None,
+        schedule=Schedule(
+            int(settings.get("checkin_weekday", DEFAULT_CHECKIN_WEEKDAY)),
+            at if isinstance(at, time) else time.fromisoformat(str(at)),
+            zone(workspace.timezone, ZoneInfo("UTC")),
+        ),
+    )
+
+
+def team_round(team: Team, skipped: Iterable[str] = ()) -> Round:
+    return Round(
+        team_id=team.id,
+        schedule=Schedule(team.checkin_weekday, team.checkin_time, zone(team.timezone, _UTC)),
+        digest_delay=timedelta(minutes=team.digest_delay_minutes),
+        reminder_delay=timedelta(minutes=team.reminder_delay_minutes),
+        channel_id=team.channel_id,
+        paused=team.paused,
+        skipped=frozenset(skipped),
+    )
+
+
+_UTC = ZoneInfo("UTC")
+
+
+def _periods_near(now: datetime) -> list[str]:
+    """Every week label any zone can see within a day of `now` (Kiritimati to Baker Island)."""
+    return sorted(
+        {w for offset in (-1, 0, 1) for w in weeks_around(now + timedelta(days=offset), _UTC)}
+    )
+
+
+async def load_snapshot(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    workspace_ids: Iterable[int] | None = None,
+    started: dict[int, datetime] | None = None,
+) -> Snapshot:
+    scope = list(workspace_ids) if workspace_ids is not None else None
+
+    workspaces: dict[int, WorkspaceDue] = {}
+    for ws in (
+        await session.execute(
+            select(Workspace).where(
+                Workspace.state != "uninstalled",
+                Workspace.id.in_(scope) if scope is not None else true(),
+            )
+        )
+    ).scalars():
+        acting = ws.state == "active" and (ws.paused_until is None or ws.paused_until <= now)
+        workspaces[ws.id] = WorkspaceDue(ws.id, default_round(ws), acting)
+    ids = list(workspaces)
+    periods = _periods_near(now)
+    skipped: dict[int, set[str]] = {}
+    for row in (
+        await session.execute(
+            select(TeamSkippedPeriod).where(
+                TeamSkippedPeriod.workspace_id.in_(ids), TeamSkippedPeriod.period.in_(periods)
+            )
+        )
+    ).scalars():
+        skipped.setdefault(row.team_id, set()).add(row.period)
+    teams = {
+        team.id: team_round(team, skipped.get(team.id, ()))
+        for team in (
+            await session.execute(select(Team).where(Team.workspace_id.in_(ids)))
+        ).scalars()
+    }
+    first_team: dict[int, int] = {}
+    for person_id, team_id in await session.execute(
+        select(TeamMember.person_id, TeamMember.team_id)
+        .where(TeamMember.workspace_id.in_(ids))
+        .order_by(TeamMember.joined_at.desc(), TeamMember.team_id.desc())
+    ):
+        first_team[person_id] = team_id  # the last written is the earliest joined
+    key_results = tuple(
+        KeyResultDue(
+            kr_id,
+            ws_id,
+            owner,
+            team_id if team_id is not None else first_team.get(owner or 0),
+            starts_on,
+            ends_on,
+        )  # fmt: skip
+        for kr_id, ws_id, owner, team_id, starts_on, ends_on in await session.execute(
+            select(
+                KeyResult.id,
+                KeyResult.workspace_id,
+                KeyResult.owner_person_id,
+                Objective.team_id,
+                Cycle.starts_on,
+                Cycle.ends_on,
+            )
+            .join(Objective, Objective.id == KeyResult.objective_id)
+            .join(Cycle, Cycle.id == Objective.cycle_id)
+            .where(
+                KeyResult.workspace_id.in_(ids),
+                KeyResult.state == "active",
+                Objective.state == "active",
+                Cycle.state == "active",
+            )
+        )
+    )
+    owners = {kr.owner_id for kr in key_results if kr.owner_id is not None}
+    today = now.date()
+    away: dict[int, list[tuple[date, date]]] = {}
+    for away_row in (
+        await session.execute(
+            select(AwayPeriod).where(
+                AwayPeriod.workspace_id.in_(ids),
+                AwayPeriod.ends_on >= today - timedelta(days=8),
+                AwayPeriod.starts_on <= today + timedelta(days=8),
+            )
+        )
+    ).scalars():
+        away.setdefault(away_row.person_id, []).append((away_row.starts_on, away_row.ends_on))
+    people: dict[int, PersonDue] = {}
+    for person in (
+        await session.execute(
+            select(Person).where(Person.workspace_id.in_(ids), Person.id.in_(owners))
+        )
+    ).scalars():
+        fallback = workspaces[person.workspace_id].default.schedule.tz
+        people[person.id] = PersonDue(
+            person.id,
+            person.workspace_id,
+            zone(person.timezone, fallback),
+            tuple(away.get(person.id, ())),
+            not person.is_deactivated,
+        )
+    return Snapshot(
+        workspaces=workspaces,
+        teams=teams,
+        people=people,
+        key_results=key_results,
+        checked_in=await _checked_in(session, ids, periods),
+        queued=await _queued(session, ids, periods),
+        started=started or {},
+    )
+
+
+async def _checked_in(
+    session: AsyncSession, workspace_ids: list[int], periods: list[str]
+) -> frozenset[tuple[int, str]]:
+    rows: dict[tuple[int, str], list[Checkin]] = {}
+    for row in (
+        await session.execute(
+            select(Checkin).where(
+                Checkin.workspace_id.in_(workspace_ids), Checkin.period.in_(periods)
+            )
+        )
+    ).scalars():
+        rows.setdefault((row.key_result_id, row.period), []).append(row)
+    return frozenset(key for key, found in rows.items() if value_for_period(found) is not None)
+
+
+async def _queued(
+    session: AsyncSession, workspace_ids: list[int], periods: list[str]
+) -> frozenset[str]:
+    return frozenset(
+        (
+            await session.execute(
+                select(OutboxItem.idempotency_key).where(
+                    OutboxItem.workspace_id.in_(workspace_ids),
+                    OutboxItem.kind.in_(CEREMONY_KINDS),
+                    OutboxItem.period.in_(periods),
+                )
+            )
+        ).scalars()
+    )
