@@ -24,6 +24,7 @@ from bot.blocks.help import (
 from bot.blocks.text import unescape
 from bot.listeners import (
     archive,
+    away_commands,
     checkin_modal,
     cycle_commands,
     edit_modals,
@@ -71,6 +72,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         Subcommand("share", okr_commands.SHARE_HELP, okr_commands.run_share),
         Subcommand("archive", archive.ARCHIVE_HELP, archive.run_archive),
         Subcommand("team", team_commands.TEAM_HELP, team_commands.run_team),
+        Subcommand("away", away_commands.AWAY_HELP, away_commands.run_away),
         Subcommand("cycle", cycle_commands.CYCLE_HELP, cycle_commands.run_cycle),
         Subcommand("settings", settings_modal.SETTINGS_HELP, settings_modal.run_settings),
         Subcommand("facilitator", cycle_commands.FACILITATOR_HELP, cycle_commands.run_facilitator),

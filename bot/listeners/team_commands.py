@@ -1,9 +1,11 @@
-"""`/okr team setup|pause|resume` and `/okr team [#channel|name]`, and the setup modal."""
+"""`/okr team setup|pause|resume|skip|unskip` and `/okr team [#channel|name]`, and the setup
+modal."""
 
 from __future__ import annotations
 
 import logging
-from datetime import time
+import re
+from datetime import time, timedelta
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -12,16 +14,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import clock
 from bot.blocks.help import CommandHelp
 from bot.blocks.lists import build_listing
 from bot.blocks.team_modal import TEAM_CALLBACK, WEEKDAYS, build_team_modal
 from bot.blocks.text import escape, plain, section
+from bot.listeners.away_commands import day_label
 from bot.listeners.command_call import CommandCall, actor_of
 from bot.listeners.registry import ListenerRegistry
 from bot.listeners.view_values import entered, entered_many, entered_number, field_errors
 from bot.models import Person, Team, TeamMember
 from bot.models.people import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
-from bot.services import lists, teams
+from bot.okr.period import label as period_label
+from bot.services import lists, team_weeks, teams
 from bot.services.errors import DomainError, Invalid
 
 log = logging.getLogger(__name__)
@@ -29,6 +34,11 @@ log = logging.getLogger(__name__)
 TEAM_HELP = (
     CommandHelp("/okr team setup", "set up (or change) the team of this channel"),
     CommandHelp("/okr team pause|resume [#channel|name]", "stop or restart weekly check-ins"),
+    CommandHelp(
+        "/okr team skip|unskip 2026-W52 [#channel|name]",
+        "skip one week's check-in (holidays, offsites), or take the skip back",
+    ),
+    CommandHelp("/okr team skip [#channel|name]", "the weeks a team skips"),
     CommandHelp("/okr team [#channel|name]", "a team's objectives and progress"),
 )
 
@@ -56,6 +66,9 @@ async def run_team(call: CommandCall) -> None:
         )
         await call.reply(f"{escape(saved.name)} is {state}.")
         return
+    if verb in ("skip", "unskip"):
+        await _skip(call, verb, channel_id)
+        return
     async with call.readers() as session:
         team = await teams.find_team(
             session, actor=actor, name_or_channel=" ".join(call.args) or None, channel_id=channel_id
@@ -64,6 +77,59 @@ async def run_team(call: CommandCall) -> None:
     title = f"{team.name}{' (paused)' if team.paused else ''}"
     empty = "No objectives for this team in the cycle yet. `/okr new` writes one."
     await call.reply(title, build_listing(title, listing, empty=empty))
+
+
+def _looks_like_week(word: str) -> bool:
+    """`2026-W52` and near misses (`2026-52`, `W52`): a period, not a team name."""
+    return bool(re.match(r"^(\d{4}|[wW]\d)", word))
+
+
+def _week_label(week: team_weeks.Week) -> str:
+    return (
+        f"{week.period} ({day_label(week.monday, year=False)} – "
+        f"{day_label(week.sunday, year=False)})"
+    )
+
+
+async def _skip(call: CommandCall, verb: str, channel_id: str | None) -> None:
+    actor = await call.actor()
+    words = call.args[1:]
+    period = words[0] if words and _looks_like_week(words[0]) else None
+    named = " ".join(words[1:] if period else words) or None
+    if period is None:
+        if verb == "unskip":
+            coming = period_label(clock.now().date() + timedelta(days=7))
+            raise Invalid(f"Name the week to take back, like `/okr team unskip {coming}`.")
+        async with call.readers() as session:
+            team = await teams.find_team(
+                session, actor=actor, name_or_channel=named, channel_id=channel_id
+            )
+            listed = await team_weeks.skipped_weeks(session, actor=actor, team=team)
+        name = escape(listed.team_name)
+        if not listed.weeks:
+            await call.reply(
+                f"{name} skips no coming weeks. Skip one with "
+                f"`/okr team skip {listed.next_week.period}`."
+            )
+            return
+        lines = "\n".join(f"• {_week_label(w)}" for w in listed.weeks)
+        await call.reply(f"{name} skips:\n{lines}")
+        return
+    async with call.sessions.begin() as session:
+        team = await teams.find_team(
+            session, actor=actor, name_or_channel=named, channel_id=channel_id
+        )
+        done = await team_weeks.set_skipped(
+            session, actor=actor, team=team, period=period, skipped=verb == "skip"
+        )
+    name, week = escape(done.team_name), _week_label(done.week)
+    if done.skipped:
+        again = " already" if not done.changed else ""
+        await call.reply(f"{name} skips {week}{again}: no check-in that week.")
+    elif done.changed:
+        await call.reply(f"{name} checks in as usual in {week}.")
+    else:
+        await call.reply(f"{name} does not skip {week}: its check-in runs as usual.")
 
 
 async def _setup_view(

@@ -45,7 +45,7 @@ class TeamSaved:
     paused: bool = False
 
 
-def _require_steward(actor: Actor, team: Team) -> None:
+def require_steward(actor: Actor, team: Team) -> None:
     if actor.is_facilitator or team.lead_person_id == actor.person_id:
         return
     raise Forbidden(
@@ -105,7 +105,7 @@ async def setup_team(session: AsyncSession, *, actor: Actor, setup: TeamSetup) -
         team = Team(workspace_id=actor.workspace_id, name=name)
         session.add(team)
     else:
-        _require_steward(actor, team)
+        require_steward(actor, team)
     if setup.parent_team_id is not None:
         parent = await session.get(Team, setup.parent_team_id)
         if parent is None or parent.workspace_id != actor.workspace_id:
@@ -185,7 +185,7 @@ async def find_team(
 
 
 async def set_paused(session: AsyncSession, *, actor: Actor, team: Team, paused: bool) -> TeamSaved:
-    _require_steward(actor, team)
+    require_steward(actor, team)
     if team.paused == paused:
         raise Invalid(f"{escape(team.name)} is {'paused' if paused else 'running'} already.")
     team.paused = paused
