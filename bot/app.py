@@ -134,5 +134,7 @@ def build_app(
     app.engine = engine
     app.sessions = sessions
     app.store = store
-    app.registry = register_listeners(app, sessions=sessions)
+    app.registry = register_listeners(
+        app, sessions=sessions, update_every=settings.update_every_seconds
+    )
     return app

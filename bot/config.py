@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     clock_tick_seconds: float = Field(default=60.0, gt=0)
     lock_poll_seconds: float = Field(default=15.0, gt=0)
     inbox_retry_seconds: float = Field(default=60.0, gt=0)
+    # The outbox: who sends (the clock itself, or `python -m bot worker`), how fast, and how
+    # long a claimed row stays leased before another sender treats its outcome as unknown.
+    outbox_sender: Literal["clock", "worker"] = "clock"
+    outbox_lease_seconds: float = Field(default=120.0, gt=0)
+    outbox_messages_per_minute: float = Field(default=240.0, gt=0)
+    outbox_concurrency: int = Field(default=8, ge=1, le=64)
+    outbox_poll_seconds: float = Field(default=2.0, gt=0)
+    update_every_seconds: float = Field(default=30.0, ge=0)
     db_busy_timeout_seconds: float = Field(default=15.0, gt=0)
 
     @field_validator(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,18 +32,10 @@ from bot.models import (
     Workspace,
 )
 from bot.models.people import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
+from bot.okr.period import zone
 from bot.repository.checkins import value_for_period
 
 CEREMONY_KINDS = ("prompt", "dm", "reminder")
-
-
-def zone(name: str | None, fallback: ZoneInfo) -> ZoneInfo:
-    if not name:
-        return fallback
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return fallback
 
 
 def default_round(workspace: Workspace) -> Round:
@@ -216,6 +208,7 @@ async def _queued(
                     OutboxItem.workspace_id.in_(workspace_ids),
                     OutboxItem.kind.in_(CEREMONY_KINDS),
                     OutboxItem.period.in_(periods),
+                    OutboxItem.state != "cancelled",  # owed again (an unskipped week) revives
                 )
             )
         ).scalars()

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.jobs.due import OutboxDue, due
@@ -52,7 +53,16 @@ async def enqueue(session: AsyncSession, items: Iterable[OutboxDue]) -> int:
         )
         result = await session.execute(statement.returning(OutboxItem.id))
         inserted += len(result.all())
-    return inserted
+    revived = await session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.idempotency_key.in_([row["idempotency_key"] for row in rows]),
+            OutboxItem.state == "cancelled",
+        )
+        .values(state="pending", error=None, attempts=0)
+        .returning(OutboxItem.id)
+    )
+    return inserted + len(revived.all())
 
 
 async def tick(

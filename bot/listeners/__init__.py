@@ -14,6 +14,7 @@ from bot.listeners import (
     home,
     middleware,
     okr_modals,
+    replies,
     settings_modal,
     team_commands,
 )
@@ -21,10 +22,11 @@ from bot.listeners.registry import ListenerRegistry
 
 
 def register_listeners(
-    app: AsyncApp, *, sessions: async_sessionmaker[AsyncSession]
+    app: AsyncApp, *, sessions: async_sessionmaker[AsyncSession], update_every: float = 30.0
 ) -> ListenerRegistry:
     registry = ListenerRegistry(app)
     app.middleware(middleware.bind_log_context)
+    app.middleware(replies.make_inbox_middleware(sessions))
     commands.register(registry, sessions=sessions)
     okr_modals.register(registry, sessions=sessions)
     home.register(registry, sessions=sessions)
@@ -34,4 +36,5 @@ def register_listeners(
     checkin_modal.register(registry, sessions=sessions)
     edit_modals.register(registry, sessions=sessions)
     events.register(registry)
+    replies.register(registry, sessions=sessions, update_every=update_every)
     return registry

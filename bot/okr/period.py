@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _LABEL = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -47,3 +47,13 @@ def open_period(at: datetime, *, weekday: int, local_time: time, tz: ZoneInfo) -
     if prompt > local:
         prompt = datetime.combine(monday + timedelta(days=weekday - 7), local_time, tzinfo=tz)
     return label(prompt.date())
+
+
+def zone(name: str | None, fallback: ZoneInfo) -> ZoneInfo:
+    """The IANA zone `name`, or `fallback` when it is unset or unknown."""
+    if not name:
+        return fallback
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return fallback

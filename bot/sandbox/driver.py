@@ -6,6 +6,7 @@ in the channel before its event arrives) and returns the app's answer.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -21,6 +22,7 @@ from bot.sandbox.emulator.state import Channel, Ephemeral, Message, User, Worksp
 from bot.sandbox.interactions import InteractionActions
 from bot.sandbox.people import PeopleActions
 
+BOLT_BACKGROUND = ("run_ack_function_asynchronously", "to_runnable_function")
 RETRY_REASONS = ("http_timeout", "http_timeout", "http_timeout")
 
 
@@ -153,7 +155,26 @@ class SlackDriver(InteractionActions, PeopleActions):
             answers.append(
                 await self.send(body, content_type="application/json", extra_headers=headers)
             )
+        await self.settle()
         return answers
+
+    @staticmethod
+    async def settle(timeout: float = 10.0) -> None:
+        """Wait for the listeners Bolt runs after its ack (in this process's event loop), so
+        a test sees what an event led to."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            running = [
+                task
+                for task in asyncio.all_tasks()
+                if not task.done()
+                and task is not asyncio.current_task()
+                and any(name in repr(task.get_coro()) for name in BOLT_BACKGROUND)
+            ]
+            if not running:
+                return
+            await asyncio.wait(running, timeout=max(0.0, deadline - loop.time()))
 
     async def open_home(self, user: User) -> Answer:
         channel = self.default_channel(user)

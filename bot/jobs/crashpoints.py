@@ -1,0 +1,54 @@
+"""Named crash boundaries for tests: `OKR_CRASHPOINT=<boundary>:<n>` makes the process
+SIGKILL itself the nth time it reaches `<boundary>`; in-process tests `arm` one instead,
+which raises `SimulatedCrash` (a BaseException nothing in the bot catches).
+
+Boundaries: `claimed` (claim committed, nothing sent), `answered` (Slack answered, nothing
+committed), `reconciling` (history read, nothing committed).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+BOUNDARIES = ("claimed", "answered", "reconciling")
+
+
+class SimulatedCrash(BaseException):
+    """The process 'died' here: no cleanup code of ours runs."""
+
+
+_armed: dict[str, int] = {}
+_seen: dict[str, int] = {}
+
+
+def _from_env() -> tuple[str, int] | None:
+    raw = os.environ.get("OKR_CRASHPOINT", "")
+    name, _, nth = raw.partition(":")
+    if name in BOUNDARIES and nth.isdigit():
+        return name, int(nth)
+    return None
+
+
+def arm(boundary: str, nth: int = 1) -> None:
+    if boundary not in BOUNDARIES:
+        raise ValueError(f"unknown crash boundary {boundary!r}")
+    _armed[boundary] = nth
+    _seen[boundary] = 0
+
+
+def disarm() -> None:
+    _armed.clear()
+    _seen.clear()
+
+
+def reached(boundary: str) -> None:
+    env = _from_env()
+    if env is None and boundary not in _armed:
+        return
+    _seen[boundary] = _seen.get(boundary, 0) + 1
+    if env is not None and env[0] == boundary and _seen[boundary] == env[1]:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if _armed.get(boundary) == _seen[boundary]:
+        del _armed[boundary]
+        raise SimulatedCrash(boundary)

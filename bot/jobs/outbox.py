@@ -1,0 +1,322 @@
+"""Sending from the outbox: claim, compose, post, record; exactly one live message per key.
+
+A row is claimed (state `sending`, a lease) and committed before Slack is called. Slack's
+answer and the record of it are committed together afterwards. A row found `sending` with
+its lease run out, or `uncertain` after a timeout, reset, 5xx or `fatal_error`, may or may
+not have been posted: it is reconciled first, by looking for the message that carries its
+key in metadata; only when none is found is it posted again. When history cannot be read in
+time the row is posted, and a later sweep deletes any duplicate it finds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import clock
+from bot.blocks.checkin import prompt_metadata
+from bot.config import Settings
+from bot.db import readers_for
+from bot.jobs import crashpoints
+from bot.jobs.pacing import Pacer
+from bot.jobs.posting import WorkspaceClients, find_posted, remove_duplicates
+from bot.models import OutboxItem, Workspace
+from bot.services import deliveries, notices, prompts
+from bot.services.updates import compose_update, finish_update
+from bot.slack.errors import Classified, Failure, classify
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+VERIFY = "verify_no_duplicate"  # error marker: sent without a readable history; check later
+
+
+@dataclass
+class SendStats:
+    sent: int = 0
+    reconciled: int = 0  # found already posted: no second post
+    duplicates_deleted: int = 0
+    cancelled: int = 0
+    failed: int = 0
+    retried: int = 0
+    rate_limited: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    workspace_id: int
+    kind: str
+    reconcile: bool
+    lease_until: datetime
+    step: int
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        clients: WorkspaceClients,
+        batch: int = 50,
+    ) -> None:
+        self.sessions = sessions
+        self.readers = readers_for(sessions)
+        self.settings = settings
+        self.clients = clients
+        self.batch = batch
+        self.pacer = Pacer(per_minute=settings.outbox_messages_per_minute)
+        self.stats = SendStats()
+        self._gate = asyncio.Semaphore(settings.outbox_concurrency)
+
+    # --- claiming ---------------------------------------------------------------------------
+
+    async def claim(self, now: datetime) -> list[Claim]:
+        lease = now + timedelta(seconds=self.settings.outbox_lease_seconds)
+        held = self.pacer.held_workspaces(now)
+        async with self.sessions.begin() as session:
+            retry = OutboxItem.state.in_(("pending", "uncertain"))
+            verify = and_(OutboxItem.state == "sent", OutboxItem.error == VERIFY)
+            ready = or_(
+                and_(retry, OutboxItem.next_attempt_at <= now),
+                and_(OutboxItem.state == "sending", OutboxItem.lease_until < now),
+                and_(verify, OutboxItem.next_attempt_at <= now),
+            )
+            acting = or_(Workspace.paused_until.is_(None), Workspace.paused_until <= now)
+            query = (
+                select(OutboxItem)
+                .join(Workspace, Workspace.id == OutboxItem.workspace_id)
+                .where(ready, Workspace.state == "active", acting)
+                .order_by(OutboxItem.priority, OutboxItem.next_attempt_at, OutboxItem.id)
+                .limit(self.batch)
+            )
+            if held:
+                query = query.where(OutboxItem.workspace_id.not_in(held))
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(of=OutboxItem, skip_locked=True)
+            rows = list((await session.execute(query)).scalars())
+            claims = []
+            for row in rows:
+                checking = row.state == "sent"
+                reconcile = row.state in ("sending", "uncertain") or checking
+                if not checking:
+                    row.state, row.attempts = "sending", row.attempts + 1
+                row.lease_until = lease
+                if checking:
+                    row.next_attempt_at = lease  # not picked again while this sender checks
+                claims.append(Claim(row.id, row.workspace_id, row.kind, reconcile, lease, row.step))
+        if claims:
+            crashpoints.reached("claimed")
+        return claims
+
+    # --- one round ----------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim one batch and send it; returns how many rows were handled."""
+        claims = await self.claim(clock.now())
+        if claims:
+            await asyncio.gather(*(self._guarded(claim) for claim in claims))
+        return len(claims)
+
+    async def drain(self, *, idle_rounds: int = 1, pause: float = 0.0) -> SendStats:
+        """Send until nothing is ready (tests and `/okr checkin now`)."""
+        idle = 0
+        while idle < idle_rounds:
+            idle = 0 if await self.run_once() else idle + 1
+            if pause and idle:
+                await asyncio.sleep(pause)
+        return self.stats
+
+    async def _guarded(self, claim: Claim) -> None:
+        async with self._gate:
+            try:
+                await self._send(claim)
+            except crashpoints.SimulatedCrash:
+                raise
+            except Exception:
+                log.exception("outbox row failed unexpectedly", extra={"outbox_id": claim.id})
+                await self._finish(
+                    claim, state="uncertain", error="internal", delay=self._backoff(1)
+                )
+
+    # --- sending ------------------------------------------------------------------------------
+
+    async def _send(self, claim: Claim) -> None:
+        now = clock.now()
+        async with self.readers() as session:
+            row = await session.get(OutboxItem, claim.id)
+            if row is None:
+                return
+            key = row.idempotency_key
+            verify = row.state == "sent" and row.error == VERIFY
+            sent_channel, sent_ts = row.slack_channel, row.slack_ts
+            update = await compose_update(session, item=row) if claim.kind == "update" else None
+            composed = (
+                None
+                if claim.kind == "update" or verify
+                else await deliveries.compose(session, item=row, now=now)
+            )
+            channel_hint = (
+                await deliveries.history_channel(session, item=row) if claim.reconcile else None
+            )
+        client = await self.clients.get(claim.workspace_id)
+        if client is None:
+            await self._workspace_fatal(claim, "no_installation")
+            return
+        if verify:
+            assert sent_channel and sent_ts
+            deleted = await remove_duplicates(client, sent_channel, key, keep=sent_ts)
+            self.stats.duplicates_deleted += deleted
+            await self._finish(claim, state="sent", error=None)
+            return
+        if claim.kind == "update":
+            await self._send_update(claim, client, update)
+            return
+        if composed is None:
+            await self._finish(claim, state="cancelled", error="no longer owed")
+            self.stats.cancelled += 1
+            return
+        unverified = False
+        if claim.reconcile:
+            try:
+                channel = channel_hint or await self.clients.open_dm(client, composed.channel)
+                found = await find_posted(client, channel, key) if channel else None
+            except Exception as exc:  # noqa: BLE001 - any failure: history unreadable in time
+                log.warning("history unreadable", extra={"error": classify(exc).error})
+                found, unverified = None, True
+            crashpoints.reached("reconciling")
+            if found is not None:
+                channel, ts, lines, extra = found
+                self.stats.duplicates_deleted += len(extra)
+                for duplicate in extra:
+                    await client.chat_delete(channel=channel, ts=duplicate)
+                await self._record(claim, channel, ts, lines or composed.lines, verify=False)
+                self.stats.reconciled += 1
+                return
+        await self.pacer.wait(claim.workspace_id)
+        try:
+            response = await client.chat_postMessage(
+                channel=composed.channel,
+                text=composed.text,
+                blocks=composed.blocks,
+                metadata=prompt_metadata(key, composed.lines),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except Exception as exc:  # noqa: BLE001 - classified below
+            await self._failed(claim, classify(exc))
+            return
+        crashpoints.reached("answered")
+        await self._record(
+            claim, str(response["channel"]), str(response["ts"]), composed.lines, verify=unverified
+        )
+        self.stats.sent += 1
+
+    async def _send_update(self, claim: Claim, client: AsyncWebClient, update: Any) -> None:
+        if update is None:
+            await self._finish(claim, state="cancelled", error="prompt gone")
+            return
+        try:
+            await client.chat_update(
+                channel=update.channel, ts=update.ts, text=update.text, blocks=update.blocks
+            )
+        except Exception as exc:  # noqa: BLE001 - classified below
+            await self._failed(claim, classify(exc))
+            return
+        async with self.sessions.begin() as session:
+            row = await session.get(OutboxItem, claim.id)
+            if row is not None and row.state == "sending" and row.lease_until == claim.lease_until:
+                finish_update(row, now=clock.now(), claimed_step=claim.step,
+                              every=self.settings.update_every_seconds)  # fmt: skip
+        self.stats.sent += 1
+
+    async def _record(
+        self,
+        claim: Claim,
+        channel: str,
+        ts: str,
+        lines: tuple[tuple[int, str], ...] | list[tuple[int, str]],
+        *,
+        verify: bool,
+    ) -> None:
+        now = clock.now()
+        async with self.sessions.begin() as session:
+            row = await session.get(OutboxItem, claim.id)
+            if row is None:
+                return
+            await prompts.record_posted(
+                session, item=row, channel=channel, ts=ts, lines=tuple(lines), now=now
+            )
+            if verify:
+                row.error = VERIFY
+                row.next_attempt_at = now + timedelta(seconds=self.settings.outbox_lease_seconds)
+
+    # --- failures -----------------------------------------------------------------------------
+
+    def _backoff(self, attempts: int) -> float:
+        return float(min(300.0, self.settings.outbox_poll_seconds * 2 ** min(attempts, 8)))
+
+    async def _failed(self, claim: Claim, failure: Classified) -> None:
+        self.stats.errors[failure.error] = self.stats.errors.get(failure.error, 0) + 1
+        if failure.failure is Failure.RATE_LIMITED:
+            self.stats.rate_limited += 1
+            self.pacer.hold(claim.workspace_id, failure.retry_after, now=clock.now())
+            await self._finish(
+                claim, state="uncertain" if claim.reconcile else "pending",
+                error=None, delay=failure.retry_after, refund=True,
+            )  # fmt: skip
+        elif failure.failure is Failure.UNCERTAIN:
+            self.stats.retried += 1
+            attempts = await self._finish(
+                claim, state="uncertain", error=failure.error, delay=self._backoff(1)
+            )
+            if attempts >= MAX_ATTEMPTS:
+                await self._finish(claim, state="failed", error=f"gave up: {failure.error}")
+        elif failure.failure is Failure.WORKSPACE_FATAL:
+            await self._workspace_fatal(claim, failure.error)
+        else:
+            self.stats.failed += 1
+            await self._finish(claim, state="failed", error=failure.error)
+            async with self.sessions.begin() as session:
+                row = await session.get(OutboxItem, claim.id)
+                if row is not None:
+                    await notices.report(session, item=row, failure=failure, now=clock.now())
+
+    async def _workspace_fatal(self, claim: Claim, error: str) -> None:
+        await self._finish(claim, state="pending", error=error, refund=True, delay=0.0)
+        async with self.sessions.begin() as session:
+            workspace = await session.get(Workspace, claim.workspace_id)
+            if workspace is not None and workspace.state == "active":
+                workspace.state, workspace.pause_reason = "paused", error[:200]
+                log.warning("workspace paused", extra={"error": error})
+        self.clients.forget(claim.workspace_id)
+
+    async def _finish(
+        self,
+        claim: Claim,
+        *,
+        state: str,
+        error: str | None,
+        delay: float = 0.0,
+        refund: bool = False,
+    ) -> int:
+        """Set the row's outcome if this sender still holds it; returns its attempts."""
+        now = clock.now()
+        async with self.sessions.begin() as session:
+            row = await session.get(OutboxItem, claim.id)
+            if row is None or row.lease_until != claim.lease_until:
+                return 0
+            row.state, row.error, row.lease_until = state, error, None
+            if refund and row.attempts > 0:
+                row.attempts -= 1
+            row.next_attempt_at = now + timedelta(seconds=delay)
+            return row.attempts

@@ -1,0 +1,56 @@
+"""Pacing sends per workspace: a token bucket at the configured messages a minute, and a
+hold after a 429 that lasts Slack's `Retry-After` for that workspace only."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot import clock
+
+BURST = 10
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+@dataclass
+class Pacer:
+    per_minute: float
+    burst: int = BURST
+    _buckets: dict[int, _Bucket] = field(default_factory=dict)
+    _held_until: dict[int, datetime] = field(default_factory=dict)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def hold(self, workspace_id: int, seconds: float, *, now: datetime) -> None:
+        until = now + timedelta(seconds=seconds)
+        self._held_until[workspace_id] = max(until, self._held_until.get(workspace_id, until))
+        bucket = self._buckets.get(workspace_id)
+        if bucket is not None:
+            bucket.tokens = min(bucket.tokens, 0.0)
+
+    def held_workspaces(self, now: datetime) -> list[int]:
+        return [ws for ws, until in self._held_until.items() if until > now]
+
+    async def wait(self, workspace_id: int) -> None:
+        """Return when one more message may go to this workspace."""
+        while True:
+            async with self._lock:
+                held = self._held_until.get(workspace_id)
+                pause = (held - clock.now()).total_seconds() if held else 0.0
+                if pause <= 0:
+                    now = time.monotonic()
+                    rate = self.per_minute / 60.0
+                    bucket = self._buckets.setdefault(workspace_id, _Bucket(self.burst, now))
+                    bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * rate)
+                    bucket.updated = now
+                    if bucket.tokens >= 1:
+                        bucket.tokens -= 1
+                        return
+                    pause = (1 - bucket.tokens) / rate
+            await asyncio.sleep(pause)

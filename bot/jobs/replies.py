@@ -1,0 +1,143 @@
+"""Processing a stored reply: record its check-ins, then confirm in Slack.
+
+The rows and the `processed_at` mark commit together, so processing twice changes nothing;
+the confirmation (a reaction and a short reply) follows the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import clock
+from bot.blocks.checkin import confirmation_text
+from bot.jobs.posting import WorkspaceClients
+from bot.models import InboxEvent, Workspace
+from bot.services import replies
+from bot.services.actors import actor_for
+from bot.services.inbox import inbox_key
+from bot.services.updates import request_update
+
+log = logging.getLogger(__name__)
+NO_PROMPT = (
+    "I have no check-in waiting for you yet. `/okr checkin` opens a form with your key "
+    "results, and `/okr help` lists everything else."
+)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    channel: str
+    message_ts: str
+    thread_ts: str | None
+    text: str
+    react: bool
+
+
+async def _process(
+    session: AsyncSession, row: InboxEvent, *, update_every: float
+) -> Confirmation | None:
+    now = clock.now()
+    event = dict(row.payload.get("event") or {})
+    key = inbox_key(event, bot_user_id=None)
+    workspace = await session.get(Workspace, row.workspace_id)
+    if key is None or workspace is None or not key.user:
+        return None
+    actor = await actor_for(session, slack_team_id=workspace.slack_team_id, slack_user_id=key.user)
+    prompt = await replies.prompt_for(
+        session,
+        workspace_id=row.workspace_id,
+        channel=key.channel,
+        thread_ts=key.thread_ts,
+        person_id=actor.person_id,
+        is_dm=key.is_dm,
+    )
+    source_ref = f"{key.channel}:{key.message_ts}"
+    if key.action == "delete":
+        source = "dm" if key.is_dm else "thread"
+        revision = str(event.get("event_ts") or event.get("ts") or now.timestamp())[:32]
+        retracted = await replies.retract(
+            session, workspace_id=row.workspace_id, author=actor.person_id, source=source,
+            source_ref=source_ref, revision=revision, now=now,
+        )  # fmt: skip
+        if retracted and prompt is not None:
+            await request_update(session, prompt=prompt, now=now, every_seconds=update_every)
+        return None
+    root = key.thread_ts if key.thread_ts and key.thread_ts != key.message_ts else None
+    if prompt is None:
+        if key.is_dm and key.action == "post":
+            return Confirmation(key.channel, key.message_ts, root, NO_PROMPT, react=False)
+        return None
+    outcome = await replies.record_reply(
+        session, actor=actor, prompt=prompt, text=key.text, source_ref=source_ref,
+        revision=key.edited_ts if key.action == "edit" else "", now=now,
+    )  # fmt: skip
+    if outcome.recorded:
+        await request_update(session, prompt=prompt, now=now, every_seconds=update_every)
+    if not outcome.anything:
+        return None
+    text = outcome.explanation or confirmation_text(
+        outcome.recorded, outcome.refused, period=outcome.period
+    )
+    if key.action == "edit":
+        text = "Updated. " + text
+    return Confirmation(key.channel, key.message_ts, root, text, react=bool(outcome.recorded))
+
+
+async def process_row(
+    sessions: async_sessionmaker[AsyncSession],
+    client: AsyncWebClient | None,
+    row_id: int,
+    *,
+    update_every: float = 30.0,
+    clients: WorkspaceClients | None = None,
+) -> bool:
+    """Process one inbox row once; True when this call processed it."""
+    async with sessions.begin() as session:
+        query = select(InboxEvent).where(InboxEvent.id == row_id)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        row = (await session.execute(query)).scalar_one_or_none()
+        if row is None or row.processed_at is not None:
+            return False
+        row.attempts += 1
+        try:
+            async with session.begin_nested():
+                confirmation = await _process(session, row, update_every=update_every)
+        except Exception as exc:  # noqa: BLE001 - kept for the retry, never lost
+            log.exception("inbox row failed", extra={"inbox_id": row_id})
+            row.error = f"{type(exc).__name__}: {exc}"[:2000]
+            return False
+        row.processed_at, row.error = clock.now(), None
+        workspace_id = row.workspace_id
+    if confirmation is not None and client is None and clients is not None:
+        client = await clients.get(workspace_id)
+    if confirmation is not None and client is not None:
+        await confirm(client, confirmation)
+    return True
+
+
+async def confirm(client: AsyncWebClient, confirmation: Confirmation) -> None:
+    if confirmation.react:
+        try:
+            await client.reactions_add(
+                channel=confirmation.channel,
+                timestamp=confirmation.message_ts,
+                name="white_check_mark",
+            )
+        except SlackApiError as exc:  # already_reacted after an edit, for one
+            log.info("reaction not added", extra={"error": exc.response.get("error")})
+    try:
+        await client.chat_postMessage(
+            channel=confirmation.channel,
+            thread_ts=confirmation.thread_ts,
+            text=confirmation.text,
+            unfurl_links=False,
+        )
+    except SlackApiError as exc:
+        log.warning("confirmation not posted", extra={"error": exc.response.get("error")})

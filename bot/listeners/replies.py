@@ -1,0 +1,73 @@
+"""Replies to check-in prompts: the inbox middleware stores qualifying events before they
+are acknowledged (503 when it cannot, so Slack delivers again), and the `message` and
+`app_mention` listeners process them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.jobs.replies import process_row
+from bot.listeners.registry import ListenerRegistry
+from bot.services import inbox
+
+log = logging.getLogger(__name__)
+INBOX_ROW = "inbox_row_id"
+
+
+def make_inbox_middleware(
+    sessions: async_sessionmaker[AsyncSession],
+) -> Callable[..., Awaitable[BoltResponse]]:
+    async def store_inbox_event(
+        context: AsyncBoltContext,
+        body: dict[str, Any],
+        req: AsyncBoltRequest,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse:
+        event = body.get("event") if body.get("type") == "event_callback" else None
+        key = inbox.inbox_key(event, bot_user_id=context.bot_user_id) if event else None
+        if key is None or not context.team_id:
+            return await next()
+        try:
+            async with sessions.begin() as session:
+                workspace_id = await inbox.workspace_id_of(session, context.team_id)
+                if workspace_id is None or not await inbox.qualifies(
+                    session, workspace_id=workspace_id, key=key
+                ):
+                    return await next()
+                await inbox.store(
+                    session,
+                    workspace_id=workspace_id,
+                    event_id=body.get("event_id"),
+                    key=key,
+                    payload={"event": event, "event_id": body.get("event_id")},
+                )
+                row = await inbox.find(session, workspace_id=workspace_id, key=key)
+                context[INBOX_ROW] = row.id if row is not None else None
+        except Exception:  # noqa: BLE001 - not stored: Slack must deliver it again
+            log.exception("inbox insert failed; answering 503")
+            return BoltResponse(status=503, body="")
+        return await next()
+
+    return store_inbox_event
+
+
+def register(
+    registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSession], update_every: float
+) -> None:
+    async def on_message(context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        row_id = context.get(INBOX_ROW)
+        if row_id is not None:
+            await process_row(sessions, client, int(row_id), update_every=update_every)
+
+    registry.event(
+        "message", on_message, manifest_names=("message.channels", "message.groups", "message.im")
+    )
+    registry.event("app_mention", on_message)

@@ -1,0 +1,31 @@
+"""What an outbox row posts, by kind, and where to look for it when its outcome is unknown."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import OutboxItem, Person, Team
+from bot.services import notices, prompts
+from bot.services.prompts import Composed
+
+
+async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> Composed | None:
+    """The message for a row, or None when it is no longer owed."""
+    if item.kind in prompts.MESSAGE_KINDS:
+        return await prompts.compose(session, item=item, now=now)
+    if item.kind == "notice":
+        return await notices.compose(session, item=item)
+    return None
+
+
+async def history_channel(session: AsyncSession, *, item: OutboxItem) -> str | None:
+    """The conversation whose history shows whether the row was posted (None: DM not known
+    yet; the caller opens it)."""
+    if item.kind == "prompt":
+        team = await session.get(Team, int(item.payload["team_id"]))
+        return team.channel_id if team else None
+    person_id = item.payload.get("person_id")
+    person = await session.get(Person, int(person_id)) if person_id is not None else None
+    return person.im_channel_id if person else None

@@ -1,0 +1,316 @@
+"""What a ceremony message shows when it is sent, and the record of what it showed.
+
+`compose` reads the outbox row's lines (key result, period) and builds the message with the
+values as they are now, leaving out key results archived since; `None` means the message is
+no longer owed (team paused or skipping, person away, nothing missing any more, past its
+deadline). `record_posted` stores the `prompt` and its numbered lines, so that `#2` in a
+reply means line 2 of *that* message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.blocks.checkin import MAX_LINES, PromptLine, PromptMessage, build_prompt, fallback_text
+from bot.models import (
+    AwayPeriod,
+    Checkin,
+    Cycle,
+    KeyResult,
+    Objective,
+    OutboxItem,
+    Person,
+    Prompt,
+    Team,
+    TeamSkippedPeriod,
+    Workspace,
+)
+from bot.models import (
+    PromptLine as PromptLineRow,
+)
+from bot.okr.period import zone
+from bot.repository.checkins import current_values, value_for_period
+from bot.repository.upsert import insert_ignoring_conflicts
+from bot.services.reading import key_result_line
+
+MESSAGE_KINDS = ("prompt", "dm", "reminder")
+
+
+@dataclass(frozen=True)
+class Composed:
+    channel: str  # a channel id, or a Slack user id for a DM
+    text: str
+    blocks: list[dict[str, object]]
+    lines: tuple[tuple[int, str], ...]  # shown, in order: line 1 is lines[0]
+    person_id: int | None = None
+    team_id: int | None = None
+
+
+def _lines(item: OutboxItem) -> list[tuple[int, str]]:
+    return [(int(kr), str(period)) for kr, period in item.payload.get("lines") or []]
+
+
+def deadline_of(item: OutboxItem) -> datetime | None:
+    raw = item.payload.get("deadline")
+    return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+
+
+async def checked_in(
+    session: AsyncSession, *, workspace_id: int, lines: Sequence[tuple[int, str]]
+) -> set[tuple[int, str]]:
+    if not lines:
+        return set()
+    rows: dict[tuple[int, str], list[Checkin]] = {}
+    for row in (
+        await session.execute(
+            select(Checkin).where(
+                Checkin.workspace_id == workspace_id,
+                Checkin.key_result_id.in_({kr for kr, _ in lines}),
+                Checkin.period.in_({p for _, p in lines}),
+            )
+        )
+    ).scalars():
+        rows.setdefault((row.key_result_id, row.period), []).append(row)
+    return {key for key, found in rows.items() if value_for_period(found) is not None}
+
+
+async def _skipping(session: AsyncSession, team: Team, period: str) -> bool:
+    return (
+        await session.get(TeamSkippedPeriod, {"team_id": team.id, "period": period})
+    ) is not None
+
+
+async def _away(session: AsyncSession, person: Person, day: date) -> bool:
+    found = await session.execute(
+        select(AwayPeriod.id).where(
+            AwayPeriod.workspace_id == person.workspace_id,
+            AwayPeriod.person_id == person.id,
+            AwayPeriod.starts_on <= day,
+            AwayPeriod.ends_on >= day,
+        )
+    )
+    return found.first() is not None
+
+
+async def live_key_results(
+    session: AsyncSession, workspace_id: int, ids: Sequence[int]
+) -> dict[int, tuple[KeyResult, Objective]]:
+    rows = await session.execute(
+        select(KeyResult, Objective)
+        .join(Objective, Objective.id == KeyResult.objective_id)
+        .join(Cycle, Cycle.id == Objective.cycle_id)
+        .where(
+            KeyResult.workspace_id == workspace_id,
+            KeyResult.id.in_(ids),
+            KeyResult.state == "active",
+            Objective.state == "active",
+            Cycle.state == "active",
+        )
+    )
+    return {kr.id: (kr, objective) for kr, objective in rows.all()}
+
+
+async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> Composed | None:
+    """The message for a prompt, dm or reminder row, or None when it is no longer owed."""
+    deadline = deadline_of(item)
+    if deadline is not None and now >= deadline:
+        return None
+    wanted = _lines(item)
+    live = await live_key_results(session, item.workspace_id, [kr for kr, _ in wanted])
+    lines = [line for line in wanted if line[0] in live]
+    team: Team | None = None
+    person: Person | None = None
+    if item.kind == "prompt":
+        team = await session.get(Team, int(item.payload["team_id"]))
+        if team is None or team.paused or not team.channel_id or item.period is None:
+            return None
+        if await _skipping(session, team, item.period):
+            return None
+    else:
+        person = await session.get(Person, int(item.payload["person_id"]))
+        if person is None or person.is_deactivated:
+            return None
+        workspace = await session.get(Workspace, item.workspace_id)
+        tz = zone(person.timezone, zone(workspace.timezone if workspace else None, ZoneInfo("UTC")))
+        if await _away(session, person, now.astimezone(tz).date()):
+            return None
+        lines = [line for line in lines if await _line_round_on(session, live[line[0]][1], line[1])]
+    done = await checked_in(session, workspace_id=item.workspace_id, lines=lines)
+    if item.kind == "reminder":
+        lines = [line for line in lines if line not in done]
+    if not lines:
+        return None
+    message, shown = await message_for(
+        session,
+        workspace_id=item.workspace_id,
+        kind=item.kind,
+        period=item.period or "",
+        lines=lines,
+        live=live,
+        done=done,
+        team=team,
+    )
+    if team is not None:
+        channel = team.channel_id or ""
+    else:
+        assert person is not None
+        channel = person.slack_user_id
+    return Composed(
+        channel,
+        fallback_text(message),
+        build_prompt(message),
+        tuple(shown),
+        person_id=person.id if person else None,
+        team_id=team.id if team else None,
+    )
+
+
+async def message_for(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    kind: str,
+    period: str,
+    lines: Sequence[tuple[int, str]],
+    live: dict[int, tuple[KeyResult, Objective]],
+    done: set[tuple[int, str]],
+    team: Team | None,
+) -> tuple[PromptMessage, tuple[tuple[int, str], ...]]:
+    """The message for `lines` with today's values; returns it and the lines it shows."""
+    shown, more = list(lines[:MAX_LINES]), max(0, len(lines) - MAX_LINES)
+    values = await current_values(
+        session, workspace_id=workspace_id, key_result_ids=[kr for kr, _ in shown]
+    )
+    owners = await _slack_ids(
+        session, workspace_id, [live[kr][0].owner_person_id for kr, _ in shown]
+    )
+    team_names = await _team_names(session, workspace_id, [live[kr][1].team_id for kr, _ in shown])
+    prompt_lines = [
+        PromptLine(
+            number,
+            key_result_line(
+                live[kr][0], values.get(kr), owners.get(live[kr][0].owner_person_id or 0)
+            ),
+            team_name=team_names.get(live[kr][1].team_id or 0) if kind != "prompt" else None,
+            checked_in=(kr, period) in done,
+        )
+        for number, (kr, period) in enumerate(shown, start=1)
+    ]
+    waiting, done_by = _who(prompt_lines) if kind == "prompt" else ([], [])
+    message = PromptMessage(
+        kind,
+        period,
+        prompt_lines,
+        team_name=team.name if team else None,
+        more=more,
+        waiting_for=waiting,
+        done_by=done_by,
+    )
+    return message, tuple(shown)
+
+
+def _who(lines: Sequence[PromptLine]) -> tuple[list[str], list[str]]:
+    owners: dict[str, bool] = {}
+    for line in lines:
+        owner = line.key_result.owner_slack_id
+        if owner:
+            owners[owner] = owners.get(owner, True) and line.checked_in
+    return [o for o, done in owners.items() if not done], [o for o, done in owners.items() if done]
+
+
+async def _line_round_on(session: AsyncSession, objective: Objective, period: str) -> bool:
+    """A DM line stays only while its team's round of that week takes place."""
+    if objective.team_id is None:
+        return True
+    team = await session.get(Team, objective.team_id)
+    return team is not None and not team.paused and not await _skipping(session, team, period)
+
+
+async def _slack_ids(
+    session: AsyncSession, workspace_id: int, ids: Sequence[int | None]
+) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Person.id, Person.slack_user_id).where(
+            Person.workspace_id == workspace_id, Person.id.in_(wanted)
+        )
+    )
+    return {key: value for key, value in rows.all()}  # noqa: C416
+
+
+async def _team_names(
+    session: AsyncSession, workspace_id: int, ids: Sequence[int | None]
+) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Team.id, Team.name).where(Team.workspace_id == workspace_id, Team.id.in_(wanted))
+    )
+    return {key: value for key, value in rows.all()}  # noqa: C416
+
+
+async def record_posted(
+    session: AsyncSession,
+    *,
+    item: OutboxItem,
+    channel: str,
+    ts: str,
+    lines: Sequence[tuple[int, str]],
+    now: datetime,
+) -> None:
+    """Mark the row sent and store what the message showed (once, whatever the retries)."""
+    item.state, item.slack_channel, item.slack_ts = "sent", channel, ts
+    item.sent_at, item.lease_until, item.error = now, None, None
+    if item.kind not in MESSAGE_KINDS:
+        return
+    person_id = item.payload.get("person_id")
+    team_id = item.payload.get("team_id") if item.kind == "prompt" else None
+    if person_id is not None and item.kind != "prompt":
+        person = await session.get(Person, int(person_id))
+        if person is not None and person.im_channel_id != channel:
+            person.im_channel_id = channel
+    result = await session.execute(
+        insert_ignoring_conflicts(
+            session,
+            Prompt,
+            {
+                "workspace_id": item.workspace_id,
+                "kind": "round" if item.kind == "prompt" else "dm",
+                "outbox_id": item.id,
+                "team_id": team_id,
+                "person_id": None if item.kind == "prompt" else person_id,
+                "period": item.period or "",
+                "channel_id": channel,
+                "message_ts": ts,
+            },
+            conflict_columns=["workspace_id", "channel_id", "message_ts"],
+        ).returning(Prompt.id)
+    )
+    prompt_id = result.scalar_one_or_none()
+    if prompt_id is None or not lines:
+        return
+    await session.execute(
+        insert_ignoring_conflicts(
+            session,
+            PromptLineRow,
+            [
+                {
+                    "prompt_id": prompt_id,
+                    "line_no": number,
+                    "workspace_id": item.workspace_id,
+                    "key_result_id": kr,
+                    "period": period,
+                }
+                for number, (kr, period) in enumerate(lines, start=1)
+            ],
+        )
+    )

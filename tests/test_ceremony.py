@@ -1,0 +1,214 @@
+"""The weekly ceremony end to end over the emulator: tick → outbox → prompt and DMs posted
+→ threaded replies and DM replies recorded and confirmed → the prompt shows who checked in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot import clock
+from bot.jobs.clock import Ceremony
+from bot.models import Checkin, InboxEvent, OutboxItem, Person, Prompt, PromptLine
+from bot.sandbox.emulator.state import Message
+from bot.sandbox.stack import SandboxStack
+from bot.sandbox.world import World, build_world
+from tests.databases import Database
+
+MONDAY_TEN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # 2026-W49
+
+
+def set_now(at: datetime) -> None:
+    clock.set_offset(at - datetime.now(UTC))
+
+
+@pytest.fixture(autouse=True)
+def frozen_offset() -> Iterator[None]:
+    before = clock.offset()
+    set_now(MONDAY_TEN)
+    yield
+    clock.set_offset(before)
+
+
+@pytest.fixture
+async def stack(database: Database) -> AsyncIterator[SandboxStack]:
+    url = database.urls.sync_url.render_as_string(hide_password=False)
+    async with SandboxStack(
+        database_url=url, over_http=False, outbox_poll_seconds=0.05, update_every_seconds=30
+    ) as running:
+        yield running
+
+
+async def start_round(stack: SandboxStack, **world: object) -> tuple[World, Ceremony]:
+    assert stack.app is not None and stack.ws is not None
+    made = await build_world(stack.app.sessions, stack.slack, stack.ws, **world)  # type: ignore[arg-type]
+    ceremony = Ceremony(stack.app)
+    await ceremony.tick()
+    await ceremony.sender.drain()
+    return made, ceremony
+
+
+def bot_messages(stack: SandboxStack, channel: str) -> list[Message]:
+    assert stack.ws is not None
+    return [
+        m
+        for m in stack.slack.channel_messages(channel)
+        if m.bot_id == stack.ws.bot_id and not m.thread_ts
+    ]
+
+
+async def checkins(stack: SandboxStack) -> list[tuple[int, str, float | None, str, bool]]:
+    assert stack.app is not None
+    async with stack.app.sessions() as session:
+        rows = await session.execute(select(Checkin).order_by(Checkin.id))
+        return [
+            (c.key_result_id, c.period, c.value, c.source, c.retraction) for c in rows.scalars()
+        ]
+
+
+async def test_prompt_and_dms_go_out_once_with_numbered_lines(stack: SandboxStack) -> None:
+    world, ceremony = await start_round(stack, teams=2, owners_per_team=2)
+    assert stack.app is not None
+    for team in world.teams:
+        [prompt] = bot_messages(stack, team.channel.id)
+        text = str(prompt.blocks)
+        assert "Weekly check-in" in text and "2026-W49" in text and "*1.*" in text
+        assert prompt.metadata and prompt.metadata["event_payload"]["key"].startswith("prompt:")
+        for owner in team.owners:
+            [dm] = [m for m in stack.slack.dms(owner.id) if m.bot_id]
+            assert "Your weekly check-in" in str(dm.blocks)
+    # Again: nothing new, whatever the ticks.
+    await ceremony.tick()
+    await ceremony.tick(MONDAY_TEN + timedelta(hours=5))
+    await ceremony.sender.drain()
+    assert all(len(bot_messages(stack, t.channel.id)) == 1 for t in world.teams)
+    async with stack.app.sessions() as session:
+        prompts = (await session.execute(select(Prompt))).scalars().all()
+        lines = (await session.execute(select(PromptLine))).scalars().all()
+        people = (await session.execute(select(Person))).scalars().all()
+    assert len(prompts) == 2 + 4 and len(lines) == 4 + 4
+    assert all(p.im_channel_id for p in people if p.name.startswith("owner"))
+    assert {p.period for p in prompts} == {"2026-W49"}
+
+
+async def test_threaded_reply_records_confirms_and_updates_the_prompt(
+    stack: SandboxStack,
+) -> None:
+    world, ceremony = await start_round(stack, teams=1, owners_per_team=2)
+    d = stack.driver
+    assert d is not None
+    team = world.teams[0]
+    [prompt] = bot_messages(stack, team.channel.id)
+    ana, ben = team.owners
+    reply = await d.say(
+        ana, "#1 45 conf 7 — good week\nKR2 40\nKR999 3", channel=team.channel, thread_ts=prompt.ts
+    )
+    rows = await checkins(stack)
+    assert rows == [(team.key_result_ids[0], "2026-W49", 45.0, "thread", False)]
+    thread = stack.slack.thread(team.channel.id, prompt.ts)
+    answer = thread[-1].text
+    assert "Recorded for 2026-W49: *KR1* 45 · 45% · confidence 7/10" in answer
+    assert "Only KR2's owner" in answer and "There is no KR999" in answer
+    assert "white_check_mark" in reply.reactions
+    # Ben answers by ref; then the prompt shows both as checked in (one coalesced edit).
+    await d.say(ben, "KR2 40 on track", channel=team.channel, thread_ts=prompt.ts)
+    set_now(MONDAY_TEN + timedelta(seconds=40))
+    await ceremony.sender.drain()
+    edits = stack.slack.recorded("chat.update", ok=True)
+    assert len(edits) == 1
+    assert "Checked in:" in str(prompt.blocks) and ana.id in str(prompt.blocks)
+
+
+async def test_edits_revise_and_deletes_retract(stack: SandboxStack) -> None:
+    world, _ = await start_round(stack, teams=1, owners_per_team=1)
+    d = stack.driver
+    assert d is not None
+    team = world.teams[0]
+    [prompt] = bot_messages(stack, team.channel.id)
+    owner = team.owners[0]
+    kr = team.key_result_ids[0]
+    reply = await d.say(owner, "#1 45", channel=team.channel, thread_ts=prompt.ts)
+    await d.edit(owner, reply, "#1 50")
+    await d.delete(owner, reply)
+    rows = await checkins(stack)
+    assert [(r[2], r[4]) for r in rows] == [(45.0, False), (50.0, False), (None, True)]
+    assert all(r[0] == kr and r[1] == "2026-W49" for r in rows)
+
+
+async def test_retries_and_mentions_count_once(stack: SandboxStack) -> None:
+    world, _ = await start_round(stack, teams=1, owners_per_team=1)
+    d = stack.driver
+    assert d is not None and stack.app is not None
+    team = world.teams[0]
+    [prompt] = bot_messages(stack, team.channel.id)
+    await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts, retries=3)
+    assert len(await checkins(stack)) == 1
+    async with stack.app.sessions() as session:
+        assert len((await session.execute(select(InboxEvent))).scalars().all()) == 1
+
+
+async def test_dm_reply_answers_the_latest_dm_prompt(stack: SandboxStack) -> None:
+    world, _ = await start_round(stack, teams=1, owners_per_team=1)
+    d = stack.driver
+    assert d is not None
+    owner = world.teams[0].owners[0]
+    await d.say(owner, "#1 12 at risk — waiting on legal")
+    assert await checkins(stack) == [
+        (world.teams[0].key_result_ids[0], "2026-W49", 12.0, "dm", False)
+    ]
+    answer = [m for m in stack.slack.dms(owner.id) if m.bot_id][-1].text
+    assert "Recorded for 2026-W49" in answer and "at risk" in answer
+    await d.say(owner, "hello there")
+    assert (
+        "could not find a key result" in [m for m in stack.slack.dms(owner.id) if m.bot_id][-1].text
+    )
+
+
+async def test_threads_the_bot_did_not_start_are_ignored(stack: SandboxStack) -> None:
+    world, _ = await start_round(stack, teams=1, owners_per_team=1)
+    d = stack.driver
+    assert d is not None and stack.app is not None
+    team = world.teams[0]
+    chatter = await d.say(team.owners[0], "lunch?", channel=team.channel)
+    await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=chatter.ts)
+    assert await checkins(stack) == []
+    async with stack.app.sessions() as session:
+        assert (await session.execute(select(InboxEvent))).first() is None
+
+
+async def test_a_reply_after_midnight_counts_for_the_rounds_period(stack: SandboxStack) -> None:
+    world, _ = await start_round(stack, teams=1, owners_per_team=1, team_tz="Asia/Kolkata",
+                                 owner_tz="Asia/Kolkata")  # fmt: skip
+    d = stack.driver
+    assert d is not None
+    team = world.teams[0]
+    # 10:00 Kolkata on Monday was 04:30 UTC: the tick at 10:00 UTC caught it up.
+    [prompt] = bot_messages(stack, team.channel.id)
+    set_now(datetime(2026, 12, 6, 19, 0, tzinfo=UTC))  # Monday 00:30 in Kolkata: week W50
+    await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts)
+    assert [r[1] for r in await checkins(stack)] == ["2026-W49"]
+
+
+async def test_a_reply_under_an_old_rounds_prompt_is_explained(stack: SandboxStack) -> None:
+    world, ceremony = await start_round(stack, teams=1, owners_per_team=1)
+    d = stack.driver
+    assert d is not None
+    team = world.teams[0]
+    [old] = bot_messages(stack, team.channel.id)
+    set_now(MONDAY_TEN + timedelta(days=7))
+    await ceremony.tick()
+    await ceremony.sender.drain()
+    assert len(bot_messages(stack, team.channel.id)) == 2
+    await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=old.ts)
+    assert await checkins(stack) == []
+    assert "replaced by 2026-W50" in stack.slack.thread(team.channel.id, old.ts)[-1].text
+
+
+async def test_outbox_rows_end_sent(stack: SandboxStack) -> None:
+    await start_round(stack, teams=1, owners_per_team=2)
+    assert stack.app is not None
+    async with stack.app.sessions() as session:
+        states = (await session.execute(select(OutboxItem.kind, OutboxItem.state))).all()
+    assert sorted(states) == [("dm", "sent"), ("dm", "sent"), ("prompt", "sent")]
