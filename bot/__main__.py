@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from bot import logs
 from bot.config import ConfigError, Mode, Settings, load_settings
@@ -41,7 +43,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve_http(settings: Settings, mode: Mode) -> None:
+async def _serve_http(settings: Settings, mode: Mode, *, with_clock: bool = False) -> None:
     import uvicorn
 
     from bot.app import build_app
@@ -72,6 +74,21 @@ async def _serve_http(settings: Settings, mode: Mode) -> None:
         lifespan="on",
     )
     server = uvicorn.Server(config)
+    clock_task = None
+    stop_clock = asyncio.Event()
+    if with_clock:
+        from bot.jobs.clock import run_clock
+
+        clock_task = asyncio.create_task(run_clock(app, stop_clock))
+    try:
+        await _serve(server, app, settings, mode)
+    finally:
+        stop_clock.set()
+        if clock_task is not None:
+            await clock_task
+
+
+async def _serve(server: Any, app: Any, settings: Settings, mode: Mode) -> None:
     if mode is Mode.SOCKET:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -98,6 +115,61 @@ def cmd_socket(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _until_signalled(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def _clock(settings: Settings, *, worker: bool) -> None:
+    from bot.app import build_app
+    from bot.jobs.clock import WorkerLocked, run_clock, run_worker
+    from bot.slack.seed import TokenRejected
+    from bot.web import WebApp
+
+    app = build_app(settings, mode=Mode.OFFLINE)
+    ready, detail = await WebApp(app, serve_slack_events=False).readiness()
+    if not ready:
+        await app.engine.dispose()
+        raise StartupError(detail)
+    try:
+        await app.store.ensure_seeded()
+    except TokenRejected as exc:
+        await app.engine.dispose()
+        raise StartupError(str(exc)) from None
+    stop = asyncio.Event()
+    _until_signalled(stop)
+    log.info("worker sending from the outbox" if worker else "clock ticking")
+    try:
+        await (run_worker(app, stop) if worker else run_clock(app, stop))
+    except WorkerLocked as exc:
+        raise StartupError(str(exc)) from None
+    finally:
+        await app.engine.dispose()
+
+
+def _job_settings() -> Settings:
+    settings = _settings(Mode.OFFLINE)
+    if not settings.slack_configured:
+        raise ConfigError(
+            "no Slack settings: the clock and the worker send with SLACK_BOT_TOKEN, or with "
+            "the tokens of OAuth installs (SLACK_CLIENT_ID); see .env.example"
+        )
+    return settings
+
+
+def cmd_clock(_args: argparse.Namespace) -> int:
+    settings = _job_settings()
+    asyncio.run(_clock(settings, worker=False))
+    return 0
+
+
+def cmd_worker(_args: argparse.Namespace) -> int:
+    settings = _job_settings()
+    asyncio.run(_clock(settings, worker=True))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """What `make run` starts: migrate, then Socket Mode if SLACK_APP_TOKEN is set, else HTTP."""
     settings = load_settings()
@@ -110,13 +182,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     mode = Mode.SOCKET if settings.slack_app_token else Mode.SERVE
     settings.require(mode)
     cmd_migrate(args)
-    return cmd_socket(args) if mode is Mode.SOCKET else cmd_serve(args)
+    settings = _settings(mode)
+    asyncio.run(_serve_http(settings, mode, with_clock=True))
+    return 0
 
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
-    "run": (cmd_run, "migrate, then serve (HTTP) or socket (Socket Mode) as configured"),
+    "run": (cmd_run, "migrate, then serve (HTTP) or socket (Socket Mode) with the clock"),
     "serve": (cmd_serve, "serve Slack requests over HTTP at /slack/events on PORT"),
     "socket": (cmd_socket, "connect over Socket Mode; still serves /healthz and /readyz on PORT"),
+    "clock": (cmd_clock, "the scheduler: queue what is due every tick, and send it"),
+    "worker": (cmd_worker, "send from the outbox (with OUTBOX_SENDER=worker)"),
     "migrate": (cmd_migrate, "migrate the database to the latest schema"),
 }
 

@@ -122,7 +122,7 @@ def build_app(
             if settings.slack_signing_secret and not socket
             else ""
         ),
-        request_verification_enabled=not socket,
+        request_verification_enabled=mode is Mode.SERVE,
         installation_store=store,
         installation_store_bot_only=True,
         # Bolt takes an AsyncAuthorize instance as is (typed as a plain callable there).

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot import clock
 from bot.jobs.clock import Ceremony
 from bot.models import Checkin, InboxEvent, OutboxItem, Person, Prompt, PromptLine
+from bot.sandbox.conversation import Conversation
 from bot.sandbox.emulator.state import Message
 from bot.sandbox.stack import SandboxStack
 from bot.sandbox.world import World, build_world
@@ -212,3 +213,41 @@ async def test_outbox_rows_end_sent(stack: SandboxStack) -> None:
     async with stack.app.sessions() as session:
         states = (await session.execute(select(OutboxItem.kind, OutboxItem.state))).all()
     assert sorted(states) == [("dm", "sent"), ("dm", "sent"), ("prompt", "sent")]
+
+
+async def test_checkin_now_runs_the_round_once_and_only_for_a_lead(stack: SandboxStack) -> None:
+    assert stack.app is not None and stack.ws is not None and stack.driver is not None
+    set_now(MONDAY_TEN - timedelta(days=2))  # Saturday: the round is not due until Monday
+    world = await build_world(stack.app.sessions, stack.slack, stack.ws, teams=1)
+    ceremony = Ceremony(stack.app)
+    team = world.teams[0]
+    talk = Conversation(stack.driver)
+    refused = await talk.command(team.owners[0], "checkin now", channel=team.channel)
+    assert "Only the lead of Team 0" in refused.text
+    started = await talk.command(team.lead, "checkin now", channel=team.channel)
+    assert "Started Team 0's 2026-W48 check-in" in started.text
+    await ceremony.sender.drain()
+    assert len(bot_messages(stack, team.channel.id)) == 1
+    assert all(len([m for m in stack.slack.dms(o.id) if m.bot_id]) == 1 for o in team.owners)
+    again = await talk.command(team.lead, "checkin now Team 0", channel=team.channel)
+    assert "has already gone to" in again.text
+    await ceremony.tick()
+    await ceremony.sender.drain()
+    assert len(bot_messages(stack, team.channel.id)) == 1
+
+
+async def test_the_check_in_button_records_to_the_prompts_period(stack: SandboxStack) -> None:
+    world, _ = await start_round(stack, teams=1, owners_per_team=2)
+    d = stack.driver
+    assert d is not None
+    team = world.teams[0]
+    [prompt] = bot_messages(stack, team.channel.id)
+    owner = team.owners[1]
+    set_now(MONDAY_TEN + timedelta(days=8))  # a week later: the open period is W50 by now
+    await d.click(owner, action_id="checkin_from_prompt", message=prompt)
+    modal = await d.modal(owner)
+    shown = str(modal.view["blocks"])
+    assert "For 2026-W49" in shown and "KR2" in shown and "KR1" not in shown
+    values = {"value:KR2": {"value": {"type": "plain_text_input", "value": "44"}}}
+    await d.submit(owner, modal, values)
+    assert await checkins(stack) == [(team.key_result_ids[1], "2026-W49", 44.0, "modal", False)]

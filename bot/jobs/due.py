@@ -164,12 +164,16 @@ def _round_of(snapshot: Snapshot, kr: KeyResultDue) -> Round | None:
     return workspace.default if workspace else None
 
 
-def _prompt_at(snapshot: Snapshot, team: Round, week: str) -> datetime:
-    scheduled = team.schedule.instant(week)
+def _started(snapshot: Snapshot, team: Round, week: str) -> datetime | None:
+    """When `/okr checkin now` started this team's round of `week`, if it did."""
     started = snapshot.started.get(team.team_id) if team.team_id is not None else None
     if started is not None and label(started.astimezone(team.schedule.tz).date()) == week:
-        return min(scheduled, started)
-    return scheduled
+        return started
+    return None
+
+
+def _prompt_at(snapshot: Snapshot, team: Round, week: str) -> datetime:
+    return _started(snapshot, team, week) or team.schedule.instant(week)
 
 
 def _prompts(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
@@ -187,7 +191,7 @@ def _prompts(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
             if key in snapshot.queued or not team.takes_place(week):
                 continue
             at = _prompt_at(snapshot, team, week)
-            deadline = team.schedule.instant(week) + team.digest_delay
+            deadline = max(at, team.schedule.instant(week)) + team.digest_delay
             day = at.astimezone(team.schedule.tz).date()
             lines = tuple((kr.id, week) for kr in sorted(krs, key=_by_id) if kr.in_cycle(day))
             if lines and at <= now < deadline:
@@ -223,9 +227,7 @@ def _person_week(
         round_at = owner_round.schedule.instant(week)
         if not kr.in_cycle(round_at.astimezone(owner_round.schedule.tz).date()):
             continue
-        at = owner_round.schedule.instant(week, person.tz)
-        if owner_round.team_id is not None:
-            at = min(at, _prompt_at(snapshot, owner_round, week))
+        at = _started(snapshot, owner_round, week) or owner_round.schedule.instant(week, person.tz)
         if earliest is None or at < earliest[0]:
             earliest = (at, owner_round)
         delays.append(owner_round.digest_delay)

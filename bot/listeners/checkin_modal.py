@@ -12,21 +12,26 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
+from bot.blocks.checkin import CHECKIN_BUTTON
 from bot.blocks.help import CommandHelp
 from bot.blocks.modals import option
 from bot.blocks.okrs import number
 from bot.blocks.text import context, escape, plain, section
+from bot.db import readers_for
 from bot.listeners.command_call import CommandCall, actor_of
 from bot.listeners.home_refresh import refresh_home_soon
 from bot.listeners.registry import ListenerRegistry
 from bot.listeners.view_values import entered
 from bot.models import Cycle, KeyResult, Objective
 from bot.repository.checkins import current_values
-from bot.services import checkins
+from bot.services import checkins, rounds, teams
 from bot.services.actors import Actor
 from bot.services.errors import DomainError, Invalid
 
-CHECKIN_HELP = (CommandHelp("/okr checkin", "check in on all your key results in one form"),)
+CHECKIN_HELP = (
+    CommandHelp("/okr checkin", "check in on all your key results in one form"),
+    CommandHelp("/okr checkin now [#channel|name]", "start this week's check-in round now (lead)"),
+)
 CHECKIN_CALLBACK = "checkin"
 PAGE = 10
 STATUSES = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
@@ -53,7 +58,12 @@ async def my_key_results(session: AsyncSession, actor: Actor) -> list[KeyResult]
 
 
 async def build_page(
-    session: AsyncSession, actor: Actor, refs: list[str], page: int, saved: int
+    session: AsyncSession,
+    actor: Actor,
+    refs: list[str],
+    page: int,
+    saved: int,
+    period: str | None = None,
 ) -> dict[str, Any]:
     chosen = refs[page * PAGE : (page + 1) * PAGE]
     rows = {
@@ -72,6 +82,8 @@ async def build_page(
     )
     pages = (len(refs) + PAGE - 1) // PAGE
     note = f"Page {page + 1} of {pages}." if pages > 1 else ""
+    if period:
+        note = f"For {period}. {note}".strip()
     if saved:
         note = f"Saved {saved} check-in{'s' if saved != 1 else ''}. {note}"
     blocks: list[dict[str, Any]] = [context(note or "Leave a value empty to skip it this week.")]
@@ -131,12 +143,15 @@ async def build_page(
         "title": plain("Weekly check-in"),
         "submit": plain("Save" if last else "Save and next"),
         "close": plain("Cancel"),
-        "private_metadata": json.dumps({"refs": refs, "page": page}),
+        "private_metadata": json.dumps({"refs": refs, "page": page, "period": period}),
         "blocks": blocks,
     }
 
 
 async def run_checkin(call: CommandCall) -> None:
+    if call.args and call.args[0].lower() == "now":
+        await run_checkin_now(call)
+        return
     actor = await call.actor()
     async with call.readers() as session:
         refs = [kr.ref for kr in await my_key_results(session, actor)]
@@ -146,12 +161,57 @@ async def run_checkin(call: CommandCall) -> None:
     await call.open_modal(view)
 
 
+async def run_checkin_now(call: CommandCall) -> None:
+    actor = await call.actor()
+    async with call.sessions.begin() as session:
+        team = await teams.find_team(
+            session,
+            actor=actor,
+            name_or_channel=" ".join(call.args[1:]) or None,
+            channel_id=str(call.body.get("channel_id") or "") or None,
+        )
+        started = await rounds.start_round(session, actor=actor, team=team, now=clock.now())
+    if started.already:
+        await call.reply(
+            f"{escape(started.team_name)}'s {started.period} check-in has already gone to "
+            f"<#{started.channel_id}>: nothing was sent twice."
+        )
+        return
+    await call.reply(
+        f"Started {escape(started.team_name)}'s {started.period} check-in: the prompt goes to "
+        f"<#{started.channel_id}> and each owner gets a DM within a minute."
+    )
+
+
 def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSession]) -> None:
+    async def on_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        container = body.get("container") or {}
+        actor = await actor_of(sessions, client, body)
+        try:
+            async with readers_for(sessions)() as session:
+                found = await rounds.checkin_from_prompt(
+                    session,
+                    actor=actor,
+                    channel=str(container.get("channel_id") or ""),
+                    ts=str(container.get("message_ts") or ""),
+                )
+                view = await build_page(session, actor, found.refs, 0, 0, period=found.period)
+        except DomainError as exc:
+            view = {
+                "type": "modal",
+                "title": plain("Weekly check-in"),
+                "close": plain("Close"),
+                "blocks": [section(escape(str(exc)))],
+            }
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
     async def on_submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         view = body["view"]
         values = view["state"]["values"]
         meta = json.loads(view.get("private_metadata") or "{}")
         refs, page = list(meta.get("refs") or []), int(meta.get("page") or 0)
+        period = meta.get("period") or None
         chosen = refs[page * PAGE : (page + 1) * PAGE]
         saved = 0
         try:
@@ -174,13 +234,16 @@ def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSe
                             source="modal",
                             confidence=int(confidence) if confidence is not None else None,
                             status=entered(values, f"status:{ref}", "status"),
+                            period=period,
                         )
                     except DomainError as exc:
                         exc.field = f"value:{ref}"
                         raise
                     saved += 1
                 if page + 1 < (len(refs) + PAGE - 1) // PAGE:
-                    next_view = await build_page(session, actor, refs, page + 1, saved)
+                    next_view = await build_page(
+                        session, actor, refs, page + 1, saved, period=period
+                    )
                 else:
                     next_view = None
         except DomainError as exc:
@@ -205,3 +268,4 @@ def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSe
             )
 
     registry.view(CHECKIN_CALLBACK, on_submit)
+    registry.action(CHECKIN_BUTTON, on_button)

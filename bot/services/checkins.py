@@ -86,7 +86,9 @@ async def record_update(
     confidence: int | None = None,
     status: str | None = None,
     source: str = "command",
+    period: str | None = None,
 ) -> CheckinRecorded:
+    """Record one check-in; `period` is a prompt's (its "Check in" button), else the open one."""
     key_result = await key_result_by_ref(session, actor=actor, ref=key_result_ref)
     objective = await session.get(Objective, key_result.objective_id)
     assert objective is not None
@@ -117,7 +119,7 @@ async def record_update(
         weekday = int(defaults.get("checkin_weekday", DEFAULT_CHECKIN_WEEKDAY))
         at = time.fromisoformat(str(defaults.get("checkin_time", DEFAULT_CHECKIN_TIME)))
         tz = ZoneInfo(workspace.timezone)
-    period = open_period(now, weekday=weekday, local_time=at, tz=tz)
+    period = period or open_period(now, weekday=weekday, local_time=at, tz=tz)
     await session.execute(
         insert_ignoring_conflicts(
             session,
