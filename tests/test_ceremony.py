@@ -251,3 +251,81 @@ async def test_the_check_in_button_records_to_the_prompts_period(stack: SandboxS
     values = {"value:KR2": {"value": {"type": "plain_text_input", "value": "44"}}}
     await d.submit(owner, modal, values)
     assert await checkins(stack) == [(team.key_result_ids[1], "2026-W49", 44.0, "modal", False)]
+
+
+async def test_a_reminder_lists_only_what_is_missing_a_day_later(stack: SandboxStack) -> None:
+    world, ceremony = await start_round(stack, teams=1, owners_per_team=2)
+    d = stack.driver
+    assert d is not None
+    team = world.teams[0]
+    [prompt] = bot_messages(stack, team.channel.id)
+    ana, ben = team.owners
+    await d.say(ana, "#1 45", channel=team.channel, thread_ts=prompt.ts)
+    set_now(MONDAY_TEN + timedelta(hours=23, minutes=59))
+    await ceremony.tick()
+    await ceremony.sender.drain()
+    assert [m for m in stack.slack.dms(ben.id) if m.bot_id and "Reminder" in str(m.blocks)] == []
+    set_now(MONDAY_TEN + timedelta(days=1))
+    await ceremony.tick()
+    await ceremony.sender.drain()
+    [reminder] = [m for m in stack.slack.dms(ben.id) if m.bot_id and "Reminder" in str(m.blocks)]
+    assert "*KR2*" in str(reminder.blocks) and "*KR1*" not in str(reminder.blocks)
+    assert not [m for m in stack.slack.dms(ana.id) if m.bot_id and "Reminder" in str(m.blocks)]
+    # A reply to the reminder counts: its line 1 is KR2.
+    await d.say(ben, "#1 41 conf 8")
+    assert (team.key_result_ids[1], "2026-W49", 41.0, "dm", False) in await checkins(stack)
+
+
+async def test_an_inbox_that_cannot_store_answers_503_and_the_retry_counts_once(
+    stack: SandboxStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.services import inbox
+
+    world, _ = await start_round(stack, teams=1, owners_per_team=1)
+    d = stack.driver
+    assert d is not None
+    team = world.teams[0]
+    [prompt] = bot_messages(stack, team.channel.id)
+    real_store = inbox.store
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("database is gone")
+
+    monkeypatch.setattr(inbox, "store", broken)
+    await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts)
+    assert d.last_answers[0].status == 503
+    assert await checkins(stack) == []
+    monkeypatch.setattr(inbox, "store", real_store)
+    assert (await d.retry_last_event(1)).status == 200  # Slack delivers it again
+    assert (await d.retry_last_event(2)).status == 200
+    assert await checkins(stack) == [(team.key_result_ids[0], "2026-W49", 45.0, "thread", False)]
+
+
+async def test_a_reply_whose_processing_failed_is_retried_by_the_clock(
+    stack: SandboxStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.services import replies
+
+    world, ceremony = await start_round(stack, teams=1, owners_per_team=1)
+    d = stack.driver
+    assert d is not None and stack.app is not None
+    team = world.teams[0]
+    [prompt] = bot_messages(stack, team.channel.id)
+    real = replies.record_reply
+
+    async def flaky(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("lost the connection")
+
+    monkeypatch.setattr(replies, "record_reply", flaky)
+    await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts)
+    assert await checkins(stack) == []
+    async with stack.app.sessions() as session:
+        [row] = (await session.execute(select(InboxEvent))).scalars().all()
+        assert row.processed_at is None and "lost the connection" in (row.error or "")
+    monkeypatch.setattr(replies, "record_reply", real)
+    assert await ceremony.retry_inbox() == 0  # not old enough yet
+    set_now(MONDAY_TEN + timedelta(minutes=2))
+    assert await ceremony.retry_inbox() == 1
+    assert await ceremony.retry_inbox() == 0
+    assert len(await checkins(stack)) == 1
+    assert "Recorded for 2026-W49" in stack.slack.thread(team.channel.id, prompt.ts)[-1].text

@@ -42,6 +42,8 @@ class SlackDriver(InteractionActions, PeopleActions):
         self.deliver = deliver
         self.clock = clock
         self._event_ids = itertools.count(1)
+        self._last_event: dict[str, Any] | None = None
+        self.last_answers: list[Answer] = []
 
     # --- signing and sending ----------------------------------------------------------------
 
@@ -146,17 +148,29 @@ class SlackDriver(InteractionActions, PeopleActions):
         body = payloads.event_envelope(
             self.ws, event, event_id=event_id, event_time=int(self.clock())
         )
+        self._last_event = body
         answers = [await self.send(body, content_type="application/json")]
         for attempt in range(1, retries + 1):
-            headers = {
-                "x-slack-retry-num": str(attempt),
-                "x-slack-retry-reason": RETRY_REASONS[attempt - 1],
-            }
-            answers.append(
-                await self.send(body, content_type="application/json", extra_headers=headers)
-            )
+            answers.append(await self._retry(body, attempt))
         await self.settle()
+        self.last_answers = answers
         return answers
+
+    async def _retry(self, body: dict[str, Any], attempt: int) -> Answer:
+        headers = {
+            "x-slack-retry-num": str(attempt),
+            "x-slack-retry-reason": RETRY_REASONS[(attempt - 1) % len(RETRY_REASONS)],
+        }
+        return await self.send(body, content_type="application/json", extra_headers=headers)
+
+    async def retry_last_event(self, attempt: int = 1) -> Answer:
+        """Slack delivers the last event again (same event_id), as it does after a non-200."""
+        if self._last_event is None:
+            raise RuntimeError("no event was delivered yet")
+        answer = await self._retry(self._last_event, attempt)
+        await self.settle()
+        self.last_answers = [answer]
+        return answer
 
     @staticmethod
     async def settle(timeout: float = 10.0) -> None:
