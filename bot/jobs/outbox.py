@@ -174,7 +174,13 @@ class OutboxSender:
             return
         if verify:
             assert sent_channel and sent_ts
-            deleted = await remove_duplicates(client, sent_channel, key, keep=sent_ts)
+            try:
+                deleted = await remove_duplicates(client, sent_channel, key, keep=sent_ts)
+            except Exception as exc:  # noqa: BLE001 - still unreadable: the row stays sent
+                log.warning("duplicate check failed", extra={"error": classify(exc).error})
+                await self._finish(claim, state="sent", error=VERIFY,
+                                   delay=self.settings.outbox_lease_seconds)  # fmt: skip
+                return
             self.stats.duplicates_deleted += deleted
             await self._finish(claim, state="sent", error=None)
             return
@@ -202,6 +208,13 @@ class OutboxSender:
                 await self._record(claim, channel, ts, lines or composed.lines, verify=False)
                 self.stats.reconciled += 1
                 return
+        held = self.pacer.held_for(claim.workspace_id, clock.now())
+        if held > 0:  # a 429 since the claim: back to the queue rather than wait in a slot
+            await self._finish(
+                claim, state="uncertain" if claim.reconcile else "pending",
+                error=None, delay=held, refund=True,
+            )  # fmt: skip
+            return
         await self.pacer.wait(claim.workspace_id)
         try:
             response = await client.chat_postMessage(

@@ -37,6 +37,11 @@ class Pacer:
     def held_workspaces(self, now: datetime) -> list[int]:
         return [ws for ws, until in self._held_until.items() if until > now]
 
+    def held_for(self, workspace_id: int, now: datetime) -> float:
+        """Seconds left of this workspace's hold (0.0 when it is not held)."""
+        until = self._held_until.get(workspace_id)
+        return max(0.0, (until - now).total_seconds()) if until else 0.0
+
     async def wait(self, workspace_id: int) -> None:
         """Return when one more message may go to this workspace."""
         while True:

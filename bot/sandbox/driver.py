@@ -42,7 +42,7 @@ class SlackDriver(InteractionActions, PeopleActions):
         self.deliver = deliver
         self.clock = clock
         self._event_ids = itertools.count(1)
-        self._last_event: dict[str, Any] | None = None
+        self._last_event: str | None = None
         self.last_answers: list[Answer] = []
 
     # --- signing and sending ----------------------------------------------------------------
@@ -156,7 +156,7 @@ class SlackDriver(InteractionActions, PeopleActions):
         self.last_answers = answers
         return answers
 
-    async def _retry(self, body: dict[str, Any], attempt: int) -> Answer:
+    async def _retry(self, body: str, attempt: int) -> Answer:
         headers = {
             "x-slack-retry-num": str(attempt),
             "x-slack-retry-reason": RETRY_REASONS[(attempt - 1) % len(RETRY_REASONS)],

@@ -92,7 +92,9 @@ def classify(exc: BaseException) -> Classified:
     if isinstance(exc, SlackApiError):
         response = exc.response
         status = getattr(response, "status_code", 200)
-        error = str(response.get("error") or f"http_{status}") if response else "unknown"
+        data = getattr(response, "data", None)  # text, not a dict, when a 5xx has no JSON body
+        body = data if isinstance(data, dict) else {}
+        error = str(body.get("error") or f"http_{status}") if response is not None else "unknown"
         if status == 429 or error == "ratelimited":
             headers = getattr(response, "headers", {}) or {}
             raw = headers.get("Retry-After") or headers.get("retry-after") or "1"
