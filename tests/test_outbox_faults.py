@@ -30,7 +30,7 @@ from bot.blocks.checkin import METADATA_EVENT
 from bot.jobs import crashpoints
 from bot.jobs.clock import Ceremony
 from bot.jobs.outbox import SendStats
-from bot.models import OutboxItem, Prompt, Team, Workspace
+from bot.models import OutboxItem, Person, Prompt, Team, Workspace
 from bot.sandbox.emulator.faults import Fault, Planned
 from bot.sandbox.emulator.state import DEFAULT_BOT_SCOPES
 from bot.sandbox.stack import SandboxStack
@@ -414,13 +414,13 @@ async def test_a_dead_token_pauses_the_workspace_and_loses_nothing(
     clock.advance(PAST_LEASE)
     await ceremony.sender.drain()
     assert len(stack.slack.recorded(POST)) == calls
-    # The token works again and someone resumes the workspace: every row goes out once.
+    # The app is installed again (a working token is saved): the workspace resumes and every
+    # row goes out once.
     token.revoked = False
     tokens[token.value] = token
-    async with stack.app.sessions.begin() as session:
-        await session.execute(
-            update(Workspace).where(Workspace.id == world.workspace_id).values(state="active")
-        )
+    bot = await stack.app.store.async_find_bot(enterprise_id=None, team_id=stack.ws.id)
+    assert bot is not None
+    await stack.app.store.async_save_bot(bot)
     await ceremony.sender.drain()
     book = await assert_exactly_once(stack, rows=2 + 4)
     assert book.duplicates_deleted == 0
@@ -436,6 +436,11 @@ async def test_a_channel_that_cannot_take_the_prompt_fails_it_and_tells_the_lead
     assert stack.app is not None and stack.ws is not None
     world = await build_world(stack.app.sessions, stack.slack, stack.ws, teams=2, owners_per_team=2)
     broken = world.teams[0]
+    facilitator = world.teams[1].lead  # also told about every team's delivery problems
+    async with stack.app.sessions.begin() as session:
+        await session.execute(
+            update(Person).where(Person.id == world.person(facilitator)).values(role="facilitator")
+        )
     if breakage == "bot removed":
         broken.channel.members.discard(stack.ws.bot_user_id)
     else:
@@ -452,17 +457,20 @@ async def test_a_channel_that_cannot_take_the_prompt_fails_it_and_tells_the_lead
     [failed] = [r for r in items if r.state != "sent"]
     assert (failed.kind, failed.payload["team_id"]) == ("prompt", broken.id)
     assert (failed.state, failed.error, failed.slack_ts) == ("failed", error, None)
-    [notice] = [r for r in items if r.kind == "notice"]
-    assert notice.payload["person_id"] == world.person(broken.lead)
-    assert notice.state == "sent"
-    assert len(items) == 2 + 4 + 1
+    notices = [r for r in items if r.kind == "notice"]
+    assert sorted(n.payload["person_id"] for n in notices) == sorted(
+        [world.person(broken.lead), world.person(facilitator)]
+    )
+    assert {n.state for n in notices} == {"sent"}
+    assert len(items) == 2 + 4 + 2
     async with stack.app.sessions() as session:
         teams = {t.id: t.needs_attention for t in (await session.execute(select(Team))).scalars()}
     attention = teams[broken.id]
     assert attention is not None and "not delivered" in attention
     assert teams[world.teams[1].id] is None
-    [told] = stack.slack.dms(broken.lead.id)
-    assert "could not deliver" in told.text and broken.channel.id in told.text
+    for person in (broken.lead, facilitator):
+        [told] = stack.slack.dms(person.id)
+        assert "could not deliver" in told.text and broken.channel.id in told.text
     assert stack.slack.channel_messages(broken.channel.id) == []
     book = ledger(stack)
     assert book.live == Counter({r.idempotency_key: 1 for r in items if r.state == "sent"})

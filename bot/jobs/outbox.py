@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,13 +79,27 @@ class OutboxSender:
         self.pacer = Pacer(per_minute=settings.outbox_messages_per_minute)
         self.stats = SendStats()
         self._gate = asyncio.Semaphore(settings.outbox_concurrency)
+        bind = sessions.kw.get("bind")
+        self._sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._write_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction. On SQLite, one at a time within this sender: the database
+        allows one writer anyway, and waiting here is cheaper than its busy-retry sleeps."""
+        if self._sqlite:
+            async with self._write_lock, self.sessions.begin() as session:
+                yield session
+        else:
+            async with self.sessions.begin() as session:
+                yield session
 
     # --- claiming ---------------------------------------------------------------------------
 
     async def claim(self, now: datetime) -> list[Claim]:
         lease = now + timedelta(seconds=self.settings.outbox_lease_seconds)
         held = self.pacer.held_workspaces(now)
-        async with self.sessions.begin() as session:
+        async with self._writing() as session:
             retry = OutboxItem.state.in_(("pending", "uncertain"))
             verify = and_(OutboxItem.state == "sent", OutboxItem.error == VERIFY)
             ready = or_(
@@ -197,7 +213,15 @@ class OutboxSender:
                 channel = channel_hint or await self.clients.open_dm(client, composed.channel)
                 found = await find_posted(client, channel, key) if channel else None
             except Exception as exc:  # noqa: BLE001 - any failure: history unreadable in time
-                log.warning("history unreadable", extra={"error": classify(exc).error})
+                failure = classify(exc)
+                if failure.failure is Failure.RATE_LIMITED and failure.retry_after <= 60:
+                    # Slack says when history can be read: this row waits for it rather than
+                    # risk a duplicate (a longer wait, as for unlisted apps, posts and checks
+                    # later). Posting is a different limit: the workspace is not held.
+                    await self._finish(claim, state="uncertain", error=None,
+                                       delay=failure.retry_after, refund=True)  # fmt: skip
+                    return
+                log.warning("history unreadable", extra={"error": failure.error})
                 found, unverified = None, True
             crashpoints.reached("reconciling")
             if found is not None:
@@ -245,7 +269,7 @@ class OutboxSender:
         except Exception as exc:  # noqa: BLE001 - classified below
             await self._failed(claim, classify(exc))
             return
-        async with self.sessions.begin() as session:
+        async with self._writing() as session:
             row = await session.get(OutboxItem, claim.id)
             if row is not None and row.state == "sending" and row.lease_until == claim.lease_until:
                 finish_update(row, now=clock.now(), claimed_step=claim.step,
@@ -262,7 +286,7 @@ class OutboxSender:
         verify: bool,
     ) -> None:
         now = clock.now()
-        async with self.sessions.begin() as session:
+        async with self._writing() as session:
             row = await session.get(OutboxItem, claim.id)
             if row is None:
                 return
@@ -299,14 +323,14 @@ class OutboxSender:
         else:
             self.stats.failed += 1
             await self._finish(claim, state="failed", error=failure.error)
-            async with self.sessions.begin() as session:
+            async with self._writing() as session:
                 row = await session.get(OutboxItem, claim.id)
                 if row is not None:
                     await notices.report(session, item=row, failure=failure, now=clock.now())
 
     async def _workspace_fatal(self, claim: Claim, error: str) -> None:
         await self._finish(claim, state="pending", error=error, refund=True, delay=0.0)
-        async with self.sessions.begin() as session:
+        async with self._writing() as session:
             workspace = await session.get(Workspace, claim.workspace_id)
             if workspace is not None and workspace.state == "active":
                 workspace.state, workspace.pause_reason = "paused", error[:200]
@@ -324,7 +348,7 @@ class OutboxSender:
     ) -> int:
         """Set the row's outcome if this sender still holds it; returns its attempts."""
         now = clock.now()
-        async with self.sessions.begin() as session:
+        async with self._writing() as session:
             row = await session.get(OutboxItem, claim.id)
             if row is None or row.lease_until != claim.lease_until:
                 return 0

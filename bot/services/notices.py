@@ -1,5 +1,5 @@
-"""Telling a human when a delivery fails for good: the team lead for a team channel (or a
-facilitator when the team has no lead), so a person can fix what only a person can."""
+"""Telling people when a delivery fails for good: the team's lead (for a person's DM, the
+lead of their team) and a facilitator, so someone can fix what only a person can."""
 
 from __future__ import annotations
 
@@ -71,13 +71,28 @@ async def report(
         recipient = await _lead_of_person(session, item.workspace_id, person.id)
     else:
         return  # notices and updates are not reported again
-    recipient = recipient or await _facilitator(session, item.workspace_id)
-    if recipient is None:
+    recipients = {r for r in (recipient, await _facilitator(session, item.workspace_id)) if r}
+    if not recipients:
         return
     text = (
         f":warning: I could not deliver {what}: {escape(failure.explanation)}. "
         "Nothing else was affected; fix it and the next round goes out as usual."
     )
+    for person_id in sorted(recipients):
+        await _queue_notice(session, item=item, failure=failure, now=now, to=person_id, text=text)
+
+
+async def _queue_notice(
+    session: AsyncSession,
+    *,
+    item: OutboxItem,
+    failure: Classified,
+    now: datetime,
+    to: int,
+    text: str,
+) -> None:
+    """One notice a day per failed target, error and person told."""
+    key = f"notice:{item.workspace_id}:{item.target}:{failure.error}:{now.date()}:{to}"
     await session.execute(
         insert_ignoring_conflicts(
             session,
@@ -85,14 +100,12 @@ async def report(
             {
                 "workspace_id": item.workspace_id,
                 "kind": "notice",
-                "idempotency_key": (
-                    f"notice:{item.workspace_id}:{item.target}:{failure.error}:{now.date()}"
-                ),
-                "target": str(recipient),
+                "idempotency_key": key,
+                "target": str(to),
                 "period": item.period,
                 "priority": 40,
                 "state": "pending",
-                "payload": {"person_id": recipient, "text": text},
+                "payload": {"person_id": to, "text": text},
                 "attempts": 0,
                 "next_attempt_at": now,
             },

@@ -171,6 +171,8 @@ class DatabaseInstallationStore(AsyncInstallationStore):
             name=team_name,
             timezone=self._default_timezone,
         )
+        if workspace.state == "paused":  # paused by a token Slack refused: a new one resumes
+            workspace.state, workspace.pause_reason = "active", None
         return workspace.id
 
     async def _add_bot(self, session: AsyncSession, bot: Bot, workspace_id: int | None) -> None:
