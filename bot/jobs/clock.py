@@ -65,6 +65,9 @@ class Ceremony:
         return done
 
     async def send_forever(self, stop: asyncio.Event, lock: SingletonLock | None) -> None:
+        await asyncio.gather(*(self._lane(stop, lock) for _ in range(self.sender.lanes)))
+
+    async def _lane(self, stop: asyncio.Event, lock: SingletonLock | None) -> None:
         poll = self.settings.outbox_poll_seconds
         while not stop.is_set():
             handled = 0

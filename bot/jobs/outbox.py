@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import and_, or_, select
@@ -30,8 +29,9 @@ from bot.jobs import crashpoints
 from bot.jobs.pacing import Pacer
 from bot.jobs.posting import WorkspaceClients, find_posted, remove_duplicates
 from bot.models import OutboxItem, Workspace
-from bot.services import deliveries, notices, prompts
-from bot.services.updates import compose_update, finish_update
+from bot.services import deliveries, notices, prompt_prefetch, prompts
+from bot.services.prompts import Composed
+from bot.services.updates import UpdateMessage, compose_update, finish_update
 from bot.slack.errors import Classified, Failure, classify
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,17 @@ class Claim:
     step: int
 
 
+@dataclass(frozen=True)
+class Prepared:
+    key: str
+    verify: bool
+    sent_channel: str | None
+    sent_ts: str | None
+    update: UpdateMessage | None
+    composed: Composed | None
+    channel_hint: str | None
+
+
 class OutboxSender:
     def __init__(
         self,
@@ -82,6 +93,11 @@ class OutboxSender:
         bind = sessions.kw.get("bind")
         self._sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._write_lock = asyncio.Lock()
+        self._records: list[
+            tuple[Claim, str, str, tuple[tuple[int, str], ...], bool, asyncio.Future[None]]
+        ] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._recording: dict[int, asyncio.Future[None]] = {}
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncSession]:
@@ -140,50 +156,91 @@ class OutboxSender:
         """Claim one batch and send it; returns how many rows were handled."""
         claims = await self.claim(clock.now())
         if claims:
-            await asyncio.gather(*(self._guarded(claim) for claim in claims))
+            prepared = await self._prepare(claims, clock.now())
+            await asyncio.gather(
+                *(self._guarded(claim, prepared.get(claim.id)) for claim in claims)
+            )
         return len(claims)
 
     async def drain(self, *, idle_rounds: int = 1, pause: float = 0.0) -> SendStats:
-        """Send until nothing is ready (tests and `/okr checkin now`)."""
-        idle = 0
-        while idle < idle_rounds:
-            idle = 0 if await self.run_once() else idle + 1
-            if pause and idle:
-                await asyncio.sleep(pause)
+        """Send until nothing is ready (tests and benchmarks). With more than one message in
+        flight allowed, two lanes overlap: one claims and composes while the other sends."""
+
+        async def lane() -> None:
+            idle = 0
+            while idle < idle_rounds:
+                idle = 0 if await self.run_once() else idle + 1
+                if pause and idle:
+                    await asyncio.sleep(pause)
+
+        await asyncio.gather(*(lane() for _ in range(self.lanes)))
         return self.stats
 
-    async def _guarded(self, claim: Claim) -> None:
-        async with self._gate:
-            try:
-                await self._send(claim)
-            except crashpoints.SimulatedCrash:
-                raise
-            except Exception:
-                log.exception("outbox row failed unexpectedly", extra={"outbox_id": claim.id})
-                await self._finish(
-                    claim, state="uncertain", error="internal", delay=self._backoff(1)
-                )
+    @property
+    def lanes(self) -> int:
+        return 2 if self.settings.outbox_concurrency > 1 else 1
+
+    async def _guarded(self, claim: Claim, prepared: Prepared | None) -> None:
+        try:
+            async with self._gate:
+                if prepared is not None:
+                    await self._send(claim, prepared)
+            # The record is written with others of the moment, outside the gate: a slow
+            # commit (a SQLite checkpoint) does not hold up the next posts.
+            recording = self._recording.pop(claim.id, None)
+            if recording is not None:
+                await recording
+        except crashpoints.SimulatedCrash:
+            raise
+        except Exception:
+            log.exception("outbox row failed unexpectedly", extra={"outbox_id": claim.id})
+            await self._finish(claim, state="uncertain", error="internal", delay=self._backoff(1))
 
     # --- sending ------------------------------------------------------------------------------
 
-    async def _send(self, claim: Claim) -> None:
-        now = clock.now()
+    async def _prepare(self, claims: list[Claim], now: datetime) -> dict[int, Prepared]:
+        """What each claimed row will send, read in one session for the whole batch."""
+        prepared: dict[int, Prepared] = {}
         async with self.readers() as session:
-            row = await session.get(OutboxItem, claim.id)
-            if row is None:
-                return
-            key = row.idempotency_key
-            verify = row.state == "sent" and row.error == VERIFY
-            sent_channel, sent_ts = row.slack_channel, row.slack_ts
-            update = await compose_update(session, item=row) if claim.kind == "update" else None
-            composed = (
-                None
-                if claim.kind == "update" or verify
-                else await deliveries.compose(session, item=row, now=now)
-            )
-            channel_hint = (
-                await deliveries.history_channel(session, item=row) if claim.reconcile else None
-            )
+            rows = {
+                row.id: row
+                for row in (
+                    await session.execute(
+                        select(OutboxItem).where(OutboxItem.id.in_([c.id for c in claims]))
+                    )
+                ).scalars()
+            }
+            await prompt_prefetch.prefetch(session, list(rows.values()))
+            for claim in claims:
+                row = rows.get(claim.id)
+                if row is None:
+                    continue
+                verify = row.state == "sent" and row.error == VERIFY
+                prepared[claim.id] = Prepared(
+                    key=row.idempotency_key,
+                    verify=verify,
+                    sent_channel=row.slack_channel,
+                    sent_ts=row.slack_ts,
+                    update=(
+                        await compose_update(session, item=row) if claim.kind == "update" else None
+                    ),
+                    composed=(
+                        None
+                        if claim.kind == "update" or verify
+                        else await deliveries.compose(session, item=row, now=now)
+                    ),
+                    channel_hint=(
+                        await deliveries.history_channel(session, item=row)
+                        if claim.reconcile
+                        else None
+                    ),
+                )
+        return prepared
+
+    async def _send(self, claim: Claim, prepared: Prepared) -> None:
+        key, verify, composed = prepared.key, prepared.verify, prepared.composed
+        sent_channel, sent_ts = prepared.sent_channel, prepared.sent_ts
+        update, channel_hint = prepared.update, prepared.channel_hint
         client = await self.clients.get(claim.workspace_id)
         if client is None:
             await self._workspace_fatal(claim, "no_installation")
@@ -258,7 +315,9 @@ class OutboxSender:
         )
         self.stats.sent += 1
 
-    async def _send_update(self, claim: Claim, client: AsyncWebClient, update: Any) -> None:
+    async def _send_update(
+        self, claim: Claim, client: AsyncWebClient, update: UpdateMessage | None
+    ) -> None:
         if update is None:
             await self._finish(claim, state="cancelled", error="prompt gone")
             return
@@ -285,17 +344,41 @@ class OutboxSender:
         *,
         verify: bool,
     ) -> None:
-        now = clock.now()
-        async with self._writing() as session:
-            row = await session.get(OutboxItem, claim.id)
-            if row is None:
-                return
-            await prompts.record_posted(
-                session, item=row, channel=channel, ts=ts, lines=tuple(lines), now=now
-            )
-            if verify:
-                row.error = VERIFY
-                row.next_attempt_at = now + timedelta(seconds=self.settings.outbox_lease_seconds)
+        """Record a posted message. Records of one moment are written in one transaction;
+        a crash before it commits leaves rows that reconciliation finds posted."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._records.append((claim, channel, ts, tuple(lines), verify, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_records())
+        self._recording[claim.id] = done
+
+    async def _flush_records(self) -> None:
+        await asyncio.sleep(0)  # let the sends answered in this moment join the batch
+        while self._records:
+            batch, self._records = self._records, []
+            now = clock.now()
+            try:
+                async with self._writing() as session:
+                    for claim, channel, ts, lines, verify, _done in batch:
+                        row = await session.get(OutboxItem, claim.id)
+                        if row is None:
+                            continue
+                        await prompts.record_posted(
+                            session, item=row, channel=channel, ts=ts, lines=lines, now=now
+                        )
+                        if verify:
+                            row.error = VERIFY
+                            row.next_attempt_at = now + timedelta(
+                                seconds=self.settings.outbox_lease_seconds
+                            )
+            except Exception as exc:  # noqa: BLE001 - each waiting send handles it
+                for *_rest, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for *_rest, done in batch:
+                if not done.done():
+                    done.set_result(None)
 
     # --- failures -----------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from bot import clock
 
-BURST = 10
+BURST = 3  # small: evens out our own loop's jitter, never a burst that meets a 429
 
 
 @dataclass

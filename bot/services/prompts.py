@@ -35,8 +35,9 @@ from bot.models import (
     PromptLine as PromptLineRow,
 )
 from bot.okr.period import zone
-from bot.repository.checkins import current_values, value_for_period
+from bot.repository.checkins import current_from, current_values, value_for_period
 from bot.repository.upsert import insert_ignoring_conflicts
+from bot.services.prompt_prefetch import cached
 from bot.services.reading import key_result_line
 
 MESSAGE_KINDS = ("prompt", "dm", "reminder")
@@ -67,6 +68,14 @@ async def checked_in(
     if not lines:
         return set()
     rows: dict[tuple[int, str], list[Checkin]] = {}
+    cache = cached(session)
+    if cache is not None and cache.covers(kr for kr, _ in lines):
+        wanted = set(lines)
+        for kr in {kr for kr, _ in lines}:
+            for row in cache.checkins.get(kr, []):
+                if (row.key_result_id, row.period) in wanted:
+                    rows.setdefault((row.key_result_id, row.period), []).append(row)
+        return {key for key, found in rows.items() if value_for_period(found) is not None}
     for row in (
         await session.execute(
             select(Checkin).where(
@@ -81,6 +90,9 @@ async def checked_in(
 
 
 async def _skipping(session: AsyncSession, team: Team, period: str) -> bool:
+    cache = cached(session)
+    if cache is not None and team.id in cache.team_ids:
+        return (team.id, period) in cache.skipped
     return (
         await session.get(TeamSkippedPeriod, {"team_id": team.id, "period": period})
     ) is not None
@@ -101,6 +113,9 @@ async def _away(session: AsyncSession, person: Person, day: date) -> bool:
 async def live_key_results(
     session: AsyncSession, workspace_id: int, ids: Sequence[int]
 ) -> dict[int, tuple[KeyResult, Objective]]:
+    cache = cached(session)
+    if cache is not None and cache.covers(ids):
+        return {i: cache.live[i] for i in ids if i in cache.live}
     rows = await session.execute(
         select(KeyResult, Objective)
         .join(Objective, Objective.id == KeyResult.objective_id)
@@ -184,9 +199,14 @@ async def message_for(
 ) -> tuple[PromptMessage, tuple[tuple[int, str], ...]]:
     """The message for `lines` with today's values; returns it and the lines it shows."""
     shown, more = list(lines[:MAX_LINES]), max(0, len(lines) - MAX_LINES)
-    values = await current_values(
-        session, workspace_id=workspace_id, key_result_ids=[kr for kr, _ in shown]
-    )
+    cache = cached(session)
+    if cache is not None and cache.covers(kr for kr, _ in shown):
+        found = {kr: current_from(cache.checkins.get(kr, [])) for kr, _ in shown}
+        values = {kr: value for kr, value in found.items() if value is not None}
+    else:
+        values = await current_values(
+            session, workspace_id=workspace_id, key_result_ids=[kr for kr, _ in shown]
+        )
     owners = await _slack_ids(
         session, workspace_id, [live[kr][0].owner_person_id for kr, _ in shown]
     )
@@ -238,6 +258,9 @@ async def _slack_ids(
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
+    cache = cached(session)
+    if cache is not None and wanted <= set(cache.slack_ids):
+        return {i: cache.slack_ids[i] for i in wanted}
     rows = await session.execute(
         select(Person.id, Person.slack_user_id).where(
             Person.workspace_id == workspace_id, Person.id.in_(wanted)
@@ -252,6 +275,9 @@ async def _team_names(
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
+    cache = cached(session)
+    if cache is not None and wanted <= set(cache.team_names):
+        return {i: cache.team_names[i] for i in wanted}
     rows = await session.execute(
         select(Team.id, Team.name).where(Team.workspace_id == workspace_id, Team.id.in_(wanted))
     )
