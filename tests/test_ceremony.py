@@ -329,3 +329,17 @@ async def test_a_reply_whose_processing_failed_is_retried_by_the_clock(
     assert await ceremony.retry_inbox() == 0
     assert len(await checkins(stack)) == 1
     assert "Recorded for 2026-W49" in stack.slack.thread(team.channel.id, prompt.ts)[-1].text
+
+
+async def test_a_reply_that_mentions_the_bot_counts_once(stack: SandboxStack) -> None:
+    world, _ = await start_round(stack, teams=1, owners_per_team=1)
+    d = stack.driver
+    assert d is not None and stack.app is not None and stack.ws is not None
+    team = world.teams[0]
+    [prompt] = bot_messages(stack, team.channel.id)
+    await d.mention(team.owners[0], team.channel, "#1 45", thread_ts=prompt.ts)
+    assert await checkins(stack) == [(team.key_result_ids[0], "2026-W49", 45.0, "thread", False)]
+    confirmations = [m for m in stack.slack.thread(team.channel.id, prompt.ts) if m.bot_id]
+    assert [m.text for m in confirmations] == ["Recorded for 2026-W49: *KR1* 45 · 45%."]
+    async with stack.app.sessions() as session:
+        assert len((await session.execute(select(InboxEvent))).scalars().all()) == 1

@@ -154,20 +154,23 @@ class PeopleActions:
         await self.event(event)
         return message
 
-    async def mention(self, user: User, channel: Channel, text: str) -> Message:
+    async def mention(
+        self, user: User, channel: Channel, text: str, *, thread_ts: str | None = None
+    ) -> Message:
         """`@okr text`: Slack sends app_mention *and* the channel message, with two event ids."""
         full = f"<@{self.ws.bot_user_id}> {payloads.as_typed(text)}"
-        message = await self.say(user, full, channel=channel, raw=True)
-        await self.event(
-            {
-                "type": "app_mention",
-                "user": user.id,
-                "text": full,
-                "ts": message.ts,
-                "channel": channel.id,
-                "event_ts": message.ts,
-            }
-        )
+        message = await self.say(user, full, channel=channel, thread_ts=thread_ts, raw=True)
+        event = {
+            "type": "app_mention",
+            "user": user.id,
+            "text": full,
+            "ts": message.ts,
+            "channel": channel.id,
+            "event_ts": message.ts,
+        }
+        if message.thread_ts and message.thread_ts != message.ts:
+            event["thread_ts"] = message.thread_ts
+        await self.event(event)
         return message
 
     async def join(self, user: User, channel: Channel) -> Answer:
