@@ -343,3 +343,21 @@ async def test_a_reply_that_mentions_the_bot_counts_once(stack: SandboxStack) ->
     assert [m.text for m in confirmations] == ["Recorded for 2026-W49: *KR1* 45 · 45%."]
     async with stack.app.sessions() as session:
         assert len((await session.execute(select(InboxEvent))).scalars().all()) == 1
+
+
+async def test_the_inbox_forgets_events_after_thirty_days(stack: SandboxStack) -> None:
+    world, ceremony = await start_round(stack, teams=1, owners_per_team=1)
+    d = stack.driver
+    assert d is not None and stack.app is not None
+    team = world.teams[0]
+    [prompt] = bot_messages(stack, team.channel.id)
+    await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts)
+    set_now(MONDAY_TEN + timedelta(days=29))
+    await ceremony.tick()
+    async with stack.app.sessions() as session:
+        assert len((await session.execute(select(InboxEvent))).scalars().all()) == 1
+    set_now(MONDAY_TEN + timedelta(days=30, minutes=1))
+    await ceremony.tick()
+    async with stack.app.sessions() as session:
+        assert (await session.execute(select(InboxEvent))).first() is None
+    assert len(await checkins(stack)) == 1  # the check-in itself stays

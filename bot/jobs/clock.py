@@ -47,6 +47,7 @@ class Ceremony:
     async def tick(self, now: datetime | None = None) -> TickResult:
         async with self.sessions.begin() as session:
             result = await tick(session, now or clock.now())
+            await inbox.prune(session, now=now or clock.now())
         await self.retry_inbox()
         return result
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import InboxEvent, Prompt, Workspace
@@ -150,3 +150,18 @@ async def find(session: AsyncSession, *, workspace_id: int, key: InboxKey) -> In
             )
         )
     ).scalar_one_or_none()
+
+
+INBOX_DAYS = 30
+
+
+async def prune(session: AsyncSession, *, now: datetime, days: int = INBOX_DAYS) -> int:
+    """Forget events received more than `days` ago (their check-ins stay); returns how many."""
+    cutoff = now - timedelta(days=days)
+    gone = await session.execute(
+        delete(InboxEvent).where(InboxEvent.received_at < cutoff).returning(InboxEvent.id)
+    )
+    count = len(gone.all())
+    if count:
+        log.info("inbox pruned", extra={"rows": count})
+    return count
