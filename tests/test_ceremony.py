@@ -361,3 +361,111 @@ async def test_the_inbox_forgets_events_after_thirty_days(stack: SandboxStack) -
     async with stack.app.sessions() as session:
         assert (await session.execute(select(InboxEvent))).first() is None
     assert len(await checkins(stack)) == 1  # the check-in itself stays
+
+
+async def test_a_dm_answer_updates_the_channel_prompt_too(stack: SandboxStack) -> None:
+    world, ceremony = await start_round(stack, teams=1, owners_per_team=2)
+    d = stack.driver
+    assert d is not None
+    team = world.teams[0]
+    [prompt] = bot_messages(stack, team.channel.id)
+    await d.say(team.owners[0], "#1 45")  # in the DM, not the thread
+    set_now(MONDAY_TEN + timedelta(seconds=5))
+    await ceremony.sender.drain()
+    assert len(stack.slack.recorded("chat.update", ok=True)) == 1
+    assert f"Checked in: <@{team.owners[0].id}>" in str(prompt.blocks)
+
+
+async def test_an_edited_prompt_keeps_its_line_numbers(stack: SandboxStack) -> None:
+    from bot.models import KeyResult
+
+    world, ceremony = await start_round(stack, teams=1, owners_per_team=2)
+    d = stack.driver
+    assert d is not None and stack.app is not None
+    team = world.teams[0]
+    [prompt] = bot_messages(stack, team.channel.id)
+    async with stack.app.sessions.begin() as session:
+        first = await session.get(KeyResult, team.key_result_ids[0])
+        assert first is not None
+        first.state = "archived"
+    await d.say(team.owners[1], "#2 41", channel=team.channel, thread_ts=prompt.ts)
+    set_now(MONDAY_TEN + timedelta(seconds=5))
+    await ceremony.sender.drain()
+    shown = str(prompt.blocks)
+    assert "*2.* *KR2*" in shown and "*1.*" not in shown and "*KR1*" not in shown
+    await d.say(team.owners[1], "#2 42", channel=team.channel, thread_ts=prompt.ts)
+    assert [r[2] for r in await checkins(stack)] == [41.0, 42.0]
+
+
+async def test_an_absurd_key_result_number_is_explained_and_the_rest_counts(
+    stack: SandboxStack,
+) -> None:
+    world, _ = await start_round(stack, teams=1, owners_per_team=1)
+    d = stack.driver
+    assert d is not None
+    team = world.teams[0]
+    [prompt] = bot_messages(stack, team.channel.id)
+    text = "KR99999999999999999999 3\n#1 45"
+    await d.say(team.owners[0], text, channel=team.channel, thread_ts=prompt.ts)
+    assert [r[2] for r in await checkins(stack)] == [45.0]
+    assert "far too big" in stack.slack.thread(team.channel.id, prompt.ts)[-1].text
+
+
+async def test_editing_a_reply_into_chatter_withdraws_it(stack: SandboxStack) -> None:
+    world, _ = await start_round(stack, teams=1, owners_per_team=1)
+    d = stack.driver
+    assert d is not None
+    team = world.teams[0]
+    [prompt] = bot_messages(stack, team.channel.id)
+    reply = await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts)
+    await d.edit(team.owners[0], reply, "oops, wrong thread")
+    assert [(r[2], r[4]) for r in await checkins(stack)] == [(45.0, False), (None, True)]
+
+
+async def test_editing_an_old_dm_reply_keeps_its_own_week(stack: SandboxStack) -> None:
+    world, ceremony = await start_round(stack, teams=1, owners_per_team=1)
+    d = stack.driver
+    assert d is not None
+    owner = world.teams[0].owners[0]
+    reply = await d.say(owner, "#1 45")
+    set_now(MONDAY_TEN + timedelta(days=7))
+    await ceremony.tick()
+    await ceremony.sender.drain()  # the W50 DM is out now
+    await d.edit(owner, reply, "#1 46 — typo")
+    rows = await checkins(stack)
+    assert [(r[1], r[2], r[4]) for r in rows] == [
+        ("2026-W49", 45.0, False),
+        ("2026-W49", 46.0, False),
+    ]
+
+
+async def test_a_late_processed_post_does_not_beat_its_edit(
+    stack: SandboxStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.repository.checkins import current_values
+    from bot.services import replies
+
+    world, ceremony = await start_round(stack, teams=1, owners_per_team=1)
+    d = stack.driver
+    assert d is not None and stack.app is not None
+    team = world.teams[0]
+    [prompt] = bot_messages(stack, team.channel.id)
+    real = replies.record_reply
+    calls = {"n": 0}
+
+    async def first_fails(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("lost the connection")
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(replies, "record_reply", first_fails)
+    reply = await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts)
+    await d.edit(team.owners[0], reply, "#1 50")
+    set_now(MONDAY_TEN + timedelta(minutes=2))
+    assert await ceremony.retry_inbox() == 1  # the post, processed after its edit
+    async with stack.app.sessions() as session:
+        now = await current_values(
+            session, workspace_id=world.workspace_id, key_result_ids=team.key_result_ids
+        )
+    assert now[team.key_result_ids[0]].value == 50.0

@@ -559,3 +559,62 @@ async def test_a_429_in_one_workspace_does_not_hold_up_another(
     assert {r.attempts for r in await outbox(stack)} == {1}
     assert posts_in(ws_a.id) == calls_a + 9 and posts_in(ws_b.id) == 3
     report("429 in A", stats, book, refused=len(refused), b_elapsed=f"{elapsed:.2f}s")
+
+
+# --- 5. limits of retrying and of leases ------------------------------------------------------
+
+
+async def test_a_row_that_keeps_failing_uncertainly_is_given_up(make_stack: StackFactory) -> None:
+    stack = await make_stack(outbox_concurrency=1)
+    assert stack.app is not None and stack.ws is not None
+    await build_world(stack.app.sessions, stack.slack, stack.ws, teams=1, owners_per_team=1)
+    ceremony = Ceremony(stack.app)
+    await ceremony.tick()
+    async with stack.app.sessions.begin() as session:
+        await session.execute(update(OutboxItem).values(attempts=11))  # one try left
+    stack.slack.faults.fail(POST, "http_500", times=10)
+    await ceremony.sender.run_once()
+    items = await outbox(stack)
+    assert len(items) == 2
+    assert {(r.state, r.attempts, r.error) for r in items} == {("failed", 12, "gave up: http_500")}
+
+
+async def test_a_send_too_close_to_its_lease_end_goes_back_unposted(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack(outbox_concurrency=1, slack_http_timeout_seconds=1.0)
+    assert stack.app is not None and stack.ws is not None
+    await build_world(stack.app.sessions, stack.slack, stack.ws, teams=1, owners_per_team=1)
+    ceremony = Ceremony(stack.app)
+    await ceremony.tick()
+    sender = ceremony.sender
+    claims = await sender.claim(clock.now())
+    prepared = await sender._prepare(claims, clock.now())
+    clock.advance(timedelta(seconds=LEASE - 1.5))  # within timeout + 1 s of the lease's end
+    for claim in claims:
+        await sender._guarded(claim, prepared[claim.id])
+    assert stack.slack.recorded(POST) == []
+    assert {(r.state, r.attempts) for r in await outbox(stack)} == {("pending", 0)}
+    await sender.drain()
+    await assert_exactly_once(stack, rows=len(claims))
+
+
+async def test_an_uncertain_post_that_is_no_longer_owed_is_kept_if_slack_has_it(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack(outbox_concurrency=1, slack_http_timeout_seconds=0.3)
+    assert stack.app is not None and stack.ws is not None
+    world = await build_world(stack.app.sessions, stack.slack, stack.ws, teams=1, owners_per_team=1)
+    ceremony = Ceremony(stack.app)
+    await ceremony.tick()
+    stack.slack.faults.fail(POST, "accept_then_drop", times=1)  # the prompt goes first
+    await ceremony.sender.run_once()
+    async with stack.app.sessions.begin() as session:  # then the team pauses
+        await session.execute(update(Team).values(paused=True))
+    clock.advance(PAST_LEASE)
+    await ceremony.sender.drain()
+    items = {r.kind: r for r in await outbox(stack)}
+    assert items["prompt"].state == "sent"  # found in the channel, recorded, not cancelled
+    assert len(stack.slack.channel_messages(world.teams[0].channel.id)) == 1
+    async with stack.app.sessions() as session:
+        assert len((await session.execute(select(Prompt))).scalars().all()) >= 1

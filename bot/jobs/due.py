@@ -126,6 +126,7 @@ class OutboxDue:
         return {
             "lines": [list(line) for line in self.lines],
             "deadline": self.deadline.isoformat(),
+            "send_at": self.send_at.isoformat(),
             **self.extra,
         }
 

@@ -261,14 +261,26 @@ class OutboxSender:
             await self._send_update(claim, client, update)
             return
         if composed is None:
+            if claim.reconcile and channel_hint:
+                # It may have been posted before it stopped being owed: then it stays.
+                try:
+                    found = await find_posted(client, channel_hint, key)
+                except Exception:  # noqa: BLE001 - unreadable: retried as uncertain
+                    await self._finish(claim, state="uncertain", error="history unreadable",
+                                       delay=self._backoff(1), refund=True)  # fmt: skip
+                    return
+                if found is not None:
+                    await self._record(claim, found[0], found[1], found[2], verify=False)
+                    self.stats.reconciled += 1
+                    return
             await self._finish(claim, state="cancelled", error="no longer owed")
             self.stats.cancelled += 1
             return
         unverified = False
         if claim.reconcile:
             try:
-                channel = channel_hint or await self.clients.open_dm(client, composed.channel)
-                found = await find_posted(client, channel, key) if channel else None
+                where = channel_hint or await self.clients.open_dm(client, composed.channel)
+                found = await find_posted(client, where, key) if where else None
             except Exception as exc:  # noqa: BLE001 - any failure: history unreadable in time
                 failure = classify(exc)
                 if failure.failure is Failure.RATE_LIMITED and failure.retry_after <= 60:
@@ -297,6 +309,18 @@ class OutboxSender:
             )  # fmt: skip
             return
         await self.pacer.wait(claim.workspace_id)
+        margin = timedelta(
+            seconds=min(
+                self.settings.slack_http_timeout_seconds + 1,
+                self.settings.outbox_lease_seconds / 2,
+            )
+        )
+        if clock.now() + margin >= claim.lease_until:
+            # Too close to the lease's end: another sender may take the row over while this
+            # post is under way. Nothing was posted, so it goes back to the queue.
+            await self._finish(claim, state="uncertain" if claim.reconcile else "pending",
+                               error=None, refund=True)  # fmt: skip
+            return
         try:
             response = await client.chat_postMessage(
                 channel=composed.channel,
@@ -329,10 +353,10 @@ class OutboxSender:
             await self._failed(claim, classify(exc))
             return
         async with self._writing() as session:
-            row = await session.get(OutboxItem, claim.id)
-            if row is not None and row.state == "sending" and row.lease_until == claim.lease_until:
-                finish_update(row, now=clock.now(), claimed_step=claim.step,
-                              every=self.settings.update_every_seconds)  # fmt: skip
+            await finish_update(
+                session, row_id=claim.id, lease_until=claim.lease_until, now=clock.now(),
+                claimed_step=claim.step, every=self.settings.update_every_seconds,
+            )  # fmt: skip
         self.stats.sent += 1
 
     async def _record(
@@ -361,8 +385,8 @@ class OutboxSender:
                 async with self._writing() as session:
                     for claim, channel, ts, lines, verify, _done in batch:
                         row = await session.get(OutboxItem, claim.id)
-                        if row is None:
-                            continue
+                        if row is None or row.lease_until != claim.lease_until:
+                            continue  # another sender holds it now: it reconciles and records
                         await prompts.record_posted(
                             session, item=row, channel=channel, ts=ts, lines=lines, now=now
                         )
@@ -396,11 +420,10 @@ class OutboxSender:
             )  # fmt: skip
         elif failure.failure is Failure.UNCERTAIN:
             self.stats.retried += 1
-            attempts = await self._finish(
-                claim, state="uncertain", error=failure.error, delay=self._backoff(1)
-            )
-            if attempts >= MAX_ATTEMPTS:
-                await self._finish(claim, state="failed", error=f"gave up: {failure.error}")
+            await self._finish(
+                claim, state="uncertain", error=failure.error, delay=self._backoff(1),
+                give_up_after=MAX_ATTEMPTS,
+            )  # fmt: skip
         elif failure.failure is Failure.WORKSPACE_FATAL:
             await self._workspace_fatal(claim, failure.error)
         else:
@@ -428,13 +451,18 @@ class OutboxSender:
         error: str | None,
         delay: float = 0.0,
         refund: bool = False,
+        give_up_after: int | None = None,
     ) -> int:
-        """Set the row's outcome if this sender still holds it; returns its attempts."""
+        """Set the row's outcome if this sender still holds it; returns its attempts. With
+        `give_up_after`, a row that has had that many attempts fails instead."""
         now = clock.now()
         async with self._writing() as session:
             row = await session.get(OutboxItem, claim.id)
             if row is None or row.lease_until != claim.lease_until:
                 return 0
+            if give_up_after is not None and row.attempts >= give_up_after:
+                state, error = "failed", f"gave up: {error}"
+                self.stats.failed += 1
             row.state, row.error, row.lease_until = state, error, None
             if refund and row.attempts > 0:
                 row.attempts -= 1

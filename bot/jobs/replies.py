@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -20,14 +21,42 @@ from bot.jobs.posting import WorkspaceClients
 from bot.models import InboxEvent, Workspace
 from bot.services import replies
 from bot.services.actors import actor_for
-from bot.services.inbox import inbox_key
-from bot.services.updates import request_update
+from bot.services.inbox import InboxKey, inbox_key
+from bot.services.updates import refresh_rounds
 
 log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+PROMPT_WAIT_ATTEMPTS = 3  # a thread reply whose prompt is not recorded yet is retried
 NO_PROMPT = (
     "I have no check-in waiting for you yet. `/okr checkin` opens a form with your key "
     "results, and `/okr help` lists everything else."
 )
+
+
+class PromptNotYet(Exception):
+    """A reply in a team channel thread whose prompt row is not (yet) known."""
+
+
+def slack_time(key: InboxKey, event: dict[str, object]) -> datetime:
+    """When the person did it, by Slack's clock: the message, edit or delete timestamp. An
+    answer processed late (a retry) still sorts where it belongs among the others."""
+    raw = key.edited_ts or (event.get("event_ts") if key.action == "delete" else key.message_ts)
+    try:
+        return datetime.fromtimestamp(float(str(raw)), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return clock.now()
+
+
+async def deleted_already(session: AsyncSession, row: InboxEvent) -> bool:
+    found = await session.execute(
+        select(InboxEvent.id).where(
+            InboxEvent.workspace_id == row.workspace_id,
+            InboxEvent.channel_id == row.channel_id,
+            InboxEvent.message_ts == row.message_ts,
+            InboxEvent.action == "delete",
+        )
+    )
+    return found.first() is not None
 
 
 @dataclass(frozen=True)
@@ -42,9 +71,9 @@ class Confirmation:
 async def _process(
     session: AsyncSession, row: InboxEvent, *, update_every: float
 ) -> Confirmation | None:
-    now = clock.now()
     event = dict(row.payload.get("event") or {})
     key = inbox_key(event, bot_user_id=None)
+    now = slack_time(key, event) if key is not None else clock.now()
     workspace = await session.get(Workspace, row.workspace_id)
     if key is None or workspace is None or not key.user:
         return None
@@ -56,6 +85,7 @@ async def _process(
         thread_ts=key.thread_ts,
         person_id=actor.person_id,
         is_dm=key.is_dm,
+        message_ts=key.message_ts,
     )
     source_ref = f"{key.channel}:{key.message_ts}"
     if key.action == "delete":
@@ -65,20 +95,30 @@ async def _process(
             session, workspace_id=row.workspace_id, author=actor.person_id, source=source,
             source_ref=source_ref, revision=revision, now=now,
         )  # fmt: skip
-        if retracted and prompt is not None:
-            await request_update(session, prompt=prompt, now=now, every_seconds=update_every)
+        await refresh_rounds(session, workspace_id=row.workspace_id, lines=retracted,
+                             now=clock.now(), every_seconds=update_every)  # fmt: skip
         return None
     root = key.thread_ts if key.thread_ts and key.thread_ts != key.message_ts else None
     if prompt is None:
         if key.is_dm and key.action == "post":
             return Confirmation(key.channel, key.message_ts, root, NO_PROMPT, react=False)
+        if not key.is_dm and row.attempts < PROMPT_WAIT_ATTEMPTS:
+            raise PromptNotYet  # its prompt may be posted but not recorded yet: try later
         return None
+    if key.action == "post" and await deleted_already(session, row):
+        return None  # Slack delivered the delete first: the message is gone
     outcome = await replies.record_reply(
         session, actor=actor, prompt=prompt, text=key.text, source_ref=source_ref,
         revision=key.edited_ts if key.action == "edit" else "", now=now,
     )  # fmt: skip
-    if outcome.recorded:
-        await request_update(session, prompt=prompt, now=now, every_seconds=update_every)
+    if outcome.recorded or outcome.retracted:
+        await refresh_rounds(
+            session,
+            workspace_id=row.workspace_id,
+            lines=outcome.touched | outcome.retracted,
+            now=clock.now(),
+            every_seconds=update_every,
+        )
     if not outcome.anything:
         return None
     text = outcome.explanation or confirmation_text(
@@ -109,9 +149,15 @@ async def process_row(
         try:
             async with session.begin_nested():
                 confirmation = await _process(session, row, update_every=update_every)
+        except PromptNotYet:
+            row.error = "no known prompt for this thread yet"
+            return False
         except Exception as exc:  # noqa: BLE001 - kept for the retry, never lost
             log.exception("inbox row failed", extra={"inbox_id": row_id})
             row.error = f"{type(exc).__name__}: {exc}"[:2000]
+            if row.attempts >= MAX_ATTEMPTS:  # a poison row must not block the others
+                log.error("inbox row given up", extra={"inbox_id": row_id})
+                row.processed_at = clock.now()
             return False
         row.processed_at, row.error = clock.now(), None
         workspace_id = row.workspace_id
@@ -141,3 +187,5 @@ async def confirm(client: AsyncWebClient, confirmation: Confirmation) -> None:
         )
     except SlackApiError as exc:
         log.warning("confirmation not posted", extra={"error": exc.response.get("error")})
+    except Exception:  # noqa: BLE001 - the check-in is recorded; only the thanks is lost
+        log.warning("confirmation not posted", exc_info=True)

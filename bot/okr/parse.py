@@ -198,6 +198,9 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+MAX_NUMBER = 2**31 - 1  # refs and line numbers are 32-bit integers in the database
+
+
 def _read_line(number: int, text: str, body: str) -> ReplyLine | Unreadable | None:
     body = body[m.end() :] if (m := _MARKERS.match(body)) else body
     found = _NAME.match(body)
@@ -216,6 +219,8 @@ def _read_line(number: int, text: str, body: str) -> ReplyLine | Unreadable | No
     try:
         if name.line_no == 0:
             raise _Reject("line", "Lines of the check-in message are counted from 1.", label)
+        if (name.line_no or 0) > MAX_NUMBER or int(found["kr"] or 0) > MAX_NUMBER:
+            raise _Reject("line", f"There is no {label[:12]}: that number is far too big.", label)
         value, status, confidence, note = _read_rest(rest, label)
     except _Reject as problem:
         return Unreadable(line=number, text=text, reason=problem.reason, example=problem.example)

@@ -22,6 +22,7 @@ from bot.services.errors import Invalid
 from bot.services.inputs import NOTE_MAX, clean_text
 from bot.services.okr_lookup import key_result_by_ref
 from bot.services.permissions import require_checkin
+from bot.services.updates import refresh_rounds
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,8 @@ async def record_update(
             conflict_columns=["key_result_id", "period", "source", "source_ref", "revision"],
         )
     )
+    await refresh_rounds(session, workspace_id=actor.workspace_id, lines={(key_result.id, period)},
+                         now=now)  # fmt: skip
     measure = Measure(
         Kind(key_result.kind),
         Direction(key_result.direction),

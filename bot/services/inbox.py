@@ -51,6 +51,8 @@ def inbox_key(event: dict[str, Any], *, bot_user_id: str | None) -> InboxKey | N
         message = event.get("message") or {}
         if message.get("bot_id") or message.get("subtype") in IGNORED_SUBTYPES:
             return None
+        if not message.get("edited"):
+            return None  # not a person's edit: an unfurl, a reply count, a reaction...
         edited = str((message.get("edited") or {}).get("ts") or event.get("event_ts") or "")
         return InboxKey(
             channel, str(message.get("ts") or ""), "edit", edited, message.get("user"),

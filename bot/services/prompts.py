@@ -153,7 +153,10 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
             return None
         workspace = await session.get(Workspace, item.workspace_id)
         tz = zone(person.timezone, zone(workspace.timezone if workspace else None, ZoneInfo("UTC")))
-        if await _away(session, person, now.astimezone(tz).date()):
+        # The same rule as `due`: a DM looks at its own send day, a reminder at today.
+        send_at = item.payload.get("send_at") if item.kind == "dm" else None
+        day_of = datetime.fromisoformat(send_at) if isinstance(send_at, str) else now
+        if await _away(session, person, day_of.astimezone(tz).date()):
             return None
         lines = [line for line in lines if await _line_round_on(session, live[line[0]][1], line[1])]
     done = await checked_in(session, workspace_id=item.workspace_id, lines=lines)
@@ -196,8 +199,11 @@ async def message_for(
     live: dict[int, tuple[KeyResult, Objective]],
     done: set[tuple[int, str]],
     team: Team | None,
+    numbers: Sequence[int] | None = None,
 ) -> tuple[PromptMessage, tuple[tuple[int, str], ...]]:
-    """The message for `lines` with today's values; returns it and the lines it shows."""
+    """The message for `lines` with today's values; returns it and the lines it shows.
+    `numbers` keeps a posted prompt's own line numbers when it is edited (a gap where a key
+    result was archived since), so `#2` still means what it meant."""
     shown, more = list(lines[:MAX_LINES]), max(0, len(lines) - MAX_LINES)
     cache = cached(session)
     if cache is not None and cache.covers(kr for kr, _ in shown):
@@ -220,7 +226,7 @@ async def message_for(
             team_name=team_names.get(live[kr][1].team_id or 0) if kind != "prompt" else None,
             checked_in=(kr, period) in done,
         )
-        for number, (kr, period) in enumerate(shown, start=1)
+        for number, (kr, period) in zip(numbers or range(1, len(shown) + 1), shown, strict=False)
     ]
     waiting, done_by = _who(prompt_lines) if kind == "prompt" else ([], [])
     message = PromptMessage(

@@ -36,6 +36,8 @@ class ReplyOutcome:
     refused: list[RefusedLine] = field(default_factory=list)
     explanation: str | None = None  # the whole message could not count, and why
     prompt: Prompt | None = None
+    touched: set[tuple[int, str]] = field(default_factory=set)  # (key result, period) recorded
+    retracted: set[tuple[int, str]] = field(default_factory=set)
 
     @property
     def anything(self) -> bool:
@@ -50,8 +52,10 @@ async def prompt_for(
     thread_ts: str | None,
     person_id: int | None,
     is_dm: bool,
+    message_ts: str | None = None,
 ) -> Prompt | None:
-    """The prompt a message answers: its thread's parent, or in a DM the latest DM prompt."""
+    """The prompt a message answers: its thread's parent, or in a DM the latest DM prompt
+    posted before the message (so an edit still answers what the message first answered)."""
     if thread_ts:
         found = (
             await session.execute(
@@ -73,8 +77,10 @@ async def prompt_for(
                 Prompt.workspace_id == workspace_id,
                 Prompt.kind == "dm",
                 Prompt.person_id == person_id,
+                Prompt.channel_id == channel,
+                *([Prompt.message_ts < message_ts] if message_ts else []),
             )
-            .order_by(Prompt.period.desc(), Prompt.id.desc())
+            .order_by(Prompt.message_ts.desc(), Prompt.id.desc())
             .limit(1)
         )
     ).scalar_one_or_none()
@@ -181,17 +187,22 @@ async def record_reply(
     outcome = ReplyOutcome(period=prompt.period, prompt=prompt)
     newer = await _newer(session, prompt)
     parsed: ParsedReply = parse_reply(text)
+    source = "thread" if prompt.kind == "round" else "dm"
     if not parsed.is_checkin:
-        if prompt.kind == "dm" and not revision:
+        if revision:  # edited into something else: what it said no longer counts
+            outcome.retracted = await retract(
+                session, workspace_id=actor.workspace_id, author=actor.person_id, source=source,
+                source_ref=source_ref, revision=revision, now=now,
+            )  # fmt: skip
+        elif prompt.kind == "dm":
             outcome.explanation = f"I could not find a key result in that. {HOW_TO}"
         return outcome
-    if newer is not None:
+    if newer is not None and not revision:  # an edit corrects what was already counted
         outcome.explanation = (
             f"This is the {prompt.period} check-in, which has been replaced by {newer.period}'s: "
             "please answer the newest one. Nothing was recorded."
         )
         return outcome
-    source = "thread" if prompt.kind == "round" else "dm"
     touched: set[tuple[int, str]] = set()
     for line in parsed.lines:
         try:
@@ -205,8 +216,9 @@ async def record_reply(
             outcome.refused.append(RefusedLine(line.text, str(exc)))
     for bad in parsed.unreadable:
         outcome.refused.append(RefusedLine(bad.text, bad.reason, bad.example))
+    outcome.touched = touched
     if revision:
-        await retract(
+        outcome.retracted = await retract(
             session, workspace_id=actor.workspace_id, author=actor.person_id, source=source,
             source_ref=source_ref, revision=revision, now=now, keep=touched,
         )  # fmt: skip
@@ -293,8 +305,9 @@ async def retract(
     revision: str,
     now: datetime,
     keep: set[tuple[int, str]] | None = None,
-) -> int:
-    """Retraction rows for every (key result, period) the message recorded, except `keep`."""
+) -> set[tuple[int, str]]:
+    """Retraction rows for every (key result, period) the message recorded, except `keep`;
+    returns those retracted."""
     earlier = {
         (kr, period)
         for kr, period in await session.execute(
@@ -326,4 +339,4 @@ async def retract(
                 conflict_columns=["key_result_id", "period", "source", "source_ref", "revision"],
             )
         )
-    return len(earlier)
+    return earlier

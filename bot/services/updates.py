@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.checkin import build_prompt, fallback_text
@@ -59,24 +59,92 @@ async def request_update(
     )
     if inserted.scalar_one_or_none() is not None:
         return
-    row = (
-        await session.execute(select(OutboxItem).where(OutboxItem.idempotency_key == key))
-    ).scalar_one()
-    if row.state == "sending":
-        row.step += 1
-    elif row.state in ("sent", "failed", "cancelled", "uncertain"):
-        row.state, row.error = "pending", None
-        after = (row.sent_at or now) + timedelta(seconds=every_seconds)
-        row.next_attempt_at = max(now, after)
+    # Conditional updates: a sender may be finishing this row at the same moment.
+    for _attempt in range(3):
+        found = (
+            await session.execute(
+                select(OutboxItem.state, OutboxItem.sent_at).where(
+                    OutboxItem.idempotency_key == key
+                )
+            )
+        ).one()
+        state, sent_at = found
+        if state == "pending":
+            return
+        if state == "sending":  # counted: the sender arms it again when it finishes
+            changed = (
+                update(OutboxItem)
+                .where(OutboxItem.idempotency_key == key, OutboxItem.state == "sending")
+                .values(step=OutboxItem.step + 1)
+            )
+        else:
+            after = max(now, (sent_at or now) + timedelta(seconds=every_seconds))
+            changed = (
+                update(OutboxItem)
+                .where(OutboxItem.idempotency_key == key, OutboxItem.state == state)
+                .values(state="pending", error=None, next_attempt_at=after)
+            )
+        if (await session.execute(changed.returning(OutboxItem.id))).first() is not None:
+            return
 
 
-def finish_update(row: OutboxItem, *, now: datetime, claimed_step: int, every: float) -> None:
-    """After a successful edit: done, or pending again when answers came in meanwhile."""
-    row.sent_at, row.lease_until, row.error = now, None, None
-    if row.step != claimed_step:
-        row.state, row.next_attempt_at = "pending", now + timedelta(seconds=every)
-    else:
-        row.state = "sent"
+async def refresh_rounds(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    lines: set[tuple[int, str]],
+    now: datetime,
+    every_seconds: float = 30.0,
+) -> int:
+    """Arm the update of every round prompt that shows one of `lines` (key result, period):
+    however a check-in arrives (thread, DM, modal, command), the channel sees it."""
+    if not lines:
+        return 0
+    prompts_found = (
+        await session.execute(
+            select(Prompt)
+            .join(PromptLine, PromptLine.prompt_id == Prompt.id)
+            .where(
+                Prompt.workspace_id == workspace_id,
+                Prompt.kind == "round",
+                PromptLine.key_result_id.in_({kr for kr, _ in lines}),
+                PromptLine.period.in_({period for _, period in lines}),
+            )
+            .distinct()
+        )
+    ).scalars()
+    count = 0
+    for prompt in prompts_found:
+        await request_update(session, prompt=prompt, now=now, every_seconds=every_seconds)
+        count += 1
+    return count
+
+
+async def finish_update(
+    session: AsyncSession,
+    *,
+    row_id: int,
+    lease_until: datetime,
+    now: datetime,
+    claimed_step: int,
+    every: float,
+) -> None:
+    """After a successful edit: done, or pending again when answers came in meanwhile (in
+    one statement, so a concurrent `request_update` is never lost)."""
+    unchanged = OutboxItem.step == claimed_step
+    await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == row_id, OutboxItem.lease_until == lease_until)
+        .values(
+            state=case((unchanged, "sent"), else_="pending"),
+            next_attempt_at=case(
+                (unchanged, OutboxItem.next_attempt_at), else_=now + timedelta(seconds=every)
+            ),
+            sent_at=now,
+            lease_until=None,
+            error=None,
+        )
+    )
 
 
 async def compose_update(session: AsyncSession, *, item: OutboxItem) -> UpdateMessage | None:
@@ -93,8 +161,8 @@ async def compose_update(session: AsyncSession, *, item: OutboxItem) -> UpdateMe
     if prompt is None or prompt.team_id is None:
         return None
     team = await session.get(Team, prompt.team_id)
-    lines = [
-        (row.key_result_id, row.period)
+    numbered = [
+        (row.line_no, (row.key_result_id, row.period))
         for row in (
             await session.execute(
                 select(PromptLine)
@@ -103,10 +171,13 @@ async def compose_update(session: AsyncSession, *, item: OutboxItem) -> UpdateMe
             )
         ).scalars()
     ]
-    live = await prompts.live_key_results(session, item.workspace_id, [kr for kr, _ in lines])
-    lines = [line for line in lines if line[0] in live]
-    if not lines:
+    live = await prompts.live_key_results(
+        session, item.workspace_id, [kr for _, (kr, _p) in numbered]
+    )
+    numbered = [(n, line) for n, line in numbered if line[0] in live]
+    if not numbered:
         return None
+    lines = [line for _, line in numbered]
     done = await prompts.checked_in(session, workspace_id=item.workspace_id, lines=lines)
     message, _ = await prompts.message_for(
         session,
@@ -117,5 +188,6 @@ async def compose_update(session: AsyncSession, *, item: OutboxItem) -> UpdateMe
         live=live,
         done=done,
         team=team,
+        numbers=[n for n, _ in numbered],
     )
     return UpdateMessage(channel, ts, fallback_text(message), build_prompt(message))
