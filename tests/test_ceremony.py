@@ -168,15 +168,25 @@ async def test_dm_reply_answers_the_latest_dm_prompt(stack: SandboxStack) -> Non
 
 
 async def test_threads_the_bot_did_not_start_are_ignored(stack: SandboxStack) -> None:
-    world, _ = await start_round(stack, teams=1, owners_per_team=1)
+    world, ceremony = await start_round(stack, teams=1, owners_per_team=1)
     d = stack.driver
     assert d is not None and stack.app is not None
     team = world.teams[0]
     chatter = await d.say(team.owners[0], "lunch?", channel=team.channel)
     await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=chatter.ts)
-    assert await checkins(stack) == []
+    for minutes in (2, 4, 6):  # kept a while in case its prompt is not recorded yet...
+        set_now(MONDAY_TEN + timedelta(minutes=minutes))
+        await ceremony.retry_inbox()
+    assert await checkins(stack) == []  # ...then let go: nothing recorded, nothing said
+    assert stack.slack.thread(team.channel.id, chatter.ts)[-1].bot_id is None
     async with stack.app.sessions() as session:
-        assert (await session.execute(select(InboxEvent))).first() is None
+        [row] = (await session.execute(select(InboxEvent))).scalars().all()
+        assert row.processed_at is not None
+    other = stack.slack.add_channel(stack.ws, "random", members=team.owners)  # type: ignore[arg-type]
+    elsewhere = await d.say(team.owners[0], "lunch?", channel=other)
+    await d.say(team.owners[0], "#1 45", channel=other, thread_ts=elsewhere.ts)
+    async with stack.app.sessions() as session:  # not a team channel: not even stored
+        assert len((await session.execute(select(InboxEvent))).scalars().all()) == 1
 
 
 async def test_a_reply_after_midnight_counts_for_the_rounds_period(stack: SandboxStack) -> None:

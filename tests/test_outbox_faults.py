@@ -30,7 +30,7 @@ from bot.blocks.checkin import METADATA_EVENT
 from bot.jobs import crashpoints
 from bot.jobs.clock import Ceremony
 from bot.jobs.outbox import SendStats
-from bot.models import OutboxItem, Person, Prompt, Team, Workspace
+from bot.models import Checkin, OutboxItem, Person, Prompt, Team, Workspace
 from bot.sandbox.emulator.faults import Fault, Planned
 from bot.sandbox.emulator.state import DEFAULT_BOT_SCOPES
 from bot.sandbox.stack import SandboxStack
@@ -618,3 +618,31 @@ async def test_an_uncertain_post_that_is_no_longer_owed_is_kept_if_slack_has_it(
     assert len(stack.slack.channel_messages(world.teams[0].channel.id)) == 1
     async with stack.app.sessions() as session:
         assert len((await session.execute(select(Prompt))).scalars().all()) >= 1
+
+
+async def test_a_reply_to_a_prompt_not_yet_recorded_counts_once_it_is(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack(outbox_concurrency=1)
+    assert stack.app is not None and stack.ws is not None and stack.driver is not None
+    world = await build_world(stack.app.sessions, stack.slack, stack.ws, teams=1, owners_per_team=1)
+    team = world.teams[0]
+    ceremony = Ceremony(stack.app)
+    await ceremony.tick()
+    crashpoints.arm("answered", 1)  # the prompt is in Slack; its record is not
+    with pytest.raises(crashpoints.SimulatedCrash):
+        await ceremony.sender.run_once()
+    [prompt] = stack.slack.channel_messages(team.channel.id)
+    await stack.driver.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts)
+    async with stack.app.sessions() as session:
+        assert (await session.execute(select(Checkin))).first() is None
+    clock.advance(PAST_LEASE)
+    restarted = Ceremony(stack.app)
+    await restarted.sender.drain()  # reconciliation finds the prompt and records it
+    clock.advance(timedelta(seconds=61))
+    assert await restarted.retry_inbox() == 1
+    async with stack.app.sessions() as session:
+        rows = (await session.execute(select(Checkin))).scalars().all()
+    assert [(r.key_result_id, r.period, r.value) for r in rows] == [
+        (team.key_result_ids[0], "2026-W49", 45.0)
+    ]

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import InboxEvent, Prompt, Workspace
+from bot.models import InboxEvent, Prompt, Team, Workspace
 from bot.repository.upsert import insert_ignoring_conflicts
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,14 @@ async def qualifies(session: AsyncSession, *, workspace_id: int, key: InboxKey) 
             Prompt.message_ts == key.thread_ts,
         )
     )
-    return found.first() is not None
+    if found.first() is not None:
+        return True
+    # A team channel's thread may answer a prompt posted but not recorded yet (its record is
+    # a moment behind, or reconciliation will find it): kept, matched when it is processed.
+    team = await session.execute(
+        select(Team.id).where(Team.workspace_id == workspace_id, Team.channel_id == key.channel)
+    )
+    return team.first() is not None
 
 
 async def workspace_id_of(session: AsyncSession, slack_team_id: str) -> int | None:
