@@ -29,7 +29,7 @@ from bot import clock
 from bot.blocks.checkin import METADATA_EVENT
 from bot.jobs import crashpoints
 from bot.jobs.clock import Ceremony
-from bot.jobs.outbox import SendStats
+from bot.jobs.outbox_rows import SendStats, prepare
 from bot.models import Checkin, OutboxItem, Person, Prompt, Team, Workspace
 from bot.sandbox.emulator.faults import Fault, Planned
 from bot.sandbox.emulator.state import DEFAULT_BOT_SCOPES
@@ -589,7 +589,8 @@ async def test_a_send_too_close_to_its_lease_end_goes_back_unposted(
     await ceremony.tick()
     sender = ceremony.sender
     claims = await sender.claim(clock.now())
-    prepared = await sender._prepare(claims, clock.now())
+    async with sender.readers() as session:
+        prepared = await prepare(session, claims, clock.now())
     clock.advance(timedelta(seconds=LEASE - 1.5))  # within timeout + 1 s of the lease's end
     for claim in claims:
         await sender._guarded(claim, prepared[claim.id])

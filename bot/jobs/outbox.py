@@ -14,7 +14,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -26,51 +25,18 @@ from bot.blocks.checkin import prompt_metadata
 from bot.config import Settings
 from bot.db import readers_for
 from bot.jobs import crashpoints
+from bot.jobs.outbox_rows import VERIFY, Claim, Prepared, SendStats, prepare
 from bot.jobs.pacing import Pacer
 from bot.jobs.posting import WorkspaceClients, find_posted, remove_duplicates
+from bot.jobs.recorder import Recorder
 from bot.models import OutboxItem, Workspace
-from bot.services import deliveries, notices, prompt_prefetch, prompts
-from bot.services.prompts import Composed
-from bot.services.updates import UpdateMessage, compose_update, finish_update
+from bot.services import notices
+from bot.services.updates import UpdateMessage, finish_update
 from bot.slack.errors import Classified, Failure, classify
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
-VERIFY = "verify_no_duplicate"  # error marker: sent without a readable history; check later
-
-
-@dataclass
-class SendStats:
-    sent: int = 0
-    reconciled: int = 0  # found already posted: no second post
-    duplicates_deleted: int = 0
-    cancelled: int = 0
-    failed: int = 0
-    retried: int = 0
-    rate_limited: int = 0
-    errors: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Claim:
-    id: int
-    workspace_id: int
-    kind: str
-    reconcile: bool
-    lease_until: datetime
-    step: int
-
-
-@dataclass(frozen=True)
-class Prepared:
-    key: str
-    verify: bool
-    sent_channel: str | None
-    sent_ts: str | None
-    update: UpdateMessage | None
-    composed: Composed | None
-    channel_hint: str | None
 
 
 class OutboxSender:
@@ -93,11 +59,9 @@ class OutboxSender:
         bind = sessions.kw.get("bind")
         self._sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._write_lock = asyncio.Lock()
-        self._records: list[
-            tuple[Claim, str, str, tuple[tuple[int, str], ...], bool, asyncio.Future[None]]
-        ] = []
-        self._flusher: asyncio.Task[None] | None = None
-        self._recording: dict[int, asyncio.Future[None]] = {}
+        self.recorder = Recorder(
+            writing=self._writing, verify_after_seconds=settings.outbox_lease_seconds
+        )
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncSession]:
@@ -156,7 +120,8 @@ class OutboxSender:
         """Claim one batch and send it; returns how many rows were handled."""
         claims = await self.claim(clock.now())
         if claims:
-            prepared = await self._prepare(claims, clock.now())
+            async with self.readers() as session:
+                prepared = await prepare(session, claims, clock.now())
             await asyncio.gather(
                 *(self._guarded(claim, prepared.get(claim.id)) for claim in claims)
             )
@@ -187,9 +152,7 @@ class OutboxSender:
                     await self._send(claim, prepared)
             # The record is written with others of the moment, outside the gate: a slow
             # commit (a SQLite checkpoint) does not hold up the next posts.
-            recording = self._recording.pop(claim.id, None)
-            if recording is not None:
-                await recording
+            await self.recorder.written(claim)
         except crashpoints.SimulatedCrash:
             raise
         except Exception:
@@ -197,45 +160,6 @@ class OutboxSender:
             await self._finish(claim, state="uncertain", error="internal", delay=self._backoff(1))
 
     # --- sending ------------------------------------------------------------------------------
-
-    async def _prepare(self, claims: list[Claim], now: datetime) -> dict[int, Prepared]:
-        """What each claimed row will send, read in one session for the whole batch."""
-        prepared: dict[int, Prepared] = {}
-        async with self.readers() as session:
-            rows = {
-                row.id: row
-                for row in (
-                    await session.execute(
-                        select(OutboxItem).where(OutboxItem.id.in_([c.id for c in claims]))
-                    )
-                ).scalars()
-            }
-            await prompt_prefetch.prefetch(session, list(rows.values()))
-            for claim in claims:
-                row = rows.get(claim.id)
-                if row is None:
-                    continue
-                verify = row.state == "sent" and row.error == VERIFY
-                prepared[claim.id] = Prepared(
-                    key=row.idempotency_key,
-                    verify=verify,
-                    sent_channel=row.slack_channel,
-                    sent_ts=row.slack_ts,
-                    update=(
-                        await compose_update(session, item=row) if claim.kind == "update" else None
-                    ),
-                    composed=(
-                        None
-                        if claim.kind == "update" or verify
-                        else await deliveries.compose(session, item=row, now=now)
-                    ),
-                    channel_hint=(
-                        await deliveries.history_channel(session, item=row)
-                        if claim.reconcile
-                        else None
-                    ),
-                )
-        return prepared
 
     async def _send(self, claim: Claim, prepared: Prepared) -> None:
         key, verify, composed = prepared.key, prepared.verify, prepared.composed
@@ -368,41 +292,7 @@ class OutboxSender:
         *,
         verify: bool,
     ) -> None:
-        """Record a posted message. Records of one moment are written in one transaction;
-        a crash before it commits leaves rows that reconciliation finds posted."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._records.append((claim, channel, ts, tuple(lines), verify, done))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush_records())
-        self._recording[claim.id] = done
-
-    async def _flush_records(self) -> None:
-        await asyncio.sleep(0)  # let the sends answered in this moment join the batch
-        while self._records:
-            batch, self._records = self._records, []
-            now = clock.now()
-            try:
-                async with self._writing() as session:
-                    for claim, channel, ts, lines, verify, _done in batch:
-                        row = await session.get(OutboxItem, claim.id)
-                        if row is None or row.lease_until != claim.lease_until:
-                            continue  # another sender holds it now: it reconciles and records
-                        await prompts.record_posted(
-                            session, item=row, channel=channel, ts=ts, lines=lines, now=now
-                        )
-                        if verify:
-                            row.error = VERIFY
-                            row.next_attempt_at = now + timedelta(
-                                seconds=self.settings.outbox_lease_seconds
-                            )
-            except Exception as exc:  # noqa: BLE001 - each waiting send handles it
-                for *_rest, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            for *_rest, done in batch:
-                if not done.done():
-                    done.set_result(None)
+        self.recorder.add(claim, channel, ts, tuple(lines), verify=verify)
 
     # --- failures -----------------------------------------------------------------------------
 

@@ -1,0 +1,85 @@
+"""The outbox sender's working data: what a claim is, what a batch will send (read in one
+session for the whole batch), and the figures a run leaves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import OutboxItem
+from bot.services import deliveries, prompt_prefetch
+from bot.services.prompts import Composed
+from bot.services.updates import UpdateMessage, compose_update
+
+VERIFY = "verify_no_duplicate"  # error marker: sent without a readable history; check later
+
+
+@dataclass
+class SendStats:
+    sent: int = 0
+    reconciled: int = 0  # found already posted: no second post
+    duplicates_deleted: int = 0
+    cancelled: int = 0
+    failed: int = 0
+    retried: int = 0
+    rate_limited: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    workspace_id: int
+    kind: str
+    reconcile: bool
+    lease_until: datetime
+    step: int
+
+
+@dataclass(frozen=True)
+class Prepared:
+    key: str
+    verify: bool
+    sent_channel: str | None
+    sent_ts: str | None
+    update: UpdateMessage | None
+    composed: Composed | None
+    channel_hint: str | None
+
+
+async def prepare(session: AsyncSession, claims: list[Claim], now: datetime) -> dict[int, Prepared]:
+    """What each claimed row will send, read in one session for the whole batch."""
+    prepared: dict[int, Prepared] = {}
+    rows = {
+        row.id: row
+        for row in (
+            await session.execute(
+                select(OutboxItem).where(OutboxItem.id.in_([c.id for c in claims]))
+            )
+        ).scalars()
+    }
+    await prompt_prefetch.prefetch(session, list(rows.values()))
+    for claim in claims:
+        row = rows.get(claim.id)
+        if row is None:
+            continue
+        verify = row.state == "sent" and row.error == VERIFY
+        prepared[claim.id] = Prepared(
+            key=row.idempotency_key,
+            verify=verify,
+            sent_channel=row.slack_channel,
+            sent_ts=row.slack_ts,
+            update=await compose_update(session, item=row) if claim.kind == "update" else None,
+            composed=(
+                None
+                if claim.kind == "update" or verify
+                else await deliveries.compose(session, item=row, now=now)
+            ),
+            channel_hint=(
+                await deliveries.history_channel(session, item=row) if claim.reconcile else None
+            ),
+        )
+    return prepared
