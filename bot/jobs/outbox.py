@@ -17,7 +17,6 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
@@ -25,7 +24,7 @@ from bot.blocks.checkin import prompt_metadata
 from bot.config import Settings
 from bot.db import readers_for
 from bot.jobs import crashpoints
-from bot.jobs.outbox_rows import VERIFY, Claim, Prepared, SendStats, prepare
+from bot.jobs.outbox_rows import VERIFY, Claim, Prepared, SendStats, claim_rows, prepare
 from bot.jobs.pacing import Pacer
 from bot.jobs.posting import WorkspaceClients, find_posted, remove_duplicates
 from bot.jobs.recorder import Recorder
@@ -80,36 +79,7 @@ class OutboxSender:
         lease = now + timedelta(seconds=self.settings.outbox_lease_seconds)
         held = self.pacer.held_workspaces(now)
         async with self._writing() as session:
-            retry = OutboxItem.state.in_(("pending", "uncertain"))
-            verify = and_(OutboxItem.state == "sent", OutboxItem.error == VERIFY)
-            ready = or_(
-                and_(retry, OutboxItem.next_attempt_at <= now),
-                and_(OutboxItem.state == "sending", OutboxItem.lease_until < now),
-                and_(verify, OutboxItem.next_attempt_at <= now),
-            )
-            acting = or_(Workspace.paused_until.is_(None), Workspace.paused_until <= now)
-            query = (
-                select(OutboxItem)
-                .join(Workspace, Workspace.id == OutboxItem.workspace_id)
-                .where(ready, Workspace.state == "active", acting)
-                .order_by(OutboxItem.priority, OutboxItem.next_attempt_at, OutboxItem.id)
-                .limit(self.batch)
-            )
-            if held:
-                query = query.where(OutboxItem.workspace_id.not_in(held))
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(of=OutboxItem, skip_locked=True)
-            rows = list((await session.execute(query)).scalars())
-            claims = []
-            for row in rows:
-                checking = row.state == "sent"
-                reconcile = row.state in ("sending", "uncertain") or checking
-                if not checking:
-                    row.state, row.attempts = "sending", row.attempts + 1
-                row.lease_until = lease
-                if checking:
-                    row.next_attempt_at = lease  # not picked again while this sender checks
-                claims.append(Claim(row.id, row.workspace_id, row.kind, reconcile, lease, row.step))
+            claims = await claim_rows(session, now=now, lease=lease, held=held, batch=self.batch)
         if claims:
             crashpoints.reached("claimed")
         return claims

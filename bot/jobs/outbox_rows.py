@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import OutboxItem
+from bot.models import OutboxItem, Workspace
 from bot.services import deliveries, prompt_prefetch
 from bot.services.prompts import Composed
 from bot.services.updates import UpdateMessage, compose_update
@@ -48,6 +48,44 @@ class Prepared:
     update: UpdateMessage | None
     composed: Composed | None
     channel_hint: str | None
+
+
+async def claim_rows(
+    session: AsyncSession, *, now: datetime, lease: datetime, held: list[int], batch: int
+) -> list[Claim]:
+    """Claim up to `batch` ready rows (the caller commits before calling Slack): due ones,
+    leases run out, outcomes unknown, and sent rows whose duplicate check is due. Paused and
+    rate-held workspaces wait; on PostgreSQL, rows other senders hold are skipped."""
+    retry = OutboxItem.state.in_(("pending", "uncertain"))
+    verify = and_(OutboxItem.state == "sent", OutboxItem.error == VERIFY)
+    ready = or_(
+        and_(retry, OutboxItem.next_attempt_at <= now),
+        and_(OutboxItem.state == "sending", OutboxItem.lease_until < now),
+        and_(verify, OutboxItem.next_attempt_at <= now),
+    )
+    acting = or_(Workspace.paused_until.is_(None), Workspace.paused_until <= now)
+    query = (
+        select(OutboxItem)
+        .join(Workspace, Workspace.id == OutboxItem.workspace_id)
+        .where(ready, Workspace.state == "active", acting)
+        .order_by(OutboxItem.priority, OutboxItem.next_attempt_at, OutboxItem.id)
+        .limit(batch)
+    )
+    if held:
+        query = query.where(OutboxItem.workspace_id.not_in(held))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=OutboxItem, skip_locked=True)
+    claims = []
+    for row in (await session.execute(query)).scalars():
+        checking = row.state == "sent"
+        reconcile = row.state in ("sending", "uncertain") or checking
+        if not checking:
+            row.state, row.attempts = "sending", row.attempts + 1
+        row.lease_until = lease
+        if checking:
+            row.next_attempt_at = lease  # not picked again while this sender checks
+        claims.append(Claim(row.id, row.workspace_id, row.kind, reconcile, lease, row.step))
+    return claims
 
 
 async def prepare(session: AsyncSession, claims: list[Claim], now: datetime) -> dict[int, Prepared]:
