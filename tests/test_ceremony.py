@@ -479,3 +479,92 @@ async def test_a_late_processed_post_does_not_beat_its_edit(
             session, workspace_id=world.workspace_id, key_result_ids=team.key_result_ids
         )
     assert now[team.key_result_ids[0]].value == 50.0
+
+
+# One reply per row, in order, in one round: what each must record (key result by its line
+# in the prompt, value, status, confidence, note) and what the bot must say about the rest.
+# Lines 1-2 are the world's number key results, 3 percent, 4 milestone, 5 currency.
+Recorded = tuple[int, float, str | None, int | None, str | None]
+REPLY_TABLE: list[tuple[str, list[Recorded], list[str]]] = [
+    ("#1 45", [(1, 45.0, None, None, None)], []),
+    ("KR1: 46 conf 7 — good week", [(1, 46.0, None, 7, "good week")], []),
+    ("2) 1.2k", [(2, 1200.0, None, None, None)], []),
+    ("#2 12,5", [(2, 12.5, None, None, None)], []),
+    ("#2 12,000 on track", [(2, 12000.0, "on_track", None, None)], []),
+    ("#3 45%", [(3, 45.0, None, None, None)], []),
+    ("#1 45%", [], ["not in %"]),
+    ("#4 done: launched", [(4, 1.0, None, None, "launched")], []),
+    ("#1 done", [], ["`done` is for milestones"]),
+    ("#5 $12,000", [(5, 12000.0, None, None, None)], []),
+    ("#1 +4", [(1, 50.0, None, None, None)], []),
+    ("#1 -2 🔴", [(1, 48.0, "off_track", None, None)], []),
+    ("#1 :large_yellow_circle: 6/10", [(1, 48.0, "at_risk", 6, None)], []),
+    ("#1 49 conf 11", [], ["conf"]),
+    ("#9 45", [], ["there is no line 9"]),
+    ("#1 50\n#2 forty", [(1, 50.0, None, None, None)], ["could not read “forty” after #2"]),
+    ("Hi!\n• #1 51 - shipped\nand docs", [(1, 51.0, None, None, "shipped\nand docs")], []),
+    ("<@UBOT> #1 52", [(1, 52.0, None, None, None)], []),
+    ("#1 53\n#1 54", [(1, 53.0, None, None, None)], []),  # the first of one key result wins
+]  # fmt: skip
+
+
+async def test_the_reply_table(stack: SandboxStack) -> None:
+    from bot.models import KeyResult, Objective
+
+    assert stack.app is not None and stack.ws is not None and stack.driver is not None
+    world = await build_world(stack.app.sessions, stack.slack, stack.ws, teams=1)
+    team = world.teams[0]
+    async with stack.app.sessions.begin() as session:
+        first = await session.get(KeyResult, team.key_result_ids[0])
+        assert first is not None
+        objective = await session.get(Objective, first.objective_id)
+        assert objective is not None
+        for number, (kind, unit, start, target) in enumerate(
+            [
+                ("percent", "%", 10.0, 90.0),
+                ("milestone", "", 0.0, 1.0),
+                ("currency", "$", 0.0, 5e4),
+            ],
+            start=3,
+        ):
+            session.add(
+                KeyResult(
+                    workspace_id=world.workspace_id, ref_number=number, objective_id=objective.id,
+                    owner_person_id=world.person(team.lead), title=f"{kind} key result",
+                    kind=kind, unit=unit, start_value=start, target_value=target,
+                )
+            )  # fmt: skip
+    ceremony = Ceremony(stack.app)
+    await ceremony.tick()
+    await ceremony.sender.drain()
+    [prompt] = bot_messages(stack, team.channel.id)
+    async with stack.app.sessions() as session:
+        by_line = {
+            line.line_no: line.key_result_id
+            for line in (
+                await session.execute(
+                    select(PromptLine)
+                    .join(Prompt, Prompt.id == PromptLine.prompt_id)
+                    .where(Prompt.kind == "round")
+                )
+            ).scalars()
+        }
+    assert len(by_line) == 5
+    seen = 0
+    for number, (text, expected, said) in enumerate(REPLY_TABLE, start=1):
+        reply = await stack.driver.say(
+            team.lead, text.replace("UBOT", stack.ws.bot_user_id), channel=team.channel,
+            thread_ts=prompt.ts, raw="<@" in text,
+        )  # fmt: skip
+        async with stack.app.sessions() as session:
+            rows = (await session.execute(select(Checkin).order_by(Checkin.id))).scalars().all()
+        added, seen = rows[seen:], len(rows)
+        new = [(r.key_result_id, r.value, r.status, r.confidence, r.note) for r in added]
+        want = [(by_line[line], v, s, c, n) for line, v, s, c, n in expected]
+        assert new == want, f"row {number}: {text!r}"
+        assert all(r.source_ref == f"{team.channel.id}:{reply.ts}" for r in added)
+        answer = stack.slack.thread(team.channel.id, prompt.ts)[-1]
+        for words in said:
+            assert answer.bot_id and words in answer.text, f"row {number}: {answer.text!r}"
+        if not said:
+            assert ":warning:" not in answer.text, f"row {number}: {answer.text!r}"
