@@ -33,7 +33,7 @@ from bot.models import (
 )
 from bot.models.people import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
 from bot.okr.period import zone
-from bot.repository.checkins import value_for_period
+from bot.repository.checkins import periods_with_values
 
 CEREMONY_KINDS = ("prompt", "dm", "reminder")
 
@@ -186,16 +186,10 @@ async def load_snapshot(
 async def _checked_in(
     session: AsyncSession, workspace_ids: list[int], periods: list[str]
 ) -> frozenset[tuple[int, str]]:
-    rows: dict[tuple[int, str], list[Checkin]] = {}
-    for row in (
-        await session.execute(
-            select(Checkin).where(
-                Checkin.workspace_id.in_(workspace_ids), Checkin.period.in_(periods)
-            )
-        )
-    ).scalars():
-        rows.setdefault((row.key_result_id, row.period), []).append(row)
-    return frozenset(key for key, found in rows.items() if value_for_period(found) is not None)
+    rows = await session.execute(
+        select(Checkin).where(Checkin.workspace_id.in_(workspace_ids), Checkin.period.in_(periods))
+    )
+    return frozenset(periods_with_values(rows.scalars()))
 
 
 async def _queued(

@@ -44,6 +44,19 @@ def value_for_period(rows: Sequence[Checkin]) -> CurrentValue | None:
     return CurrentValue(chosen.value, confidence, chosen.period, chosen.recorded_at)
 
 
+def periods_with_values(
+    rows: Iterable[Checkin], *, only: set[tuple[int, str]] | None = None
+) -> set[tuple[int, str]]:
+    """The (key result, period) pairs among `rows` that have a value (retractions applied),
+    optionally only those in `only`."""
+    grouped: dict[tuple[int, str], list[Checkin]] = {}
+    for row in rows:
+        key = (row.key_result_id, row.period)
+        if only is None or key in only:
+            grouped.setdefault(key, []).append(row)
+    return {key for key, found in grouped.items() if value_for_period(found) is not None}
+
+
 def current_from(rows: Sequence[Checkin]) -> CurrentValue | None:
     """The value of the latest period that has one (a late answer to an older round does not
     replace this week's)."""

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.blocks.checkin import MAX_LINES, PromptLine, PromptMessage, build_prompt, fallback_text
 from bot.models import (
@@ -35,7 +36,7 @@ from bot.models import (
     PromptLine as PromptLineRow,
 )
 from bot.okr.period import zone
-from bot.repository.checkins import current_from, current_values, value_for_period
+from bot.repository.checkins import current_from, current_values, periods_with_values
 from bot.repository.upsert import insert_ignoring_conflicts
 from bot.services.prompt_prefetch import cached
 from bot.services.reading import key_result_line
@@ -67,26 +68,19 @@ async def checked_in(
 ) -> set[tuple[int, str]]:
     if not lines:
         return set()
-    rows: dict[tuple[int, str], list[Checkin]] = {}
+    wanted = set(lines)
     cache = cached(session)
     if cache is not None and cache.covers(kr for kr, _ in lines):
-        wanted = set(lines)
-        for kr in {kr for kr, _ in lines}:
-            for row in cache.checkins.get(kr, []):
-                if (row.key_result_id, row.period) in wanted:
-                    rows.setdefault((row.key_result_id, row.period), []).append(row)
-        return {key for key, found in rows.items() if value_for_period(found) is not None}
-    for row in (
-        await session.execute(
-            select(Checkin).where(
-                Checkin.workspace_id == workspace_id,
-                Checkin.key_result_id.in_({kr for kr, _ in lines}),
-                Checkin.period.in_({p for _, p in lines}),
-            )
+        found = [row for kr in {kr for kr, _ in lines} for row in cache.checkins.get(kr, [])]
+        return periods_with_values(found, only=wanted)
+    rows = await session.execute(
+        select(Checkin).where(
+            Checkin.workspace_id == workspace_id,
+            Checkin.key_result_id.in_({kr for kr, _ in lines}),
+            Checkin.period.in_({p for _, p in lines}),
         )
-    ).scalars():
-        rows.setdefault((row.key_result_id, row.period), []).append(row)
-    return {key for key, found in rows.items() if value_for_period(found) is not None}
+    )
+    return periods_with_values(rows.scalars(), only=wanted)
 
 
 async def _skipping(session: AsyncSession, team: Team, period: str) -> bool:
@@ -261,31 +255,33 @@ async def _line_round_on(session: AsyncSession, objective: Objective, period: st
 async def _slack_ids(
     session: AsyncSession, workspace_id: int, ids: Sequence[int | None]
 ) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
     cache = cached(session)
-    if cache is not None and wanted <= set(cache.slack_ids):
-        return {i: cache.slack_ids[i] for i in wanted}
-    rows = await session.execute(
-        select(Person.id, Person.slack_user_id).where(
-            Person.workspace_id == workspace_id, Person.id.in_(wanted)
-        )
-    )
-    return {key: value for key, value in rows.all()}  # noqa: C416
+    known = cache.slack_ids if cache is not None else {}
+    return await _labels(session, Person.slack_user_id, Person, workspace_id, ids, known)
 
 
 async def _team_names(
     session: AsyncSession, workspace_id: int, ids: Sequence[int | None]
 ) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
     cache = cached(session)
-    if cache is not None and wanted <= set(cache.team_names):
-        return {i: cache.team_names[i] for i in wanted}
+    known = cache.team_names if cache is not None else {}
+    return await _labels(session, Team.name, Team, workspace_id, ids, known)
+
+
+async def _labels(
+    session: AsyncSession,
+    column: InstrumentedAttribute[str],
+    model: type[Person] | type[Team],
+    workspace_id: int,
+    ids: Sequence[int | None],
+    known: dict[int, str],
+) -> dict[int, str]:
+    """id -> `column` for `ids`, from what the batch prefetched when it has them all."""
+    wanted = {i for i in ids if i is not None}
+    if wanted <= set(known):
+        return {i: known[i] for i in wanted}
     rows = await session.execute(
-        select(Team.id, Team.name).where(Team.workspace_id == workspace_id, Team.id.in_(wanted))
+        select(model.id, column).where(model.workspace_id == workspace_id, model.id.in_(wanted))
     )
     return {key: value for key, value in rows.all()}  # noqa: C416
 
