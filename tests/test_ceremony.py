@@ -13,9 +13,10 @@ from bot import clock
 from bot.jobs.clock import Ceremony
 from bot.models import Checkin, InboxEvent, OutboxItem, Person, Prompt, PromptLine
 from bot.sandbox.conversation import Conversation
+from bot.sandbox.driver import SlackDriver
 from bot.sandbox.emulator.state import Message
 from bot.sandbox.stack import SandboxStack
-from bot.sandbox.world import World, build_world
+from bot.sandbox.world import World, WorldTeam, build_world
 from tests.databases import Database
 
 MONDAY_TEN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # 2026-W49
@@ -49,6 +50,17 @@ async def start_round(stack: SandboxStack, **world: object) -> tuple[World, Cere
     await ceremony.tick()
     await ceremony.sender.drain()
     return made, ceremony
+
+
+async def team_round(
+    stack: SandboxStack, **world: object
+) -> tuple[World, Ceremony, SlackDriver, WorldTeam, Message]:
+    """One team's round sent: the world, the clock's parts, the driver, the team, its prompt."""
+    made, ceremony = await start_round(stack, **world)
+    assert stack.driver is not None
+    team = made.teams[0]
+    [prompt] = bot_messages(stack, team.channel.id)
+    return made, ceremony, stack.driver, team, prompt
 
 
 def bot_messages(stack: SandboxStack, channel: str) -> list[Message]:
@@ -97,11 +109,7 @@ async def test_prompt_and_dms_go_out_once_with_numbered_lines(stack: SandboxStac
 async def test_threaded_reply_records_confirms_and_updates_the_prompt(
     stack: SandboxStack,
 ) -> None:
-    world, ceremony = await start_round(stack, teams=1, owners_per_team=2)
-    d = stack.driver
-    assert d is not None
-    team = world.teams[0]
-    [prompt] = bot_messages(stack, team.channel.id)
+    world, ceremony, d, team, prompt = await team_round(stack, teams=1, owners_per_team=2)
     ana, ben = team.owners
     reply = await d.say(
         ana, "#1 45 conf 7 — good week\nKR2 40\nKR999 3", channel=team.channel, thread_ts=prompt.ts
@@ -123,11 +131,7 @@ async def test_threaded_reply_records_confirms_and_updates_the_prompt(
 
 
 async def test_edits_revise_and_deletes_retract(stack: SandboxStack) -> None:
-    world, _ = await start_round(stack, teams=1, owners_per_team=1)
-    d = stack.driver
-    assert d is not None
-    team = world.teams[0]
-    [prompt] = bot_messages(stack, team.channel.id)
+    world, _, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
     owner = team.owners[0]
     kr = team.key_result_ids[0]
     reply = await d.say(owner, "#1 45", channel=team.channel, thread_ts=prompt.ts)
@@ -139,11 +143,8 @@ async def test_edits_revise_and_deletes_retract(stack: SandboxStack) -> None:
 
 
 async def test_retries_and_mentions_count_once(stack: SandboxStack) -> None:
-    world, _ = await start_round(stack, teams=1, owners_per_team=1)
-    d = stack.driver
-    assert d is not None and stack.app is not None
-    team = world.teams[0]
-    [prompt] = bot_messages(stack, team.channel.id)
+    world, _, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
+    assert stack.app is not None
     await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts, retries=3)
     assert len(await checkins(stack)) == 1
     async with stack.app.sessions() as session:
@@ -247,11 +248,7 @@ async def test_checkin_now_runs_the_round_once_and_only_for_a_lead(stack: Sandbo
 
 
 async def test_the_check_in_button_records_to_the_prompts_period(stack: SandboxStack) -> None:
-    world, _ = await start_round(stack, teams=1, owners_per_team=2)
-    d = stack.driver
-    assert d is not None
-    team = world.teams[0]
-    [prompt] = bot_messages(stack, team.channel.id)
+    world, _, d, team, prompt = await team_round(stack, teams=1, owners_per_team=2)
     owner = team.owners[1]
     set_now(MONDAY_TEN + timedelta(days=8))  # a week later: the open period is W50 by now
     await d.click(owner, action_id="checkin_from_prompt", message=prompt)
@@ -264,11 +261,7 @@ async def test_the_check_in_button_records_to_the_prompts_period(stack: SandboxS
 
 
 async def test_a_reminder_lists_only_what_is_missing_a_day_later(stack: SandboxStack) -> None:
-    world, ceremony = await start_round(stack, teams=1, owners_per_team=2)
-    d = stack.driver
-    assert d is not None
-    team = world.teams[0]
-    [prompt] = bot_messages(stack, team.channel.id)
+    world, ceremony, d, team, prompt = await team_round(stack, teams=1, owners_per_team=2)
     ana, ben = team.owners
     await d.say(ana, "#1 45", channel=team.channel, thread_ts=prompt.ts)
     set_now(MONDAY_TEN + timedelta(hours=23, minutes=59))
@@ -291,11 +284,7 @@ async def test_an_inbox_that_cannot_store_answers_503_and_the_retry_counts_once(
 ) -> None:
     from bot.services import inbox
 
-    world, _ = await start_round(stack, teams=1, owners_per_team=1)
-    d = stack.driver
-    assert d is not None
-    team = world.teams[0]
-    [prompt] = bot_messages(stack, team.channel.id)
+    world, _, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
     real_store = inbox.store
 
     async def broken(*_args: object, **_kwargs: object) -> None:
@@ -316,11 +305,8 @@ async def test_a_reply_whose_processing_failed_is_retried_by_the_clock(
 ) -> None:
     from bot.services import replies
 
-    world, ceremony = await start_round(stack, teams=1, owners_per_team=1)
-    d = stack.driver
-    assert d is not None and stack.app is not None
-    team = world.teams[0]
-    [prompt] = bot_messages(stack, team.channel.id)
+    world, ceremony, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
+    assert stack.app is not None
     real = replies.record_reply
 
     async def flaky(*_args: object, **_kwargs: object) -> None:
@@ -342,11 +328,8 @@ async def test_a_reply_whose_processing_failed_is_retried_by_the_clock(
 
 
 async def test_a_reply_that_mentions_the_bot_counts_once(stack: SandboxStack) -> None:
-    world, _ = await start_round(stack, teams=1, owners_per_team=1)
-    d = stack.driver
-    assert d is not None and stack.app is not None and stack.ws is not None
-    team = world.teams[0]
-    [prompt] = bot_messages(stack, team.channel.id)
+    world, _, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
+    assert stack.app is not None and stack.ws is not None
     await d.mention(team.owners[0], team.channel, "#1 45", thread_ts=prompt.ts)
     assert await checkins(stack) == [(team.key_result_ids[0], "2026-W49", 45.0, "thread", False)]
     confirmations = [m for m in stack.slack.thread(team.channel.id, prompt.ts) if m.bot_id]
@@ -356,11 +339,8 @@ async def test_a_reply_that_mentions_the_bot_counts_once(stack: SandboxStack) ->
 
 
 async def test_the_inbox_forgets_events_after_thirty_days(stack: SandboxStack) -> None:
-    world, ceremony = await start_round(stack, teams=1, owners_per_team=1)
-    d = stack.driver
-    assert d is not None and stack.app is not None
-    team = world.teams[0]
-    [prompt] = bot_messages(stack, team.channel.id)
+    world, ceremony, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
+    assert stack.app is not None
     await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts)
     set_now(MONDAY_TEN + timedelta(days=29))
     await ceremony.tick()
@@ -374,11 +354,7 @@ async def test_the_inbox_forgets_events_after_thirty_days(stack: SandboxStack) -
 
 
 async def test_a_dm_answer_updates_the_channel_prompt_too(stack: SandboxStack) -> None:
-    world, ceremony = await start_round(stack, teams=1, owners_per_team=2)
-    d = stack.driver
-    assert d is not None
-    team = world.teams[0]
-    [prompt] = bot_messages(stack, team.channel.id)
+    world, ceremony, d, team, prompt = await team_round(stack, teams=1, owners_per_team=2)
     await d.say(team.owners[0], "#1 45")  # in the DM, not the thread
     set_now(MONDAY_TEN + timedelta(seconds=5))
     await ceremony.sender.drain()
@@ -389,11 +365,8 @@ async def test_a_dm_answer_updates_the_channel_prompt_too(stack: SandboxStack) -
 async def test_an_edited_prompt_keeps_its_line_numbers(stack: SandboxStack) -> None:
     from bot.models import KeyResult
 
-    world, ceremony = await start_round(stack, teams=1, owners_per_team=2)
-    d = stack.driver
-    assert d is not None and stack.app is not None
-    team = world.teams[0]
-    [prompt] = bot_messages(stack, team.channel.id)
+    world, ceremony, d, team, prompt = await team_round(stack, teams=1, owners_per_team=2)
+    assert stack.app is not None
     async with stack.app.sessions.begin() as session:
         first = await session.get(KeyResult, team.key_result_ids[0])
         assert first is not None
@@ -410,11 +383,7 @@ async def test_an_edited_prompt_keeps_its_line_numbers(stack: SandboxStack) -> N
 async def test_an_absurd_key_result_number_is_explained_and_the_rest_counts(
     stack: SandboxStack,
 ) -> None:
-    world, _ = await start_round(stack, teams=1, owners_per_team=1)
-    d = stack.driver
-    assert d is not None
-    team = world.teams[0]
-    [prompt] = bot_messages(stack, team.channel.id)
+    world, _, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
     text = "KR99999999999999999999 3\n#1 45"
     await d.say(team.owners[0], text, channel=team.channel, thread_ts=prompt.ts)
     assert [r[2] for r in await checkins(stack)] == [45.0]
@@ -422,11 +391,7 @@ async def test_an_absurd_key_result_number_is_explained_and_the_rest_counts(
 
 
 async def test_editing_a_reply_into_chatter_withdraws_it(stack: SandboxStack) -> None:
-    world, _ = await start_round(stack, teams=1, owners_per_team=1)
-    d = stack.driver
-    assert d is not None
-    team = world.teams[0]
-    [prompt] = bot_messages(stack, team.channel.id)
+    world, _, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
     reply = await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts)
     await d.edit(team.owners[0], reply, "oops, wrong thread")
     assert [(r[2], r[4]) for r in await checkins(stack)] == [(45.0, False), (None, True)]
@@ -455,11 +420,8 @@ async def test_a_late_processed_post_does_not_beat_its_edit(
     from bot.repository.checkins import current_values
     from bot.services import replies
 
-    world, ceremony = await start_round(stack, teams=1, owners_per_team=1)
-    d = stack.driver
-    assert d is not None and stack.app is not None
-    team = world.teams[0]
-    [prompt] = bot_messages(stack, team.channel.id)
+    world, ceremony, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
+    assert stack.app is not None
     real = replies.record_reply
     calls = {"n": 0}
 
