@@ -647,3 +647,34 @@ async def test_a_reply_to_a_prompt_not_yet_recorded_counts_once_it_is(
     assert [(r.key_result_id, r.period, r.value) for r in rows] == [
         (team.key_result_ids[0], "2026-W49", 45.0)
     ]
+
+
+async def test_workspaces_take_turns_so_a_big_queue_does_not_starve_another(
+    make_stack: StackFactory,
+) -> None:
+    # A's nine rows are queued first; B's three come after. B must not wait behind all of A.
+    stack = await make_stack(
+        outbox_concurrency=2,
+        outbox_messages_per_minute=600,
+        token_encryption_key=Fernet.generate_key().decode(),
+    )
+    assert stack.app is not None and stack.ws is not None
+    slack, ws_a = stack.slack, stack.ws
+    await build_world(stack.app.sessions, slack, ws_a, teams=3, owners_per_team=2)
+    ceremony = Ceremony(stack.app)
+    await ceremony.tick()
+    ws_b = slack.add_workspace("Beta")
+    await stack.app.store.async_save_bot(
+        Bot(
+            app_id=ws_b.app_id, team_id=ws_b.id, team_name=ws_b.name, bot_token=ws_b.bot_token,
+            bot_id=ws_b.bot_id, bot_user_id=ws_b.bot_user_id, bot_scopes=DEFAULT_BOT_SCOPES,
+            installed_at=time.time(),
+        )
+    )  # fmt: skip
+    await build_world(stack.app.sessions, slack, ws_b, teams=1, owners_per_team=2)
+    await ceremony.tick()
+    await ceremony.sender.drain()
+    order = [c.team_id for c in slack.recorded(POST) if c.ok]
+    assert len(order) == 12 and order.count(ws_b.id) == 3
+    assert max(i for i, team in enumerate(order) if team == ws_b.id) < 7  # B's came in turn
+    await assert_exactly_once(stack, rows=12)

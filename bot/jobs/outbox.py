@@ -117,6 +117,12 @@ class OutboxSender:
 
     async def _guarded(self, claim: Claim, prepared: Prepared | None) -> None:
         try:
+            if prepared is not None and prepared.composed is not None and not claim.reconcile:
+                # Wait for this workspace's budget before taking a send slot, so a workspace
+                # that must go slowly does not hold the slots other workspaces need.
+                if not await self.pacer.wait(claim.workspace_id):
+                    await self._requeue_held(claim)
+                    return
             async with self._gate:
                 if prepared is not None:
                     await self._send(claim, prepared)
@@ -195,14 +201,14 @@ class OutboxSender:
                 await self._record(claim, channel, ts, lines or composed.lines, verify=False)
                 self.stats.reconciled += 1
                 return
-        held = self.pacer.held_for(claim.workspace_id, clock.now())
-        if held > 0:  # a 429 since the claim: back to the queue rather than wait in a slot
-            await self._finish(
-                claim, state="uncertain" if claim.reconcile else "pending",
-                error=None, delay=held, refund=True,
-            )  # fmt: skip
+        # The others waited for the budget before taking their slot; a 429 may have come
+        # while they waited for the slot.
+        if claim.reconcile and not await self.pacer.wait(claim.workspace_id):
+            await self._requeue_held(claim)
             return
-        await self.pacer.wait(claim.workspace_id)
+        if self.pacer.held_for(claim.workspace_id, clock.now()) > 0:
+            await self._requeue_held(claim)
+            return
         margin = timedelta(
             seconds=min(
                 self.settings.slack_http_timeout_seconds + 1,
@@ -232,6 +238,14 @@ class OutboxSender:
             claim, str(response["channel"]), str(response["ts"]), composed.lines, verify=unverified
         )
         self.stats.sent += 1
+
+    async def _requeue_held(self, claim: Claim) -> None:
+        """A 429 holds the workspace since this row was claimed: back to the queue until the
+        hold ends, rather than wait in a slot (not an attempt)."""
+        await self._finish(
+            claim, state="uncertain" if claim.reconcile else "pending", error=None,
+            delay=self.pacer.held_for(claim.workspace_id, clock.now()), refund=True,
+        )  # fmt: skip
 
     async def _send_update(
         self, claim: Claim, client: AsyncWebClient, update: UpdateMessage | None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import OutboxItem, Workspace
@@ -64,15 +64,28 @@ async def claim_rows(
         and_(verify, OutboxItem.next_attempt_at <= now),
     )
     acting = or_(Workspace.paused_until.is_(None), Workspace.paused_until <= now)
-    query = (
-        select(OutboxItem)
+    order = (OutboxItem.priority, OutboxItem.next_attempt_at, OutboxItem.id)
+    # Workspaces take turns: each one's first row, then each one's second... so a workspace
+    # with a big queue (or a slow budget) never makes another wait behind all of it.
+    ranked = (
+        select(
+            OutboxItem.id.label("id"),
+            func.row_number()
+            .over(partition_by=OutboxItem.workspace_id, order_by=order)
+            .label("turn"),
+        )
         .join(Workspace, Workspace.id == OutboxItem.workspace_id)
         .where(ready, Workspace.state == "active", acting)
-        .order_by(OutboxItem.priority, OutboxItem.next_attempt_at, OutboxItem.id)
-        .limit(batch)
     )
     if held:
-        query = query.where(OutboxItem.workspace_id.not_in(held))
+        ranked = ranked.where(OutboxItem.workspace_id.not_in(held))
+    turns = ranked.subquery()
+    query = (
+        select(OutboxItem)
+        .join(turns, turns.c.id == OutboxItem.id)
+        .order_by(turns.c.turn, *order)
+        .limit(batch)
+    )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=OutboxItem, skip_locked=True)
     claims = []

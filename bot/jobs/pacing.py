@@ -42,20 +42,21 @@ class Pacer:
         until = self._held_until.get(workspace_id)
         return max(0.0, (until - now).total_seconds()) if until else 0.0
 
-    async def wait(self, workspace_id: int) -> None:
-        """Return when one more message may go to this workspace."""
+    async def wait(self, workspace_id: int) -> bool:
+        """True when one more message may go to this workspace now; False, at once, while
+        Slack holds the workspace (the caller puts the message back for later)."""
         while True:
             async with self._lock:
                 held = self._held_until.get(workspace_id)
-                pause = (held - clock.now()).total_seconds() if held else 0.0
-                if pause <= 0:
-                    now = time.monotonic()
-                    rate = self.per_minute / 60.0
-                    bucket = self._buckets.setdefault(workspace_id, _Bucket(self.burst, now))
-                    bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * rate)
-                    bucket.updated = now
-                    if bucket.tokens >= 1:
-                        bucket.tokens -= 1
-                        return
-                    pause = (1 - bucket.tokens) / rate
+                if held is not None and held > clock.now():
+                    return False
+                now = time.monotonic()
+                rate = self.per_minute / 60.0
+                bucket = self._buckets.setdefault(workspace_id, _Bucket(self.burst, now))
+                bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * rate)
+                bucket.updated = now
+                if bucket.tokens >= 1:
+                    bucket.tokens -= 1
+                    return True
+                pause = (1 - bucket.tokens) / rate
             await asyncio.sleep(pause)
