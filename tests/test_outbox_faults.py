@@ -678,3 +678,21 @@ async def test_workspaces_take_turns_so_a_big_queue_does_not_starve_another(
     assert len(order) == 12 and order.count(ws_b.id) == 3
     assert max(i for i, team in enumerate(order) if team == ws_b.id) < 7  # B's came in turn
     await assert_exactly_once(stack, rows=12)
+
+
+async def test_several_senders_at_once_send_each_message_once(make_stack: StackFactory) -> None:
+    # Several workers draining one outbox (any number are allowed on PostgreSQL, where
+    # claims skip rows another holds; on SQLite the claims take turns).
+    stack = await make_stack(outbox_concurrency=4)
+    assert stack.app is not None and stack.ws is not None
+    await build_world(stack.app.sessions, stack.slack, stack.ws, teams=4, owners_per_team=3)
+    await Ceremony(stack.app).tick()
+    senders = [Ceremony(stack.app).sender for _ in range(3)]
+    for sender in senders:
+        sender.batch = 5  # small batches, so the senders interleave
+    await asyncio.gather(*(sender.drain() for sender in senders))
+    book = await assert_exactly_once(stack, rows=4 + 12)
+    assert book.duplicates_deleted == 0
+    assert sum(s.stats.sent for s in senders) == 16
+    assert sum(1 for s in senders if s.stats.sent) >= 2  # the work was shared
+    assert len([c for c in stack.slack.recorded(POST) if c.ok]) == 16
