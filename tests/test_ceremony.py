@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot import clock
 from bot.jobs.clock import Ceremony
@@ -530,3 +530,31 @@ async def test_the_reply_table(stack: SandboxStack) -> None:
             assert answer.bot_id and words in answer.text, f"row {number}: {answer.text!r}"
         if not said:
             assert ":warning:" not in answer.text, f"row {number}: {answer.text!r}"
+
+
+async def test_dms_follow_the_time_zone_slack_knows_for_each_person(stack: SandboxStack) -> None:
+    assert stack.app is not None and stack.ws is not None and stack.driver is not None
+    world = await build_world(stack.app.sessions, stack.slack, stack.ws, teams=1)
+    team = world.teams[0]
+    ravi = team.owners[0]
+    ravi.tz = "Asia/Kolkata"  # Slack's profile; the bot has not heard of it yet
+    async with stack.app.sessions.begin() as session:
+        await session.execute(update(Person).values(timezone=None))
+    set_now(datetime(2026, 11, 30, 4, 30, tzinfo=UTC))  # Monday 10:00 in Kolkata
+    ceremony = Ceremony(stack.app)
+    await ceremony.tick()
+    await ceremony.sender.drain()
+    assert [m for m in stack.slack.dms(ravi.id) if m.bot_id]  # his 10:00, learnt from Slack
+    assert not [m for m in stack.slack.dms(team.owners[1].id) if m.bot_id]  # UTC: 10:00 later
+    assert bot_messages(stack, team.channel.id) == []
+    async with stack.app.sessions() as session:
+        zones = {
+            p.slack_user_id: p.timezone for p in (await session.execute(select(Person))).scalars()
+        }
+    assert zones[ravi.id] == "Asia/Kolkata" and zones[team.owners[1].id] == "UTC"
+    await stack.driver.change_user(ravi, tz="America/Los_Angeles")  # he moved
+    async with stack.app.sessions() as session:
+        moved = (
+            await session.execute(select(Person).where(Person.slack_user_id == ravi.id))
+        ).scalar_one()
+    assert moved.timezone == "America/Los_Angeles"

@@ -20,6 +20,7 @@ from bot.app import OkrApp
 from bot.db import readers_for
 from bot.jobs.lock import CLOCK_LOCK_SUFFIX, WORKER_LOCK_SUFFIX, SingletonLock
 from bot.jobs.outbox import OutboxSender
+from bot.jobs.people_sync import learn_time_zones
 from bot.jobs.posting import WorkspaceClients
 from bot.jobs.replies import process_row
 from bot.jobs.tick import TickResult, tick
@@ -45,6 +46,7 @@ class Ceremony:
         self.missed = 0
 
     async def tick(self, now: datetime | None = None) -> TickResult:
+        await learn_time_zones(self.sessions, self.clients)
         async with self.sessions.begin() as session:
             result = await tick(session, now or clock.now())
             await inbox.prune(session, now=now or clock.now())

@@ -35,6 +35,6 @@ def register_listeners(
     settings_modal.register(registry, sessions=sessions)
     checkin_modal.register(registry, sessions=sessions)
     edit_modals.register(registry, sessions=sessions)
-    events.register(registry)
+    events.register(registry, sessions=sessions)
     replies.register(registry, sessions=sessions, update_every=update_every)
     return registry
