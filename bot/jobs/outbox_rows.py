@@ -83,6 +83,10 @@ async def claim_rows(
     query = (
         select(OutboxItem)
         .join(turns, turns.c.id == OutboxItem.id)
+        # Again on the row itself: when another sender has just claimed it, PostgreSQL
+        # re-checks these conditions on the row's newest version before locking it (the
+        # subquery's view would still call it ready).
+        .where(ready)
         .order_by(turns.c.turn, *order)
         .limit(batch)
     )

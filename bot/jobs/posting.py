@@ -54,7 +54,15 @@ class WorkspaceClients:
         client = AsyncWebClient(
             token=bot.bot_token,
             base_url=self._settings.slack_api_url,
-            timeout=cast(int, self._settings.slack_http_timeout_seconds),
+            # A call always ends (or times out, outcome unknown) well inside a claim's lease, so
+            # no other sender can take the row over while a post is under way.
+            timeout=cast(
+                int,
+                min(
+                    self._settings.slack_http_timeout_seconds,
+                    self._settings.outbox_lease_seconds / 3,
+                ),
+            ),
             retry_handlers=[],
         )
         self._clients[workspace_id] = client
