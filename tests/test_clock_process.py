@@ -132,3 +132,48 @@ def test_a_second_sqlite_worker_exits_with_one_line(tmp_path: Path) -> None:
         "error: another worker is already sending from this SQLite database; run exactly one, "
         "or use PostgreSQL for more"
     ], done.stderr
+
+
+async def test_run_serves_slack_and_runs_the_clock_in_one_process(
+    tmp_path: Path, database: Database, engine: AsyncEngine
+) -> None:
+    """What `make run` starts: the app on PORT and the clock beside it."""
+    import httpx
+
+    from bot.sandbox.stack import free_port
+
+    async with SlackEmulator() as slack:
+        ws = slack.add_workspace("Acme")
+        world = await build_world(make_sessionmaker(engine), slack, ws, teams=1, owners_per_team=1)
+        port = free_port()
+        env = _clock_env(database, slack, ws.bot_token, SLACK_SIGNING_SECRET="s", PORT=str(port))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            healthy = None
+            async with httpx.AsyncClient(timeout=2) as client:
+                for _ in range(300):
+                    assert process.poll() is None, process.communicate()[0]
+                    try:
+                        healthy = await client.get(f"http://127.0.0.1:{port}/healthz")
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.1)
+                        continue
+                    if slack.channel_messages(world.teams[0].channel.id):
+                        break
+                    await asyncio.sleep(0.1)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output = process.communicate(timeout=30)[0]
+        assert healthy is not None and healthy.status_code == 200, output
+        [prompt] = slack.channel_messages(world.teams[0].channel.id)
+        assert "Weekly check-in" in str(prompt.blocks)
+        # A graceful stop: uvicorn finishes, then re-raises the SIGTERM it caught.
+        assert "Application shutdown complete" in output
+        assert process.returncode in (0, -signal.SIGTERM), output
