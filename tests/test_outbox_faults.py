@@ -33,6 +33,7 @@ from bot.jobs.outbox_rows import SendStats, prepare
 from bot.models import Checkin, OutboxItem, Person, Prompt, Team, Workspace
 from bot.sandbox.emulator.faults import Fault, Planned
 from bot.sandbox.emulator.state import DEFAULT_BOT_SCOPES
+from bot.sandbox.emulator.state import Workspace as EmulatedWorkspace
 from bot.sandbox.stack import SandboxStack
 from bot.sandbox.world import build_world
 from tests.databases import Database
@@ -483,6 +484,20 @@ async def test_a_channel_that_cannot_take_the_prompt_fails_it_and_tells_the_lead
 RETRY_AFTER = 4  # seconds of the bot's clock: the test moves it rather than wait
 
 
+async def install_second_workspace(stack: SandboxStack) -> EmulatedWorkspace:
+    """Workspace "Beta", installed through the installation store (tokens encrypted)."""
+    assert stack.app is not None
+    ws = stack.slack.add_workspace("Beta")
+    await stack.app.store.async_save_bot(
+        Bot(
+            app_id=ws.app_id, team_id=ws.id, team_name=ws.name, bot_token=ws.bot_token,
+            bot_id=ws.bot_id, bot_user_id=ws.bot_user_id, bot_scopes=DEFAULT_BOT_SCOPES,
+            installed_at=time.time(),
+        )
+    )  # fmt: skip
+    return ws
+
+
 async def test_a_429_in_one_workspace_does_not_hold_up_another(
     make_stack: StackFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -496,19 +511,7 @@ async def test_a_429_in_one_workspace_does_not_hold_up_another(
     await build_world(stack.app.sessions, slack, ws_a, teams=3, owners_per_team=2)
     ceremony = Ceremony(stack.app)
     await ceremony.tick()
-    ws_b = slack.add_workspace("Beta")
-    await stack.app.store.async_save_bot(
-        Bot(
-            app_id=ws_b.app_id,
-            team_id=ws_b.id,
-            team_name=ws_b.name,
-            bot_token=ws_b.bot_token,
-            bot_id=ws_b.bot_id,
-            bot_user_id=ws_b.bot_user_id,
-            bot_scopes=DEFAULT_BOT_SCOPES,
-            installed_at=time.time(),
-        )
-    )
+    ws_b = await install_second_workspace(stack)
     world_b = await build_world(stack.app.sessions, slack, ws_b, teams=1, owners_per_team=2)
     await ceremony.tick()
     items = await outbox(stack)
@@ -663,14 +666,7 @@ async def test_workspaces_take_turns_so_a_big_queue_does_not_starve_another(
     await build_world(stack.app.sessions, slack, ws_a, teams=3, owners_per_team=2)
     ceremony = Ceremony(stack.app)
     await ceremony.tick()
-    ws_b = slack.add_workspace("Beta")
-    await stack.app.store.async_save_bot(
-        Bot(
-            app_id=ws_b.app_id, team_id=ws_b.id, team_name=ws_b.name, bot_token=ws_b.bot_token,
-            bot_id=ws_b.bot_id, bot_user_id=ws_b.bot_user_id, bot_scopes=DEFAULT_BOT_SCOPES,
-            installed_at=time.time(),
-        )
-    )  # fmt: skip
+    ws_b = await install_second_workspace(stack)
     await build_world(stack.app.sessions, slack, ws_b, teams=1, owners_per_team=2)
     await ceremony.tick()
     await ceremony.sender.drain()

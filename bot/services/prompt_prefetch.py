@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import (
@@ -42,6 +42,25 @@ class Prefetched:
         return set(ids) <= self.key_results
 
 
+def live_key_results_query(
+    workspace_ids: Iterable[int], ids: Iterable[int]
+) -> Select[KeyResult, Objective]:
+    """Key results `ids` that still take check-ins (active, in an active objective and
+    cycle), with their objectives."""
+    return (
+        select(KeyResult, Objective)
+        .join(Objective, Objective.id == KeyResult.objective_id)
+        .join(Cycle, Cycle.id == Objective.cycle_id)
+        .where(
+            KeyResult.workspace_id.in_(set(workspace_ids)),
+            KeyResult.id.in_(set(ids)),
+            KeyResult.state == "active",
+            Objective.state == "active",
+            Cycle.state == "active",
+        )
+    )
+
+
 def cached(session: AsyncSession) -> Prefetched | None:
     found = session.info.get(KEY)
     return found if isinstance(found, Prefetched) else None
@@ -55,18 +74,7 @@ async def prefetch(session: AsyncSession, items: Sequence[OutboxItem]) -> Prefet
     ids = {kr for kr, _ in lines}
     found = Prefetched(key_results=ids, periods={p for _, p in lines})
     if ids:
-        rows = await session.execute(
-            select(KeyResult, Objective)
-            .join(Objective, Objective.id == KeyResult.objective_id)
-            .join(Cycle, Cycle.id == Objective.cycle_id)
-            .where(
-                KeyResult.workspace_id.in_(workspaces),
-                KeyResult.id.in_(ids),
-                KeyResult.state == "active",
-                Objective.state == "active",
-                Cycle.state == "active",
-            )
-        )
+        rows = await session.execute(live_key_results_query(workspaces, ids))
         found.live = {kr.id: (kr, objective) for kr, objective in rows.all()}
         for checkin in (
             await session.execute(

@@ -22,7 +22,6 @@ from bot.blocks.checkin import MAX_LINES, PromptLine, PromptMessage, build_promp
 from bot.models import (
     AwayPeriod,
     Checkin,
-    Cycle,
     KeyResult,
     Objective,
     OutboxItem,
@@ -38,7 +37,7 @@ from bot.models import (
 from bot.okr.period import zone
 from bot.repository.checkins import current_from, current_values, periods_with_values
 from bot.repository.upsert import insert_ignoring_conflicts
-from bot.services.prompt_prefetch import cached
+from bot.services.prompt_prefetch import cached, live_key_results_query
 from bot.services.reading import key_result_line
 
 MESSAGE_KINDS = ("prompt", "dm", "reminder")
@@ -110,18 +109,7 @@ async def live_key_results(
     cache = cached(session)
     if cache is not None and cache.covers(ids):
         return {i: cache.live[i] for i in ids if i in cache.live}
-    rows = await session.execute(
-        select(KeyResult, Objective)
-        .join(Objective, Objective.id == KeyResult.objective_id)
-        .join(Cycle, Cycle.id == Objective.cycle_id)
-        .where(
-            KeyResult.workspace_id == workspace_id,
-            KeyResult.id.in_(ids),
-            KeyResult.state == "active",
-            Objective.state == "active",
-            Cycle.state == "active",
-        )
-    )
+    rows = await session.execute(live_key_results_query([workspace_id], ids))
     return {kr.id: (kr, objective) for kr, objective in rows.all()}
 
 

@@ -23,6 +23,7 @@ from bot.repository.upsert import insert_ignoring_conflicts
 from bot.services.actors import Actor
 from bot.services.errors import DomainError
 from bot.services.inputs import NOTE_MAX
+from bot.services.okr_lookup import key_result_by_ref
 from bot.services.permissions import require_checkin
 from bot.services.reading import measure_of
 
@@ -134,7 +135,7 @@ async def _base_value(session: AsyncSession, kr: KeyResult, source_ref: str) -> 
 
 
 async def _line_target(
-    session: AsyncSession, prompt: Prompt, line: ReplyLine
+    session: AsyncSession, actor: Actor, prompt: Prompt, line: ReplyLine
 ) -> tuple[KeyResult, str]:
     lines = {
         row.line_no: row
@@ -151,16 +152,7 @@ async def _line_target(
         kr = await session.get(KeyResult, chosen.key_result_id)
         assert kr is not None
         return kr, chosen.period
-    number = int((line.name.ref or "KR0")[2:])
-    kr = (
-        await session.execute(
-            select(KeyResult).where(
-                KeyResult.workspace_id == prompt.workspace_id, KeyResult.ref_number == number
-            )
-        )
-    ).scalar_one_or_none()
-    if kr is None:
-        raise DomainError(f"There is no {line.name.ref}. `/okr mine` lists your key results.")
+    kr = await key_result_by_ref(session, actor=actor, ref=line.name.ref or "")
     for row in lines.values():
         if row.key_result_id == kr.id:
             return kr, row.period
@@ -206,7 +198,7 @@ async def record_reply(
     touched: set[tuple[int, str]] = set()
     for line in parsed.lines:
         try:
-            kr, period = await _line_target(session, prompt, line)
+            kr, period = await _line_target(session, actor, prompt, line)
             await _record_line(
                 session, actor=actor, kr=kr, period=period, line=line, source=source,
                 source_ref=source_ref, revision=revision, now=now, outcome=outcome,
