@@ -13,25 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
 from bot.blocks.checkin import CHECKIN_BUTTON
-from bot.blocks.help import CommandHelp
 from bot.blocks.modals import option
 from bot.blocks.okrs import number
 from bot.blocks.text import context, escape, plain, section
 from bot.db import readers_for
-from bot.listeners.command_call import CommandCall, actor_of
+from bot.listeners.command_call import actor_of
 from bot.listeners.home_refresh import refresh_home_soon
 from bot.listeners.registry import ListenerRegistry
 from bot.listeners.view_values import entered
 from bot.models import Cycle, KeyResult, Objective
 from bot.repository.checkins import current_values
-from bot.services import checkins, rounds, teams
+from bot.services import checkins, rounds
 from bot.services.actors import Actor
-from bot.services.errors import DomainError, Invalid
+from bot.services.errors import DomainError
 
-CHECKIN_HELP = (
-    CommandHelp("/okr checkin", "check in on all your key results in one form"),
-    CommandHelp("/okr checkin now [#channel|name]", "start this week's check-in round now (lead)"),
-)
 CHECKIN_CALLBACK = "checkin"
 PAGE = 10
 STATUSES = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
@@ -146,41 +141,6 @@ async def build_page(
         "private_metadata": json.dumps({"refs": refs, "page": page, "period": period}),
         "blocks": blocks,
     }
-
-
-async def run_checkin(call: CommandCall) -> None:
-    if call.args and call.args[0].lower() == "now":
-        await run_checkin_now(call)
-        return
-    actor = await call.actor()
-    async with call.readers() as session:
-        refs = [kr.ref for kr in await my_key_results(session, actor)]
-        if not refs:
-            raise Invalid("You own no key results in an active cycle. `/okr mine` shows yours.")
-        view = await build_page(session, actor, refs, 0, 0)
-    await call.open_modal(view)
-
-
-async def run_checkin_now(call: CommandCall) -> None:
-    actor = await call.actor()
-    async with call.sessions.begin() as session:
-        team = await teams.find_team(
-            session,
-            actor=actor,
-            name_or_channel=" ".join(call.args[1:]) or None,
-            channel_id=str(call.body.get("channel_id") or "") or None,
-        )
-        started = await rounds.start_round(session, actor=actor, team=team, now=clock.now())
-    if started.already:
-        await call.reply(
-            f"{escape(started.team_name)}'s {started.period} check-in has already gone to "
-            f"<#{started.channel_id}>: nothing was sent twice."
-        )
-        return
-    await call.reply(
-        f"Started {escape(started.team_name)}'s {started.period} check-in: the prompt goes to "
-        f"<#{started.channel_id}> and each owner gets a DM within a minute."
-    )
 
 
 def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSession]) -> None:

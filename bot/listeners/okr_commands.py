@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from bot import clock
 from bot.blocks.help import CommandHelp
 from bot.blocks.lists import build_listing
-from bot.blocks.okrs import build_objective_page, number, progress_bar
-from bot.blocks.text import escape, section
+from bot.blocks.okrs import build_objective_page
+from bot.blocks.text import escape
 from bot.listeners.command_call import CommandCall
 from bot.listeners.home_refresh import refresh_home_soon
-from bot.services import checkins, lists, objectives, reading, teams
+from bot.services import lists, objectives, reading, teams
 from bot.services.errors import Invalid
 from bot.services.okr_lookup import objective_by_ref
 
 SHOW_HELP = (CommandHelp("/okr show O7|KR12", "an objective, its key results and progress"),)
-UPDATE_HELP = (CommandHelp("/okr update KR12 45 [note]", "check in a new value"),)
 ALIGN_HELP = (
     CommandHelp("/okr align O7 to O2", "say which objective O7 serves"),
     CommandHelp("/okr unalign O7", "take O7 out of the tree"),
@@ -28,28 +26,6 @@ async def run_show(call: CommandCall) -> None:
     async with call.readers() as session:
         page = await reading.objective_page(session, actor=actor, ref=call.args[0])
     await call.reply(f"{page.ref} {page.title}", build_objective_page(page))
-
-
-async def run_update(call: CommandCall) -> None:
-    if len(call.args) < 2:
-        raise Invalid(f"Name the key result and the value: `{UPDATE_HELP[0].usage}`.")
-    actor = await call.actor()
-    async with call.sessions.begin() as session:
-        done = await checkins.record_update(
-            session,
-            actor=actor,
-            key_result_ref=call.args[0],
-            value_text=call.args[1],
-            note=" ".join(call.args[2:]),
-            source_ref=str(call.body.get("trigger_id") or call.body.get("command_ts") or ""),
-            now=clock.now(),
-        )
-    refresh_home_soon(call.sessions, call.client, actor)
-    text = (
-        f"Recorded *{done.ref}* {escape(done.title)}: {number(done.value, done.unit)} "
-        f"of {number(done.target, done.unit)} for {done.period}."
-    )
-    await call.reply(text, [section(f"{text}\n{progress_bar(done.progress)}")])
 
 
 async def run_align(call: CommandCall) -> None:
