@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck layers pytest bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	@$(PY) -m bot run
 
-test: lint typecheck pytest
+test: lint typecheck layers pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check bot tests migrations bench
@@ -23,6 +23,9 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy bot
+
+layers: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
 
 pytest: $(STAMP)
 	$(PY) -m pytest --durations=15

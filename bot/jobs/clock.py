@@ -21,10 +21,10 @@ from bot.db import readers_for
 from bot.jobs.lock import CLOCK_LOCK_SUFFIX, WORKER_LOCK_SUFFIX, SingletonLock
 from bot.jobs.outbox import OutboxSender
 from bot.jobs.people_sync import learn_time_zones
-from bot.jobs.posting import WorkspaceClients
 from bot.jobs.replies import process_row
 from bot.jobs.tick import TickResult, tick
 from bot.services import inbox
+from bot.slack.clients import WorkspaceClients
 
 log = logging.getLogger(__name__)
 TICK_JOB = "tick"

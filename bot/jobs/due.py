@@ -25,13 +25,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.models import outbox_keys
+from bot.models.outbox_keys import Kind, dm_key, prompt_key, reminder_key
 from bot.okr.period import label, monday_of
+from bot.okr.schedule import DEFAULT_DIGEST_DELAY, DEFAULT_REMINDER_DELAY
 
-PRIORITY = {"prompt": 10, "dm": 20, "reminder": 30, "notice": 40, "update": 50}
 REMINDER_EARLIEST = time(8, 0)
 REMINDER_LATEST = time(19, 0)
-DEFAULT_DIGEST_DELAY = timedelta(days=2)
-DEFAULT_REMINDER_DELAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class OutboxDue:
 
     @property
     def priority(self) -> int:
-        return PRIORITY[self.kind]
+        return outbox_keys.priority(self.kind)
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -129,18 +129,6 @@ class OutboxDue:
             "send_at": self.send_at.isoformat(),
             **self.extra,
         }
-
-
-def prompt_key(workspace_id: int, team_id: int, period: str) -> str:
-    return f"prompt:{workspace_id}:{team_id}:{period}"
-
-
-def dm_key(workspace_id: int, person_id: int, week: str) -> str:
-    return f"dm:{workspace_id}:{person_id}:{week}"
-
-
-def reminder_key(workspace_id: int, person_id: int, week: str) -> str:
-    return f"reminder:{workspace_id}:{person_id}:{week}"
 
 
 def weeks_around(now: datetime, tz: ZoneInfo) -> tuple[str, str]:
@@ -197,7 +185,7 @@ def _prompts(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
             lines = tuple((kr.id, week) for kr in sorted(krs, key=_by_id) if kr.in_cycle(day))
             if lines and at <= now < deadline:
                 yield OutboxDue(
-                    workspace.id, "prompt", key, str(team_id), week, at, deadline, lines,
+                    workspace.id, Kind.PROMPT, key, str(team_id), week, at, deadline, lines,
                     {"team_id": team_id, "channel": team.channel_id},
                 )  # fmt: skip
 
@@ -258,7 +246,7 @@ def _person_messages(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
             if dm not in snapshot.queued:
                 if not person.away_on(owed.send_at.astimezone(person.tz).date()):
                     yield OutboxDue(
-                        workspace.id, "dm", dm, str(person_id), week, owed.send_at,
+                        workspace.id, Kind.DM, dm, str(person_id), week, owed.send_at,
                         owed.deadline, owed.lines, target,
                     )  # fmt: skip
                 continue
@@ -272,7 +260,7 @@ def _person_messages(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
                 and not person.away_on(now.astimezone(person.tz).date())
             ):
                 yield OutboxDue(
-                    workspace.id, "reminder", reminder, str(person_id), week, remind_at,
+                    workspace.id, Kind.REMINDER, reminder, str(person_id), week, remind_at,
                     owed.deadline, missing, target,
                 )  # fmt: skip
 

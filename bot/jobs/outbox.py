@@ -26,11 +26,13 @@ from bot.db import readers_for
 from bot.jobs import crashpoints
 from bot.jobs.outbox_rows import VERIFY, Claim, Prepared, SendStats, claim_rows, prepare
 from bot.jobs.pacing import Pacer
-from bot.jobs.posting import WorkspaceClients, find_posted, remove_duplicates
+from bot.jobs.posting import find_posted, remove_duplicates
 from bot.jobs.recorder import Recorder
 from bot.models import OutboxItem, Workspace
+from bot.models.outbox_keys import Kind
 from bot.services import notices
 from bot.services.updates import UpdateMessage, finish_update
+from bot.slack.clients import WorkspaceClients
 from bot.slack.errors import Classified, Failure, classify
 
 log = logging.getLogger(__name__)
@@ -157,7 +159,7 @@ class OutboxSender:
             self.stats.duplicates_deleted += deleted
             await self._finish(claim, state="sent", error=None)
             return
-        if claim.kind == "update":
+        if claim.kind == Kind.UPDATE:
             await self._send_update(claim, client, update)
             return
         if composed is None:

@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import OutboxItem, Workspace
+from bot.models.outbox_keys import Kind
 from bot.services import deliveries, prompt_prefetch
 from bot.services.prompts import Composed
 from bot.services.updates import UpdateMessage, compose_update
@@ -127,10 +128,10 @@ async def prepare(session: AsyncSession, claims: list[Claim], now: datetime) -> 
             verify=verify,
             sent_channel=row.slack_channel,
             sent_ts=row.slack_ts,
-            update=await compose_update(session, item=row) if claim.kind == "update" else None,
+            update=await compose_update(session, item=row) if claim.kind == Kind.UPDATE else None,
             composed=(
                 None
-                if claim.kind == "update" or verify
+                if claim.kind == Kind.UPDATE or verify
                 else await deliveries.compose(session, item=row, now=now)
             ),
             channel_hint=(

@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
 from bot.blocks.checkin import confirmation_text
-from bot.jobs.posting import WorkspaceClients
 from bot.models import InboxEvent, Workspace
 from bot.services import replies
 from bot.services.actors import actor_for
 from bot.services.inbox import InboxKey, inbox_key
 from bot.services.updates import refresh_rounds
+from bot.slack.clients import WorkspaceClients
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5

@@ -31,11 +31,10 @@ from bot.models import (
     TeamSkippedPeriod,
     Workspace,
 )
-from bot.models.people import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
+from bot.models.outbox_keys import CEREMONY_KINDS
 from bot.okr.period import zone
+from bot.okr.schedule import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
 from bot.repository.checkins import periods_with_values
-
-CEREMONY_KINDS = ("prompt", "dm", "reminder")
 
 
 def default_round(workspace: Workspace) -> Round:

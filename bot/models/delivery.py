@@ -26,23 +26,8 @@ from bot.models.base import (
     updated_column,
     workspace_fk,
 )
+from bot.models.outbox_keys import DEFAULT_PRIORITY, OUTBOX_KINDS
 
-OUTBOX_KINDS = (
-    "prompt",
-    "dm",
-    "reminder",
-    "pull",
-    "digest",
-    "company_digest",
-    "report",
-    "update",
-    "grading",
-    "grading_reminder",
-    "carry_over",
-    "retro",
-    "summary",
-    "notice",
-)
 OUTBOX_STATES = ("pending", "sending", "sent", "uncertain", "failed", "cancelled")
 PROMPT_KINDS = ("round", "dm")
 INBOX_ACTIONS = ("post", "edit", "delete")
@@ -68,7 +53,7 @@ class OutboxItem(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200))
     target: Mapped[str] = mapped_column(String(64))  # channel id, person id or team id
     period: Mapped[str | None] = mapped_column(String(8))
-    priority: Mapped[int] = mapped_column(Integer, default=100)  # lower goes first
+    priority: Mapped[int] = mapped_column(Integer, default=DEFAULT_PRIORITY)  # lower goes first
     state: Mapped[str] = mapped_column(String(16), default="pending")
     step: Mapped[int] = mapped_column(Integer, default=0)  # multi-step sends (digest chart)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -18,11 +18,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, created_column, one_of, scoped_fk, updated_column, workspace_fk
 
+# The two schedule defaults are re-exported for modules that still import them from here.
+from bot.okr.schedule import (
+    DEFAULT_CHECKIN_TIME as DEFAULT_CHECKIN_TIME,
+)
+from bot.okr.schedule import (
+    DEFAULT_CHECKIN_WEEKDAY as DEFAULT_CHECKIN_WEEKDAY,
+)
+from bot.okr.schedule import (
+    DEFAULT_DIGEST_DELAY,
+    DEFAULT_REMINDER_DELAY,
+    whole_minutes,
+)
+
 ROLES = ("member", "facilitator", "admin")
-DEFAULT_CHECKIN_WEEKDAY = 0  # Monday (date.weekday())
-DEFAULT_CHECKIN_TIME = time(10, 0)
-DEFAULT_DIGEST_DELAY_MINUTES = 2 * 24 * 60
-DEFAULT_REMINDER_DELAY_MINUTES = 24 * 60
+DEFAULT_DIGEST_DELAY_MINUTES = whole_minutes(DEFAULT_DIGEST_DELAY)
+DEFAULT_REMINDER_DELAY_MINUTES = whole_minutes(DEFAULT_REMINDER_DELAY)
 
 
 class Person(Base):

@@ -7,15 +7,16 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import OutboxItem, Person, Team
+from bot.models.outbox_keys import CEREMONY_KINDS, Kind
 from bot.services import notices, prompts
 from bot.services.prompts import Composed
 
 
 async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> Composed | None:
     """The message for a row, or None when it is no longer owed."""
-    if item.kind in prompts.MESSAGE_KINDS:
+    if item.kind in CEREMONY_KINDS:
         return await prompts.compose(session, item=item, now=now)
-    if item.kind == "notice":
+    if item.kind == Kind.NOTICE:
         return await notices.compose(session, item=item)
     return None
 
@@ -23,7 +24,7 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
 async def history_channel(session: AsyncSession, *, item: OutboxItem) -> str | None:
     """The conversation whose history shows whether the row was posted (None: DM not known
     yet; the caller opens it)."""
-    if item.kind == "prompt":
+    if item.kind == Kind.PROMPT:
         team = await session.get(Team, int(item.payload["team_id"]))
         return team.channel_id if team else None
     person_id = item.payload.get("person_id")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.text import escape, section
 from bot.models import OutboxItem, Person, Team, TeamMember
+from bot.models.outbox_keys import Kind, notice_key, priority
 from bot.repository.upsert import insert_ignoring_conflicts
 from bot.services.prompts import Composed
 from bot.slack.errors import Classified
@@ -54,14 +55,14 @@ async def report(
 ) -> None:
     """Record what cannot be delivered and queue one notice a day per target and error."""
     recipient: int | None = None
-    if item.kind == "prompt":
+    if item.kind == Kind.PROMPT:
         team = await session.get(Team, int(item.payload["team_id"]))
         if team is None:
             return
         team.needs_attention = f"check-in prompt not delivered: {failure.explanation}"[:200]
         what = f"the weekly check-in prompt for *{escape(team.name)}* (<#{team.channel_id}>)"
         recipient = team.lead_person_id
-    elif item.kind in ("dm", "reminder"):
+    elif item.kind in (Kind.DM, Kind.REMINDER):
         person = await session.get(Person, int(item.payload["person_id"]))
         if person is None:
             return
@@ -92,18 +93,18 @@ async def _queue_notice(
     text: str,
 ) -> None:
     """One notice a day per failed target, error and person told."""
-    key = f"notice:{item.workspace_id}:{item.target}:{failure.error}:{now.date()}:{to}"
+    key = notice_key(item.workspace_id, item.target, failure.error, now.date(), to)
     await session.execute(
         insert_ignoring_conflicts(
             session,
             OutboxItem,
             {
                 "workspace_id": item.workspace_id,
-                "kind": "notice",
+                "kind": Kind.NOTICE,
                 "idempotency_key": key,
                 "target": str(to),
                 "period": item.period,
-                "priority": 40,
+                "priority": priority(Kind.NOTICE),
                 "state": "pending",
                 "payload": {"person_id": to, "text": text},
                 "attempts": 0,

@@ -23,6 +23,7 @@ from bot.models import (
     Team,
     TeamSkippedPeriod,
 )
+from bot.models.outbox_keys import Kind
 
 KEY = "prompt_prefetch"
 
@@ -93,7 +94,7 @@ async def prefetch(session: AsyncSession, items: Sequence[OutboxItem]) -> Prefet
         )
         found.slack_ids = {pid: slack_id for pid, slack_id in rows2.all()}  # noqa: C416
     teams = {o.team_id for _, o in found.live.values() if o.team_id}
-    teams |= {int(i.payload["team_id"]) for i in items if i.kind == "prompt"}
+    teams |= {int(i.payload["team_id"]) for i in items if i.kind == Kind.PROMPT}
     if teams:
         rows3 = await session.execute(
             select(Team.id, Team.name).where(Team.workspace_id.in_(workspaces), Team.id.in_(teams))

@@ -34,13 +34,12 @@ from bot.models import (
 from bot.models import (
     PromptLine as PromptLineRow,
 )
+from bot.models.outbox_keys import CEREMONY_KINDS, Kind
 from bot.okr.period import zone
 from bot.repository.checkins import current_from, current_values, periods_with_values
 from bot.repository.upsert import insert_ignoring_conflicts
 from bot.services.prompt_prefetch import cached, live_key_results_query
 from bot.services.reading import key_result_line
-
-MESSAGE_KINDS = ("prompt", "dm", "reminder")
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
     lines = [line for line in wanted if line[0] in live]
     team: Team | None = None
     person: Person | None = None
-    if item.kind == "prompt":
+    if item.kind == Kind.PROMPT:
         team = await session.get(Team, int(item.payload["team_id"]))
         if team is None or team.paused or not team.channel_id or item.period is None:
             return None
@@ -136,13 +135,13 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
         workspace = await session.get(Workspace, item.workspace_id)
         tz = zone(person.timezone, zone(workspace.timezone if workspace else None, ZoneInfo("UTC")))
         # The same rule as `due`: a DM looks at its own send day, a reminder at today.
-        send_at = item.payload.get("send_at") if item.kind == "dm" else None
+        send_at = item.payload.get("send_at") if item.kind == Kind.DM else None
         day_of = datetime.fromisoformat(send_at) if isinstance(send_at, str) else now
         if await _away(session, person, day_of.astimezone(tz).date()):
             return None
         lines = [line for line in lines if await _line_round_on(session, live[line[0]][1], line[1])]
     done = await checked_in(session, workspace_id=item.workspace_id, lines=lines)
-    if item.kind == "reminder":
+    if item.kind == Kind.REMINDER:
         lines = [line for line in lines if line not in done]
     if not lines:
         return None
@@ -286,11 +285,11 @@ async def record_posted(
     """Mark the row sent and store what the message showed (once, whatever the retries)."""
     item.state, item.slack_channel, item.slack_ts = "sent", channel, ts
     item.sent_at, item.lease_until, item.error = now, None, None
-    if item.kind not in MESSAGE_KINDS:
+    if item.kind not in CEREMONY_KINDS:
         return
     person_id = item.payload.get("person_id")
-    team_id = item.payload.get("team_id") if item.kind == "prompt" else None
-    if person_id is not None and item.kind != "prompt":
+    team_id = item.payload.get("team_id") if item.kind == Kind.PROMPT else None
+    if person_id is not None and item.kind != Kind.PROMPT:
         person = await session.get(Person, int(person_id))
         if person is not None and person.im_channel_id != channel:
             person.im_channel_id = channel
@@ -300,10 +299,10 @@ async def record_posted(
             Prompt,
             {
                 "workspace_id": item.workspace_id,
-                "kind": "round" if item.kind == "prompt" else "dm",
+                "kind": "round" if item.kind == Kind.PROMPT else "dm",
                 "outbox_id": item.id,
                 "team_id": team_id,
-                "person_id": None if item.kind == "prompt" else person_id,
+                "person_id": None if item.kind == Kind.PROMPT else person_id,
                 "period": item.period or "",
                 "channel_id": channel,
                 "message_ts": ts,

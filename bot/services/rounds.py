@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.text import escape
-from bot.jobs.due import prompt_key
-from bot.jobs.tick import tick
+from bot.jobs.tick import tick  # the one named layer exception: see pyproject's contracts
 from bot.models import KeyResult, Objective, OutboxItem, Prompt, PromptLine, Team
+from bot.models.outbox_keys import prompt_key
 from bot.okr.period import period_of, zone
 from bot.services.actors import Actor
 from bot.services.errors import Invalid, NotFound

@@ -13,8 +13,8 @@ from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.checkin import build_prompt, fallback_text
-from bot.jobs.due import PRIORITY
 from bot.models import OutboxItem, Prompt, PromptLine, Team
+from bot.models.outbox_keys import Kind, priority, update_key
 from bot.repository.upsert import insert_ignoring_conflicts
 from bot.services import prompts
 
@@ -25,10 +25,6 @@ class UpdateMessage:
     ts: str
     text: str
     blocks: list[dict[str, Any]]
-
-
-def update_key(workspace_id: int, channel: str, ts: str) -> str:
-    return f"update:{workspace_id}:{channel}:{ts}"
 
 
 async def request_update(
@@ -44,11 +40,11 @@ async def request_update(
             OutboxItem,
             {
                 "workspace_id": prompt.workspace_id,
-                "kind": "update",
+                "kind": Kind.UPDATE,
                 "idempotency_key": key,
                 "target": prompt.channel_id,
                 "period": prompt.period,
-                "priority": PRIORITY["update"],
+                "priority": priority(Kind.UPDATE),
                 "state": "pending",
                 "payload": {"channel": prompt.channel_id, "ts": prompt.message_ts},
                 "attempts": 0,
@@ -182,7 +178,7 @@ async def compose_update(session: AsyncSession, *, item: OutboxItem) -> UpdateMe
     message, _ = await prompts.message_for(
         session,
         workspace_id=item.workspace_id,
-        kind="prompt",
+        kind=Kind.PROMPT,
         period=prompt.period,
         lines=lines,
         live=live,

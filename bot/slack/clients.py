@@ -1,7 +1,13 @@
-"""Web API clients: one base URL (`SLACK_API_URL`), bounded timeouts, and no blind retries.
+"""Web API clients: the one factory. Every client gets `SLACK_API_URL` and a bounded timeout;
+what differs is who may retry.
 
-Only rate-limit retries are automatic: a connection error after Slack accepted a post would
-make a retry a duplicate, so those go to the caller (and the outbox's reconciliation).
+- `web_client(settings)` (Bolt's client, command and modal calls) retries only on rate limits
+  (429 with `Retry-After`): Slack did not act on a rate-limited call, so retrying it is safe.
+- `web_client(settings, token=..., retries=False, timeout=...)` retries nothing. The
+  outbox's clients (`WorkspaceClients`) are built so: a connection error or timeout after
+  Slack accepted a post would make any retry a duplicate, so every failure goes back to the
+  outbox, which reconciles by the message's metadata key before sending again (and honours
+  `Retry-After` itself, per workspace and method).
 """
 
 from __future__ import annotations
@@ -11,19 +17,95 @@ from typing import cast
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.models import Workspace
+from bot.slack.installation_store import DatabaseInstallationStore
+
+RATE_LIMIT_RETRIES = 2
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
-    return [AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
+    return [AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
 
 
-def web_client(settings: Settings, *, token: str | None = None) -> AsyncWebClient:
-    """A client for one workspace's token (or none: Bolt fills it in per request)."""
+def web_client(
+    settings: Settings,
+    *,
+    token: str | None = None,
+    retries: bool = True,
+    timeout: float | None = None,
+) -> AsyncWebClient:
+    """A client for one workspace's token (or none: Bolt fills it in per request).
+
+    `retries=False` for anything whose repeat could be a duplicate (the outbox's sends);
+    `timeout` (seconds) may only shorten the configured Slack HTTP timeout."""
+    seconds = settings.slack_http_timeout_seconds
+    if timeout is not None:
+        seconds = min(seconds, timeout)
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
-        timeout=cast(int, settings.slack_http_timeout_seconds),
-        retry_handlers=retry_handlers(),
+        timeout=cast(int, seconds),
+        retry_handlers=retry_handlers() if retries else [],
     )
+
+
+class WorkspaceClients:
+    """One Web API client per workspace, from the installation store, for the clock and the
+    outbox. No automatic retries (see the module's note): a retried post could be a
+    duplicate, so every failure goes back to the outbox, which knows what to do."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: DatabaseInstallationStore,
+        readers: async_sessionmaker[AsyncSession],
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._readers = readers
+        self._clients: dict[int, AsyncWebClient] = {}
+
+    async def get(self, workspace_id: int) -> AsyncWebClient | None:
+        client = self._clients.get(workspace_id)
+        if client is not None:
+            return client
+        async with self._readers() as session:
+            found = (
+                await session.execute(
+                    select(Workspace.slack_team_id, Workspace.enterprise_id).where(
+                        Workspace.id == workspace_id
+                    )
+                )
+            ).first()
+        if found is None:
+            return None
+        bot = await self._store.async_find_bot(enterprise_id=found[1], team_id=found[0])
+        if bot is None or not bot.bot_token:
+            return None
+        client = web_client(
+            self._settings,
+            token=bot.bot_token,
+            retries=False,
+            # A call always ends (or times out, outcome unknown) well inside a claim's lease, so
+            # no other sender can take the row over while a post is under way.
+            timeout=self._settings.outbox_lease_seconds / 3,
+        )
+        self._clients[workspace_id] = client
+        return client
+
+    def forget(self, workspace_id: int) -> None:
+        self._clients.pop(workspace_id, None)
+
+    @staticmethod
+    async def open_dm(client: AsyncWebClient, user_id: str) -> str | None:
+        """The DM channel with a person: used only to reconcile an uncertain first DM."""
+        if not user_id.startswith(("U", "W")):
+            return user_id
+        response = await client.conversations_open(users=user_id)
+        channel = response.get("channel") or {}
+        return str(channel.get("id")) if channel.get("id") else None
