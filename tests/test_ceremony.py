@@ -303,22 +303,22 @@ async def test_an_inbox_that_cannot_store_answers_503_and_the_retry_counts_once(
 async def test_a_reply_whose_processing_failed_is_retried_by_the_clock(
     stack: SandboxStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.services import replies
+    from bot.services import intake
 
     world, ceremony, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
     assert stack.app is not None
-    real = replies.record_reply
+    real = intake.record_checkin
 
     async def flaky(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("lost the connection")
 
-    monkeypatch.setattr(replies, "record_reply", flaky)
+    monkeypatch.setattr(intake, "record_checkin", flaky)
     await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts)
     assert await checkins(stack) == []
     async with stack.app.sessions() as session:
         [row] = (await session.execute(select(InboxEvent))).scalars().all()
         assert row.processed_at is None and "lost the connection" in (row.error or "")
-    monkeypatch.setattr(replies, "record_reply", real)
+    monkeypatch.setattr(intake, "record_checkin", real)
     assert await ceremony.retry_inbox() == 0  # not old enough yet
     set_now(MONDAY_TEN + timedelta(minutes=2))
     assert await ceremony.retry_inbox() == 1
@@ -418,11 +418,11 @@ async def test_a_late_processed_post_does_not_beat_its_edit(
     stack: SandboxStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bot.repository.checkins import current_values
-    from bot.services import replies
+    from bot.services import intake
 
     world, ceremony, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
     assert stack.app is not None
-    real = replies.record_reply
+    real = intake.record_checkin
     calls = {"n": 0}
 
     async def first_fails(*args: object, **kwargs: object) -> object:
@@ -431,7 +431,7 @@ async def test_a_late_processed_post_does_not_beat_its_edit(
             raise RuntimeError("lost the connection")
         return await real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(replies, "record_reply", first_fails)
+    monkeypatch.setattr(intake, "record_checkin", first_fails)
     reply = await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts)
     await d.edit(team.owners[0], reply, "#1 50")
     set_now(MONDAY_TEN + timedelta(minutes=2))

@@ -152,3 +152,33 @@ def test_open_period_is_this_or_last_week(
     got = open_period(at, weekday=weekday, local_time=time(hour), tz=tz)
     here = period_of(at, tz)
     assert got in (here, label(monday_of(here) - timedelta(days=7)))
+
+
+@pytest.mark.parametrize(
+    ("at", "started", "expected"),
+    [
+        # A Friday team: on Tuesday of W49 the open round is still W48's (last Friday's) ...
+        (datetime(2026, 12, 1, 12, 0, tzinfo=UTC), None, "2026-W48"),
+        # ... unless the lead started W49's round by hand on Tuesday morning.
+        (datetime(2026, 12, 1, 12, 0, tzinfo=UTC), datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+         "2026-W49"),
+        # Before the hand-started round, the old one is still open.
+        (datetime(2026, 12, 1, 8, 0, tzinfo=UTC), datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+         "2026-W48"),
+        # A start in another week says nothing about this one.
+        (datetime(2026, 12, 1, 12, 0, tzinfo=UTC), datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+         "2026-W48"),
+    ],
+)  # fmt: skip
+def test_a_round_started_by_hand_opens_its_period(
+    at: datetime, started: datetime | None, expected: str
+) -> None:
+    from datetime import time
+
+    from bot.okr.period import open_period, prompt_instant
+
+    friday = {"weekday": 4, "local_time": time(10, 0), "tz": ZoneInfo("UTC")}
+    assert open_period(at, started=started, **friday) == expected  # type: ignore[arg-type]
+    opens = prompt_instant("2026-W49", started=started, **friday)  # type: ignore[arg-type]
+    hand = started is not None and label(started.date()) == "2026-W49"
+    assert opens == (started if hand else datetime(2026, 12, 4, 10, 0, tzinfo=UTC))

@@ -9,14 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.okr.numbers import Value, format_value
 from bot.okr.parse import (
     KeyResultName,
     ParsedReply,
     ReplyLine,
     Status,
     Unreadable,
-    Value,
-    format_value,
     parse_reply,
 )
 

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from bot.models import ObjectiveContributor, Team
-from bot.services import checkins, key_results, objectives
+from bot.services import intake, key_results, objectives
 from bot.services.actors import Actor, actor_for
 from bot.services.errors import Forbidden
 
@@ -97,7 +97,7 @@ EDIT = {
 CHECK_IN = {
     "owner": False,
     "lead": True,
-    "contributing_lead": False,
+    "contributing_lead": True,
     "facilitator": True,
     "admin": True,
     "member": False,
@@ -134,20 +134,18 @@ async def test_who_may_edit(session: AsyncSession, person: str) -> None:
 @pytest.mark.parametrize("person", PEOPLE)
 async def test_who_may_check_in(session: AsyncSession, person: str) -> None:
     who = await world(session)
-    attempt = checkins.record_update(
-        session,
+    update = intake.CheckinInput(
         actor=who[person],
-        key_result_ref="KR1",
-        value_text="6",
-        note="",
+        text="KR1 6",
+        source=intake.Source.COMMAND,
         source_ref=f"trigger-{person}",
-        now=clock.now(),
+        at=clock.now(),
     )
+    outcome = await intake.record_checkin(session, checkin=update, now=clock.now())
     if CHECK_IN[person]:
-        done = await attempt
-        assert done.ref == "KR1"
+        assert [line.ref for line in outcome.recorded] == ["KR1"]
     else:
-        with pytest.raises(
-            Forbidden, match="Only KR1's owner, its team's lead, facilitators and admins"
-        ):
-            await attempt
+        assert not outcome.recorded
+        assert "Only KR1's owner, its team's lead (or a contributing team's lead)" in (
+            outcome.refused[0].reason
+        )

@@ -138,6 +138,8 @@ class RecordedLine:
     progress: float | None
     status: str | None = None
     confidence: int | None = None
+    title: str = ""
+    target: float | None = None
 
 
 @dataclass(frozen=True)
@@ -169,5 +171,36 @@ def confirmation_text(
         text = f"Recorded for {period}: " + "; ".join(out) + "."
     for refusal in refused:
         example = f" For example: `{escape(refusal.example)}`" if refusal.example else ""
-        text += f"\n:warning: `{escape(refusal.text)}`: {refusal.reason}{example}"
+        text += f"\n:warning: `{escape(refusal.text)}`: {escape(refusal.reason)}{example}"
     return text.strip()
+
+
+def update_answer(
+    recorded: Sequence[RecordedLine],
+    refused: Sequence[RefusedLine],
+    explanation: str | None,
+    *,
+    period: str,
+) -> tuple[str, list[dict[str, Any]]]:
+    """What `/okr update` answers: the value recorded and its progress, or why not."""
+    if recorded:
+        line = recorded[0]
+        of = f" of {number(line.target, line.unit)}" if line.target is not None else ""
+        extras = [STATUS_WORDS.get(line.status, line.status)] if line.status else []
+        if line.confidence is not None:
+            extras.append(f"confidence {line.confidence}/10")
+        more = f" ({', '.join(extras)})" if extras else ""
+        text = (
+            f"Recorded *{line.ref}* {escape(line.title)}: {number(line.value, line.unit)}{of} "
+            f"for {period}{more}."
+        )
+        return text, [section(f"{text}\n{progress_bar(line.progress)}")]
+    if refused:
+        refusal = refused[0]
+        example = (
+            f" For example: `/okr update {escape(refusal.example)}`" if refusal.example else ""
+        )
+        text = f"{escape(refusal.reason)}{example}"
+    else:
+        text = explanation or "Nothing was recorded."
+    return text, [section(text)]

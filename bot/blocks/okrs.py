@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.blocks.text import context, escape, header, section
+from bot.okr.numbers import format_number
 
 BAR_CELLS = 10
 
@@ -19,7 +20,9 @@ def progress_bar(progress: float | None) -> str:
 
 
 def number(value: float, unit: str = "") -> str:
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    """A value as the bot shows it everywhere, forms included (`okr.numbers.format_number`:
+    in full, so what a form shows reads back the same), with its unit."""
+    text = format_number(value)
     return f"{text}{escape(unit)}" if unit in ("%",) else f"{text} {escape(unit)}".strip()
 
 

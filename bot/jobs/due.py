@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from bot.models import outbox_keys
 from bot.models.outbox_keys import Kind, dm_key, prompt_key, reminder_key
-from bot.okr.period import label, monday_of
+from bot.okr.period import label, monday_of, prompt_instant
 from bot.okr.schedule import DEFAULT_DIGEST_DELAY, DEFAULT_REMINDER_DELAY
 
 REMINDER_EARLIEST = time(8, 0)
@@ -162,7 +162,15 @@ def _started(snapshot: Snapshot, team: Round, week: str) -> datetime | None:
 
 
 def _prompt_at(snapshot: Snapshot, team: Round, week: str) -> datetime:
-    return _started(snapshot, team, week) or team.schedule.instant(week)
+    """When the round of `week` opens: the rule the check-in intake's open period uses too."""
+    schedule = team.schedule
+    return prompt_instant(
+        week,
+        weekday=schedule.weekday,
+        local_time=schedule.at,
+        tz=schedule.tz,
+        started=snapshot.started.get(team.team_id) if team.team_id is not None else None,
+    )
 
 
 def _prompts(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:

@@ -7,7 +7,7 @@ the confirmation (a reaction and a short reply) follows the commit.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from slack_sdk.errors import SlackApiError
@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import clock
 from bot.blocks.checkin import confirmation_text
 from bot.models import InboxEvent, Workspace
-from bot.services import replies
+from bot.services import intake, replies
 from bot.services.actors import actor_for
 from bot.services.inbox import InboxKey, inbox_key
-from bot.services.updates import refresh_rounds
+from bot.services.intake import CheckinInput, Source
 from bot.slack.clients import WorkspaceClients
 
 log = logging.getLogger(__name__)
@@ -87,16 +87,20 @@ async def _process(
         is_dm=key.is_dm,
         message_ts=key.message_ts,
     )
-    source_ref = f"{key.channel}:{key.message_ts}"
-    if key.action == "delete":
-        source = "dm" if key.is_dm else "thread"
+    checkin = CheckinInput(
+        actor=actor,
+        text=key.text,
+        source=Source.DM if key.is_dm else Source.THREAD,
+        source_ref=f"{key.channel}:{key.message_ts}",
+        at=now,
+        prompt=prompt,
+    )
+    if key.action == "delete":  # withdraws what the message recorded, whatever it answered
         revision = str(event.get("event_ts") or event.get("ts") or now.timestamp())[:32]
-        retracted = await replies.retract(
-            session, workspace_id=row.workspace_id, author=actor.person_id, source=source,
-            source_ref=source_ref, revision=revision, now=now,
+        await intake.record_checkin(
+            session, checkin=replace(checkin, revision=revision, retraction=True),
+            now=clock.now(), refresh_every=update_every,
         )  # fmt: skip
-        await refresh_rounds(session, workspace_id=row.workspace_id, lines=retracted,
-                             now=clock.now(), every_seconds=update_every)  # fmt: skip
         return None
     root = key.thread_ts if key.thread_ts and key.thread_ts != key.message_ts else None
     if prompt is None:
@@ -107,18 +111,11 @@ async def _process(
         return None
     if key.action == "post" and await deleted_already(session, row):
         return None  # Slack delivered the delete first: the message is gone
-    outcome = await replies.record_reply(
-        session, actor=actor, prompt=prompt, text=key.text, source_ref=source_ref,
-        revision=key.edited_ts if key.action == "edit" else "", now=now,
+    revision = key.edited_ts if key.action == "edit" else ""
+    outcome = await intake.record_checkin(
+        session, checkin=replace(checkin, revision=revision), now=clock.now(),
+        refresh_every=update_every,
     )  # fmt: skip
-    if outcome.recorded or outcome.retracted:
-        await refresh_rounds(
-            session,
-            workspace_id=row.workspace_id,
-            lines=outcome.touched | outcome.retracted,
-            now=clock.now(),
-            every_seconds=update_every,
-        )
     if not outcome.anything:
         return None
     text = outcome.explanation or confirmation_text(

@@ -1,23 +1,26 @@
 """The check-in commands: `/okr checkin` (the form), `/okr checkin now` (a round started by
-hand) and `/okr update KR12 45 …` (one line, read like a reply line)."""
+hand) and `/okr update KR12 45 …` (one line, read exactly like a reply line)."""
 
 from __future__ import annotations
 
 from bot import clock
+from bot.blocks.checkin import update_answer
+from bot.blocks.checkin_form import build_checkin_form
 from bot.blocks.help import CommandHelp
-from bot.blocks.okrs import number, progress_bar
-from bot.blocks.text import escape, section
-from bot.listeners.checkin_modal import build_page, my_key_results
+from bot.blocks.text import escape
 from bot.listeners.command_call import CommandCall
 from bot.listeners.home_refresh import refresh_home_soon
-from bot.services import checkins, rounds, teams
+from bot.services import checkin_form, intake, rounds
 from bot.services.errors import Invalid
+from bot.services.intake import CheckinInput, Source
 
 CHECKIN_HELP = (
     CommandHelp("/okr checkin", "check in on all your key results in one form"),
     CommandHelp("/okr checkin now [#channel|name]", "start this week's check-in round now (lead)"),
 )
-UPDATE_HELP = (CommandHelp("/okr update KR12 45 [note]", "check in a new value"),)
+UPDATE_HELP = (
+    CommandHelp("/okr update KR12 45 [conf 7] [on track] [— note]", "check in one key result"),
+)
 
 
 async def run_checkin(call: CommandCall) -> None:
@@ -25,24 +28,21 @@ async def run_checkin(call: CommandCall) -> None:
         await run_checkin_now(call)
         return
     actor = await call.actor()
-    async with call.readers() as session:
-        refs = [kr.ref for kr in await my_key_results(session, actor)]
-        if not refs:
-            raise Invalid("You own no key results in an active cycle. `/okr mine` shows yours.")
-        view = await build_page(session, actor, refs, 0, 0)
-    await call.open_modal(view)
+    form = await checkin_form.my_form(call.sessions, actor=actor)
+    if form is None:
+        raise Invalid("You own no key results in an active cycle. `/okr mine` shows yours.")
+    await call.open_modal(build_checkin_form(form))
 
 
 async def run_checkin_now(call: CommandCall) -> None:
     actor = await call.actor()
-    async with call.sessions.begin() as session:
-        team = await teams.find_team(
-            session,
-            actor=actor,
-            name_or_channel=" ".join(call.args[1:]) or None,
-            channel_id=str(call.body.get("channel_id") or "") or None,
-        )
-        started = await rounds.start_round(session, actor=actor, team=team, now=clock.now())
+    started = await rounds.start_round_now(
+        call.sessions,
+        actor=actor,
+        name_or_channel=" ".join(call.args[1:]) or None,
+        channel_id=str(call.body.get("channel_id") or "") or None,
+        now=clock.now(),
+    )
     if started.already:
         await call.reply(
             f"{escape(started.team_name)}'s {started.period} check-in has already gone to "
@@ -56,22 +56,21 @@ async def run_checkin_now(call: CommandCall) -> None:
 
 
 async def run_update(call: CommandCall) -> None:
-    if len(call.args) < 2:
+    if not call.args:
         raise Invalid(f"Name the key result and the value: `{UPDATE_HELP[0].usage}`.")
     actor = await call.actor()
-    async with call.sessions.begin() as session:
-        done = await checkins.record_update(
-            session,
+    outcome = await intake.check_in(
+        call.sessions,
+        checkin=CheckinInput(
             actor=actor,
-            key_result_ref=call.args[0],
-            value_text=call.args[1],
-            note=" ".join(call.args[2:]),
+            text=" ".join(call.args),
+            source=Source.COMMAND,
             source_ref=str(call.body.get("trigger_id") or call.body.get("command_ts") or ""),
-            now=clock.now(),
-        )
-    refresh_home_soon(call.sessions, call.client, actor)
-    text = (
-        f"Recorded *{done.ref}* {escape(done.title)}: {number(done.value, done.unit)} "
-        f"of {number(done.target, done.unit)} for {done.period}."
+            at=clock.now(),
+        ),
     )
-    await call.reply(text, [section(f"{text}\n{progress_bar(done.progress)}")])
+    if outcome.recorded:
+        refresh_home_soon(call.sessions, call.client, actor)
+    text, blocks = update_answer(outcome.recorded, outcome.refused, outcome.explanation,
+                                 period=outcome.period)  # fmt: skip
+    await call.reply(text, blocks)

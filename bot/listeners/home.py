@@ -8,16 +8,16 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.blocks.checkin_form import build_checkin_form
 from bot.blocks.home import CHECKIN_ACTION, NEW_OBJECTIVE_ACTION, TREE_ACTION
 from bot.blocks.lists import build_listing
 from bot.blocks.text import plain
 from bot.db import readers_for
-from bot.listeners.checkin_modal import build_page, my_key_results
 from bot.listeners.command_call import actor_of
 from bot.listeners.home_refresh import publish_home
 from bot.listeners.okr_modals import objective_modal_for
 from bot.listeners.registry import ListenerRegistry
-from bot.services import lists
+from bot.services import checkin_form, lists
 
 
 def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -38,12 +38,10 @@ def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSe
     async def on_checkin(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         actor = await actor_of(sessions, client, body)
-        async with readers_for(sessions)() as session:
-            refs = [kr.ref for kr in await my_key_results(session, actor)]
-            if not refs:
-                return
-            view = await build_page(session, actor, refs, 0, 0)
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        form = await checkin_form.my_form(sessions, actor=actor)
+        if form is None:
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=build_checkin_form(form))
 
     async def on_tree(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from bot.okr.numbers import HOURS, START, TARGET, WEIGHT, NumberProblem, read_number
 from bot.services.errors import DomainError, Invalid
 
 
@@ -22,16 +24,22 @@ def entered(values: dict[str, Any], block: str, action: str | None = None) -> st
     return str(value) if value not in (None, "") else None
 
 
+FORM_NUMBERS = {"start": START, "target": TARGET, "weight": WEIGHT}  # else hours
+
+
 def entered_number(
     values: dict[str, Any], block: str, *, label: str, default: float | None = None
 ) -> float | None:
+    """A number typed in a form, read by the one number grammar (`okr/numbers.py`) and held
+    to its field's bounds; `default` when left empty."""
     text = entered(values, block)
     if text is None:
         return default
+    bounds = replace(FORM_NUMBERS.get(block, HOURS), field=block, label=label)
     try:
-        return float(text.replace(",", "").replace("%", "").strip())
-    except ValueError:
-        raise Invalid(f"The {label} must be a number, like 42 or 3.5.", field=block) from None
+        return read_number(text, bounds)
+    except NumberProblem as problem:
+        raise Invalid(problem.reason, field=block) from None
 
 
 def entered_many(values: dict[str, Any], block: str, action: str | None = None) -> list[str]:

@@ -11,11 +11,13 @@ for the key result on line 2 of the check-in message. A colon after the name is 
 `KR12: 45`, `#2: 45`, `2): 45`. So is a dash: `KR12 - 45`.
 
 Then, in any order, at least one of a value, a status and a confidence:
-- Value: `45`, `45.5`, `45%`, `1.2k`, `3m`, `2b` (thousand, million, billion), money with
-  `$ € £ ¥` before or after (`$12,000`, `12 €`), or `done` for a milestone. A comma followed
-  by exactly three digits separates thousands (`12,000`, `1,234,567`, `1,234.5`); any other
-  comma is a decimal comma (`12,5` and `12,50` are 12.5). A sign means a change from the
-  current value: `+3`, `-2`, `+1.5k`, `-5%`; so there is no way to type a negative value.
+- Value (the one number grammar, `okr/numbers.py`): `45`, `45.5`, `45%`, `1.2k`, `3m`, `2b`
+  (thousand, million, billion), money with `$ € £ ¥` before or after (`$12,000`, `12 €`), or
+  `done` for a milestone. A comma followed by exactly three digits separates thousands
+  (`12,000`, `1,234,567`, `1,234.5`); any other comma is a decimal comma (`12,5` and `12,50`
+  are 12.5). A sign means a change from the current value: `+3`, `-2`, `+1.5k`, `-5%`; so
+  there is no way to type a negative value. `/okr update KR12 …` and the check-in form's
+  value box (`KR12 <what you typed>`) are read as such a line too.
 - Status: `on track`, `at risk`, `off track` (also `on-track`...), 🟢 🟡 🔴, or
   `:large_green_circle:` `:large_yellow_circle:` `:red_circle:`.
 - Confidence, a whole number from 0 to 10: `conf 7`, `conf: 7`, `confidence 7`,
@@ -51,31 +53,21 @@ A line is not read, and the reply says why and shows a line that would be, when:
 from __future__ import annotations
 
 import re
-from dataclasses import KW_ONLY, dataclass, replace
-from decimal import Decimal
-from enum import StrEnum
+from dataclasses import dataclass, replace
 
+from bot.okr.numbers import END as _END
+from bot.okr.numbers import VALUE as _VALUE
+from bot.okr.numbers import NumberProblem, Value, value_of
+from bot.okr.progress import Status
 
-class Status(StrEnum):
-    ON_TRACK = "on_track"
-    AT_RISK = "at_risk"
-    OFF_TRACK = "off_track"
+__all__ = ["KeyResultName", "ParsedReply", "ReplyLine", "Status", "Unreadable", "Value"]
+__all__ += ["parse_reply"]
 
 
 @dataclass(frozen=True)
 class KeyResultName:
     ref: str | None = None  # "KR12": upper-case, no separator, no leading zeros
     line_no: int | None = None  # 2 for "#2" or "2)": a line of the check-in message
-
-
-@dataclass(frozen=True)
-class Value:
-    number: float  # done: 0.0 (meaningless); relative: the signed change
-    _: KW_ONLY
-    relative: bool = False
-    percent: bool = False
-    currency: bool = False
-    done: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,9 +100,6 @@ class ParsedReply:
         return bool(self.lines or self.unreadable)
 
 
-_LIMIT = Decimal(10) ** 15
-_CUR = "$€£¥"
-_END = r"(?=$|[\s—–🟢🟡🔴]|[:;,.!?](?:\s|$))"  # what may follow a value, status or confidence
 _NUM = r"[+-]?[0-9]+(?:[.,][0-9]+)*"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _MENTION = re.compile(r"<@[A-Za-z0-9]+(?:\|[^>\n]*)?>")
@@ -136,13 +125,6 @@ _CONF = re.compile(
     re.IGNORECASE,
 )
 _CONF_WORD = re.compile(r"conf(?:idence)?(?![^\W\d_])", re.IGNORECASE)
-_VALUE = re.compile(
-    rf"(?P<done>done){_END}"
-    rf"|(?P<s1>[+-])?(?P<c1>[{_CUR}])?(?P<s2>[+-])?(?P<num>[0-9]+(?:[.,][0-9]+)*)"
-    rf"(?P<mult>[kmb])?(?:\s?(?P<c2>[{_CUR}]))?(?:\s?(?P<pct>%))?{_END}",
-    re.IGNORECASE,
-)
-_POWER = {"": 0, "k": 3, "m": 6, "b": 9}
 _EXAMPLES = {
     "value": "{name} 45 on track conf 7 — shipped the beta",
     "conf": "{name} 45 conf 7",
@@ -180,18 +162,6 @@ def parse_reply(text: str) -> ParsedReply:
         lines=tuple(r for r in out if isinstance(r, ReplyLine)),
         unreadable=tuple(r for r in out if isinstance(r, Unreadable)),
     )
-
-
-def format_value(value: Value, *, currency: str = "$") -> str:
-    """`+3`, `45%`, `$1,200`, `done`: what parse_reply reads back as the same Value.
-
-    `currency` is the key result's symbol, one of `$ € £ ¥` for the text to read back.
-    """
-    if value.done:
-        return "done"
-    digits = format(Decimal(repr(abs(value.number))).normalize(), ",f")
-    text = (currency if value.currency else "") + digits + ("%" if value.percent else "")
-    return ("-" if value.number < 0 else "+") + text if value.relative else text
 
 
 def _unescape(text: str) -> str:
@@ -295,38 +265,7 @@ def _confidence(text: str, label: str) -> int:
 
 
 def _value(m: re.Match[str], label: str) -> Value:
-    if m["done"]:
-        return Value(number=0.0, done=True)
-    currency = bool(m["c1"] or m["c2"])
-    if currency and m["pct"] or m["s1"] and m["s2"] or m["c1"] and m["c2"]:
-        reason = (
-            f"I could not read the value “{m[0]}” for {label}: use one sign and one currency "
-            "symbol at most, and money or a percent, not both."
-        )
-        raise _Reject("money", reason, label)
-    plain = _plain_number(m["num"])
-    if plain is None:
-        reason = (
-            f"I could not read the number “{m['num']}” for {label}: use a point for decimals "
-            "and commas between thousands."
-        )
-        raise _Reject("number", reason, label)
-    sign = m["s1"] or m["s2"] or ""
-    number = Decimal(f"{sign}{plain}E{_POWER[(m['mult'] or '').lower()]}")
-    if not number.is_finite() or abs(number) > _LIMIT:
-        raise _Reject("large", f"The value “{m[0]}” for {label} is too large to be real.", label)
-    return Value(float(number), relative=bool(sign), percent=bool(m["pct"]), currency=currency)
-
-
-def _plain_number(text: str) -> str | None:
-    """'1,234.5' -> '1234.5', '12,5' -> '12.5'; None with a separator after the decimal one."""
-    parts = re.split(r"([.,])", text)
-    out, decimal = parts[0], False
-    for sep, digits in zip(parts[1::2], parts[2::2], strict=True):
-        if decimal:
-            return None
-        if sep == "," and len(digits) == 3:
-            out += digits
-        else:
-            out, decimal = f"{out}.{digits}", True
-    return out
+    try:
+        return value_of(m, label)
+    except NumberProblem as problem:
+        raise _Reject(problem.example, problem.reason, label) from None

@@ -38,15 +38,37 @@ def next_period(period: str) -> str:
     return label(monday_of(period) + timedelta(days=7))
 
 
-def open_period(at: datetime, *, weekday: int, local_time: time, tz: ZoneInfo) -> str:
-    """The period input with no prompt belongs to: the latest check-in instant P at or before
-    `at` (P = the team's weekday and local time), labelled by P's local date."""
-    local = at.astimezone(tz)
-    monday = local.date() - timedelta(days=local.weekday())
-    prompt = datetime.combine(monday + timedelta(days=weekday), local_time, tzinfo=tz)
-    if prompt > local:
-        prompt = datetime.combine(monday + timedelta(days=weekday - 7), local_time, tzinfo=tz)
-    return label(prompt.date())
+def prompt_instant(
+    week: str, *, weekday: int, local_time: time, tz: ZoneInfo, started: datetime | None = None
+) -> datetime:
+    """When a team's round of `week` opens: its weekday and local time in `tz`, or earlier
+    when `/okr checkin now` started it by hand that week (`started`)."""
+    scheduled = datetime.combine(monday_of(week) + timedelta(days=weekday), local_time, tzinfo=tz)
+    if started is not None and label(started.astimezone(tz).date()) == week:
+        return min(started, scheduled)
+    return scheduled
+
+
+def open_period(
+    at: datetime,
+    *,
+    weekday: int,
+    local_time: time,
+    tz: ZoneInfo,
+    started: datetime | None = None,
+) -> str:
+    """The period input with no prompt belongs to: the round that opened last at or before
+    `at` (see `prompt_instant`; a round started by hand counts from when it was started)."""
+    this_week = label(at.astimezone(tz).date())
+    for week in (next_period(this_week), this_week):
+        opens = prompt_instant(week, weekday=weekday, local_time=local_time, tz=tz, started=started)
+        if opens <= at:
+            return week
+    return previous_period(this_week)
+
+
+def previous_period(period: str) -> str:
+    return label(monday_of(period) - timedelta(days=7))
 
 
 def zone(name: str | None, fallback: ZoneInfo) -> ZoneInfo:

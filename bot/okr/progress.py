@@ -6,6 +6,7 @@ what is shown and graded is clamped to [0, 1] with `clamp`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -111,15 +112,22 @@ class Weighted:
 
 
 def weighted_mean(items: Iterable[Weighted]) -> float | None:
-    """Weighted mean of clamped progress; None when there is nothing (or no weight) to average."""
-    total = 0.0
-    weights = 0.0
-    for item in items:
-        if item.weight <= 0:
-            continue
-        total += clamp(item.progress) * item.weight
-        weights += item.weight
-    return None if weights == 0 else total / weights
+    """Weighted mean of clamped progress; None when there is nothing (or no weight) to average.
+
+    Weights are scaled by the largest first, so no sum can overflow to infinity (two weights of
+    1e308 stay a mean, not NaN); a weight that is not a positive finite number counts for none.
+    """
+    usable = [i for i in items if math.isfinite(i.weight) and i.weight > 0]
+    if not usable:
+        return None
+    largest = max(i.weight for i in usable)
+    total = weights = 0.0
+    for item in usable:
+        share = item.weight / largest
+        progress = item.progress if math.isfinite(item.progress) else 0.0
+        total += clamp(progress) * share
+        weights += share
+    return total / weights
 
 
 def objective_progress(key_results: Iterable[Weighted]) -> float | None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Checkin
+from bot.repository.upsert import insert_ignoring_conflicts
 
 
 @dataclass(frozen=True)
@@ -88,3 +89,66 @@ async def current_values(
         by_kr.setdefault(row.key_result_id, []).append(row)
     found = {kr: current_from(kr_rows) for kr, kr_rows in by_kr.items()}
     return {kr: value for kr, value in found.items() if value is not None}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckinRow:
+    """One append-only check-in row, as every way in records it."""
+
+    workspace_id: int
+    key_result_id: int
+    period: str
+    value: float | None  # None only for a retraction
+    author_person_id: int | None
+    recorded_at: datetime
+    source: str
+    source_ref: str
+    revision: str = ""
+    confidence: int | None = None
+    status: str | None = None
+    note: str | None = None
+    retraction: bool = False
+
+
+CHECKIN_KEY = ["key_result_id", "period", "source", "source_ref", "revision"]
+
+
+async def insert_checkins(session: AsyncSession, rows: Sequence[CheckinRow]) -> None:
+    """Insert check-in rows; a row whose key is already there (a redelivery) is skipped."""
+    if not rows:
+        return
+    await session.execute(
+        insert_ignoring_conflicts(
+            session, Checkin, [asdict(row) for row in rows], conflict_columns=CHECKIN_KEY
+        )
+    )
+
+
+async def recorded_by(
+    session: AsyncSession, *, workspace_id: int, source: str, source_ref: str
+) -> set[tuple[int, str]]:
+    """The (key result, period) pairs one message or form recorded a value for."""
+    found = await session.execute(
+        select(Checkin.key_result_id, Checkin.period).where(
+            Checkin.workspace_id == workspace_id,
+            Checkin.source == source,
+            Checkin.source_ref == source_ref,
+            Checkin.retraction.is_(False),
+        )
+    )
+    return {(kr, period) for kr, period in found}
+
+
+async def current_excluding(
+    session: AsyncSession, *, workspace_id: int, key_result_id: int, source_ref: str
+) -> CurrentValue | None:
+    """The current value without what `source_ref` itself recorded (`+3` in an edit counts
+    from the value before the message, not from its own first version)."""
+    rows = await session.execute(
+        select(Checkin).where(
+            Checkin.workspace_id == workspace_id,
+            Checkin.key_result_id == key_result_id,
+            Checkin.source_ref != source_ref,
+        )
+    )
+    return current_from(list(rows.scalars()))

@@ -1,5 +1,4 @@
-"""Starting a team's round by hand (`/okr checkin now [team]`), and finding what a person
-may check in on from a prompt's "Check in" button."""
+"""Starting a team's round by hand (`/okr checkin now [team]`)."""
 
 from __future__ import annotations
 
@@ -8,16 +7,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.text import escape
 from bot.jobs.tick import tick  # the one named layer exception: see pyproject's contracts
-from bot.models import KeyResult, Objective, OutboxItem, Prompt, PromptLine, Team
+from bot.models import OutboxItem, Team
 from bot.models.outbox_keys import prompt_key
 from bot.okr.period import period_of, zone
 from bot.services.actors import Actor
-from bot.services.errors import Invalid, NotFound
-from bot.services.teams import require_steward
+from bot.services.errors import Invalid
+from bot.services.teams import find_team, require_steward
 
 
 @dataclass(frozen=True)
@@ -57,42 +56,17 @@ async def start_round(
     return RoundStarted(team.name, team.channel_id, period, False, result.inserted)
 
 
-@dataclass(frozen=True)
-class PromptCheckin:
-    refs: list[str]
-    period: str
-
-
-async def checkin_from_prompt(
-    session: AsyncSession, *, actor: Actor, channel: str, ts: str
-) -> PromptCheckin:
-    """The key results of a prompt this person may check in on, and the prompt's period."""
-    prompt = (
-        await session.execute(
-            select(Prompt).where(
-                Prompt.workspace_id == actor.workspace_id,
-                Prompt.channel_id == channel,
-                Prompt.message_ts == ts,
-            )
+async def start_round_now(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    actor: Actor,
+    name_or_channel: str | None,
+    channel_id: str | None,
+    now: datetime,
+) -> RoundStarted:
+    """`/okr checkin now [team]`: find the team (named, or the channel's) and start its round."""
+    async with sessions.begin() as session:
+        team = await find_team(
+            session, actor=actor, name_or_channel=name_or_channel, channel_id=channel_id
         )
-    ).scalar_one_or_none()
-    if prompt is None:
-        raise NotFound("This check-in is no longer known. `/okr checkin` opens yours.")
-    rows = await session.execute(
-        select(KeyResult, Objective, PromptLine.period)
-        .join(PromptLine, PromptLine.key_result_id == KeyResult.id)
-        .join(Objective, Objective.id == KeyResult.objective_id)
-        .where(PromptLine.prompt_id == prompt.id, KeyResult.state == "active")
-        .order_by(PromptLine.line_no)
-    )
-    refs = []
-    for kr, objective, _period in rows.all():
-        lead = None
-        if objective.team_id is not None:
-            team = await session.get(Team, objective.team_id)
-            lead = team.lead_person_id if team else None
-        if actor.is_facilitator or actor.person_id in (kr.owner_person_id, lead):
-            refs.append(kr.ref)
-    if not refs:
-        raise Invalid("None of the key results in this check-in are yours to update.")
-    return PromptCheckin(refs, prompt.period)
+        return await start_round(session, actor=actor, team=team, now=now)

@@ -1,0 +1,270 @@
+"""The one check-in intake. Every way a value arrives (`/okr update`, the check-in form, a
+thread reply, a DM reply, an edit, a delete; later the push API, a metric pull, an import)
+builds a `CheckinInput` and calls `record_checkin`, which reads the text with the one
+grammar (`okr/parse.py`), finds each line's key result and period with the one round rule,
+checks the one permission rule and the cycle (`services/checkin_targets.py`), inserts through
+one repository function and arms the prompt's refresh. A new source adds a name, not a path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.blocks.checkin import RecordedLine, RefusedLine
+from bot.blocks.text import escape
+from bot.models import Prompt
+from bot.okr.numbers import NumberProblem, resolve_value
+from bot.okr.parse import ParsedReply, ReplyLine, parse_reply
+from bot.okr.progress import CONFIDENCE_MAX, CONFIDENCE_MIN, Direction, Status, clamp
+from bot.okr.progress import key_result_progress as progress_of
+from bot.repository.checkins import CheckinRow, current_excluding, insert_checkins, recorded_by
+from bot.services.actors import Actor
+from bot.services.checkin_targets import Target, prompt_lines, target_of
+from bot.services.errors import DomainError, Invalid
+from bot.services.inputs import NOTE_MAX
+from bot.services.reading import measure_of
+from bot.services.updates import refresh_rounds
+
+HOW_TO = "Reply with one line per key result, like `#1 45 conf 7 — shipped the beta`."
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+TEXT_MAX = 4000  # a line of `/okr update` or a form's value box; a reply is bounded by Slack
+
+
+class Source(StrEnum):
+    """Where a check-in came from (the `checkin.source` column)."""
+
+    THREAD = "thread"
+    DM = "dm"
+    MODAL = "modal"
+    COMMAND = "command"
+    API = "api"
+    PULL = "pull"
+    IMPORT = "import"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckinInput:
+    """One action of one person: a message, an edit, a delete, a command or a form row.
+
+    `text` is what they typed, each line starting with its key result (`KR12`, or `#2` for
+    line 2 of the message answered): a whole reply, `/okr update`'s `KR12 45 …`, or a form
+    row's `KR12 <value box>`. A form's own fields (`confidence`, `status`, `note`) win over
+    what the text says. `at` is when the person did it (Slack's timestamp where there is one).
+    """
+
+    actor: Actor
+    text: str
+    source: Source
+    source_ref: str
+    at: datetime
+    revision: str = ""  # an edit's timestamp; "" for the first version
+    prompt: Prompt | None = None  # the check-in message answered, for its lines and periods
+    period: str | None = None  # a form opened from a prompt's button records to its period
+    confidence: int | None = None
+    status: str | None = None
+    note: str | None = None
+    retraction: bool = False  # a delete: withdraw everything `source_ref` recorded
+
+
+@dataclass
+class IntakeOutcome:
+    period: str = ""
+    recorded: list[RecordedLine] = field(default_factory=list)
+    refused: list[RefusedLine] = field(default_factory=list)
+    explanation: str | None = None  # nothing could count, and why
+    touched: set[tuple[int, str]] = field(default_factory=set)  # (key result, period)
+    retracted: set[tuple[int, str]] = field(default_factory=set)
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.recorded or self.refused or self.explanation)
+
+
+async def check_in(
+    sessions: async_sessionmaker[AsyncSession], *, checkin: CheckinInput
+) -> IntakeOutcome:
+    """`record_checkin` in a transaction of its own (a command's one line)."""
+    async with sessions.begin() as session:
+        return await record_checkin(session, checkin=checkin, now=checkin.at)
+
+
+async def record_checkin(
+    session: AsyncSession, *, checkin: CheckinInput, now: datetime, refresh_every: float = 30.0
+) -> IntakeOutcome:
+    """Record every readable line of `checkin` in the caller's transaction; say why for the
+    rest. Repeating the same input (Slack's retries, a double submit) records nothing new."""
+    outcome = IntakeOutcome(period=checkin.prompt.period if checkin.prompt else "")
+    if checkin.retraction:
+        outcome.retracted = await _retract(session, checkin, keep=set())
+    else:
+        await _record(session, checkin, outcome)
+    if outcome.touched or outcome.retracted:
+        await refresh_rounds(
+            session,
+            workspace_id=checkin.actor.workspace_id,
+            lines=outcome.touched | outcome.retracted,
+            now=now,
+            every_seconds=refresh_every,
+        )
+    return outcome
+
+
+async def _record(session: AsyncSession, checkin: CheckinInput, outcome: IntakeOutcome) -> None:
+    if len(checkin.text) > TEXT_MAX and checkin.source in (Source.COMMAND, Source.MODAL):
+        outcome.explanation = f"That is {len(checkin.text)} characters; keep it to {TEXT_MAX}."
+        return
+    parsed: ParsedReply = parse_reply(checkin.text)
+    if not parsed.is_checkin:
+        if checkin.revision:  # edited into something else: what it said no longer counts
+            outcome.retracted = await _retract(session, checkin, keep=set())
+        elif checkin.source is Source.COMMAND:
+            word = (checkin.text.split() or [""])[0][:40]
+            outcome.explanation = (
+                f"`{escape(word)}` is not a key result: start with one, like "
+                "`/okr update KR12 45 conf 7 — shipped the beta`."
+            )
+        elif checkin.source is not Source.THREAD:
+            outcome.explanation = f"I could not find a key result in that. {HOW_TO}"
+        return
+    if checkin.prompt is not None and not checkin.revision:
+        newer = await _newer(session, checkin.prompt)
+        if newer is not None:  # an edit still corrects what was counted
+            outcome.explanation = (
+                f"This is the {checkin.prompt.period} check-in, which has been replaced by "
+                f"{newer.period}'s: please answer the newest one. Nothing was recorded."
+            )
+            return
+    lines = await prompt_lines(session, checkin.prompt) if checkin.prompt else {}
+    rows: list[CheckinRow] = []
+    for line in parsed.lines:
+        try:
+            target = await target_of(
+                session, actor=checkin.actor, name=line.name, prompt=checkin.prompt,
+                lines=lines, period=checkin.period, at=checkin.at,
+            )  # fmt: skip
+            rows.append(await _row(session, checkin, target, line, outcome))
+        except DomainError as exc:
+            outcome.refused.append(RefusedLine(line.text, str(exc)))
+    for bad in parsed.unreadable:
+        outcome.refused.append(RefusedLine(bad.text, bad.reason, bad.example))
+    await insert_checkins(session, rows)
+    outcome.touched = {(row.key_result_id, row.period) for row in rows}
+    if not outcome.period and rows:
+        outcome.period = rows[0].period
+    if checkin.revision:
+        outcome.retracted = await _retract(session, checkin, keep=outcome.touched)
+
+
+async def _row(
+    session: AsyncSession,
+    checkin: CheckinInput,
+    target: Target,
+    line: ReplyLine,
+    outcome: IntakeOutcome,
+) -> CheckinRow:
+    """The row for one line; a line that cannot count raises a `DomainError` saying why."""
+    kr = target.key_result
+    base = await current_excluding(
+        session, workspace_id=kr.workspace_id, key_result_id=kr.id, source_ref=checkin.source_ref
+    )
+    confidence = checkin.confidence if checkin.confidence is not None else line.confidence
+    status = checkin.status or (line.status.value if line.status else None)
+    _check_confidence_and_status(confidence, status)
+    if line.value is not None:
+        try:
+            value = resolve_value(line.value, target.scale, current=base.value if base else None)
+        except NumberProblem as problem:
+            raise Invalid(problem.reason) from None
+    elif base is not None:
+        value = base.value  # a status or confidence alone keeps the value
+    else:
+        raise Invalid(f"{kr.ref} has no value yet: give one, like `{kr.ref} 45`.")
+    measure = measure_of(kr)
+    progress = None if measure.direction is Direction.HOLD else clamp(progress_of(measure, [value]))
+    outcome.recorded.append(
+        RecordedLine(
+            kr.ref, value, kr.unit, progress, status, confidence, kr.title, kr.target_value
+        )
+    )
+    return CheckinRow(
+        workspace_id=kr.workspace_id,
+        key_result_id=kr.id,
+        period=target.period,
+        value=value,
+        confidence=confidence,
+        status=status,
+        note=_note(checkin.note if checkin.note is not None else line.note),
+        author_person_id=checkin.actor.person_id,
+        recorded_at=checkin.at,
+        source=checkin.source,
+        source_ref=checkin.source_ref,
+        revision=checkin.revision,
+    )
+
+
+def _check_confidence_and_status(confidence: int | None, status: str | None) -> None:
+    if confidence is not None and not CONFIDENCE_MIN <= confidence <= CONFIDENCE_MAX:
+        raise Invalid("Confidence goes from 0 (no chance) to 10 (certain).", field="confidence")
+    if status is not None and status not in {s.value for s in Status}:
+        raise Invalid("Pick on track, at risk or off track.", field="status")
+
+
+def _note(text: str | None) -> str | None:
+    """A note as kept: control characters dropped, at most NOTE_MAX characters."""
+    return _CONTROL.sub("", text or "").strip()[:NOTE_MAX] or None
+
+
+async def _newer(session: AsyncSession, prompt: Prompt) -> Prompt | None:
+    """A later round (or week's DM) that replaced the one `prompt` opened."""
+    same = Prompt.team_id == prompt.team_id if prompt.kind == "round" else (
+        Prompt.person_id == prompt.person_id
+    )  # fmt: skip
+    return (
+        await session.execute(
+            select(Prompt)
+            .where(
+                Prompt.workspace_id == prompt.workspace_id,
+                Prompt.kind == prompt.kind,
+                same,
+                Prompt.period > prompt.period,
+            )
+            .order_by(Prompt.period.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def _retract(
+    session: AsyncSession, checkin: CheckinInput, *, keep: set[tuple[int, str]]
+) -> set[tuple[int, str]]:
+    """Retraction rows for what `source_ref` recorded, except `keep`; returns those withdrawn."""
+    workspace_id = checkin.actor.workspace_id
+    earlier = await recorded_by(
+        session, workspace_id=workspace_id, source=checkin.source, source_ref=checkin.source_ref
+    )
+    withdrawn = earlier - keep
+    await insert_checkins(
+        session,
+        [
+            CheckinRow(
+                workspace_id=workspace_id,
+                key_result_id=kr,
+                period=period,
+                value=None,
+                author_person_id=checkin.actor.person_id,
+                recorded_at=checkin.at,
+                source=checkin.source,
+                source_ref=checkin.source_ref,
+                revision=checkin.revision,
+                retraction=True,
+            )
+            for kr, period in sorted(withdrawn)
+        ],
+    )
+    return withdrawn
