@@ -197,8 +197,9 @@ async def test_another_workspace_cannot_reach_these_okrs(stack: SandboxStack) ->
                 from bot.services import reading
 
                 await reading.objective_page(session, actor=outsider, ref=ref)
-        with pytest.raises(NotFound):
-            await objectives.align(session, actor=outsider, child_ref="O2", parent_ref="O1")
+    with pytest.raises(NotFound):
+        await objectives.align(stack.app.sessions, actor=outsider, child_ref="O2", parent_ref="O1")
+    async with stack.app.sessions.begin() as session:
         await objectives.create_objective(
             session, actor=outsider, title="Our own", level="company", today=date(2027, 1, 5)
         )

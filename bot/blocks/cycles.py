@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from bot.blocks.text import context, section
-from bot.services.cycles import CycleView
+
+
+@dataclass(frozen=True)
+class CycleView:
+    id: int
+    name: str
+    starts_on: date
+    ends_on: date
+    state: str
+
 
 STATE_WORDS = {
     "planning": "planning",

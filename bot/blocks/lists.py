@@ -3,14 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from bot.blocks.okrs import number, progress_bar
+from bot.blocks.okrs import KeyResultLine, number, progress_bar
 from bot.blocks.text import context, escape, header, section
-from bot.services.lists import Listing, ObjectiveNode
 
 SECTION_CHARS = 2900
 MAX_SECTIONS = 45
+
+
+@dataclass
+class ObjectiveNode:
+    id: int
+    ref: str
+    title: str
+    level: str
+    parent_id: int | None
+    progress: float | None
+    key_results: list[KeyResultLine] = field(default_factory=list)
+    children: list[ObjectiveNode] = field(default_factory=list)
+    needs_key_results: bool = False  # the reader's to fill, and it has fewer than it should
+
+
+@dataclass(frozen=True)
+class Listing:
+    cycle: str | None  # None: no active cycle
+    objectives: Sequence[ObjectiveNode]
+
+
+@dataclass(frozen=True)
+class TeamListing:
+    name: str
+    paused: bool
+    listing: Listing
+
+    @property
+    def title(self) -> str:  # a header: plain_text, so a name pings nobody
+        return f"{self.name}{' (paused)' if self.paused else ''}"
+
+
+def add_key_results_hint(node: ObjectiveNode) -> str:
+    count = len(node.key_results)
+    so_far = "No key results yet" if not count else f"Only {count} key result{'s' * (count != 1)}"
+    return f"_{so_far}:_ add key results with `/okr kr add {node.ref}`"
 
 
 def _lines(
@@ -20,6 +56,8 @@ def _lines(
     for node in nodes:
         arrow = "↳ " if depth else ""
         yield f"{indent}{arrow}*{node.ref}* {escape(node.title)}  {progress_bar(node.progress)}"
+        if node.needs_key_results:
+            yield f"{indent}\u2003{add_key_results_hint(node)}"
         if with_key_results:
             for kr in node.key_results:
                 now = number(kr.current, kr.unit) if kr.current is not None else "–"
@@ -61,3 +99,8 @@ def build_listing(
     if left_out:
         blocks.append(context(f"…and {left_out} more lines. `/okr show O7` shows one objective."))
     return blocks
+
+
+def build_team_listing(team: TeamListing) -> list[dict[str, Any]]:
+    empty = "No objectives for this team in the cycle yet. `/okr new` writes one."
+    return build_listing(team.title, team.listing, empty=empty)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from bot.blocks.ids import Action, Callback, Field
 from bot.blocks.text import context, escape, plain, section
 
-OBJECTIVE_CALLBACK = "objective_new"
-KEY_RESULT_CALLBACK = "key_result_new"
-PARENT_ACTION = "parent"
-TEAM_ACTION = "team"
 STATIC_OPTIONS = 100
 LEVEL_LABELS = {"company": "Company", "team": "Team", "personal": "Personal"}
 KIND_LABELS = {
@@ -49,7 +47,7 @@ def input_block(
     return block
 
 
-def _text_input(
+def text_input(
     action_id: str,
     *,
     multiline: bool = False,
@@ -70,7 +68,7 @@ def _text_input(
     return element
 
 
-def _select(
+def select_input(
     action_id: str, options: Sequence[dict[str, Any]], initial: str | None = None
 ) -> dict[str, Any]:
     element: dict[str, Any] = {
@@ -84,6 +82,38 @@ def _select(
     return element
 
 
+@dataclass(frozen=True)
+class ObjectiveForm:
+    """What the new-objective modal offers, for the person writing it."""
+
+    teams: Sequence[tuple[int, str]]
+    owner_slack_id: str
+    cycle: str | None  # the active cycle; None: saving starts the current quarter
+    can_write_company: bool
+    channel_id: str | None = None  # where `/okr new` was typed (a channel, not a DM)
+    channel_name: str | None = None
+    channel_has_team: bool = False
+
+
+def build_new_objective_modal(form: ObjectiveForm) -> dict[str, Any]:
+    """In a channel with no team yet, the team picker offers to make one for it."""
+    new_team = (
+        (form.channel_id, form.channel_name)
+        if form.channel_id and form.channel_name and not form.channel_has_team
+        else None
+    )
+    return build_objective_modal(
+        teams=form.teams,
+        owner_slack_id=form.owner_slack_id,
+        cycle_note=f"Cycle {form.cycle}"
+        if form.cycle
+        else "No cycle yet: saving starts the current quarter.",
+        can_write_company=form.can_write_company,
+        metadata={"channel": form.channel_id, "channel_name": form.channel_name},
+        new_team_channel=new_team,
+    )
+
+
 def build_objective_modal(
     *,
     teams: Sequence[tuple[int, str]],
@@ -93,29 +123,32 @@ def build_objective_modal(
     metadata: dict[str, Any] | None = None,
     new_team_channel: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """`new_team_for`: (channel id, name) of the channel this was typed in, when it has no
-    team yet: the picker offers to make one for it."""
+    """`new_team_channel`: (channel id, name) of the channel this was typed in, when it has
+    no team yet: the picker offers to make one for it (its value is `new:<channel id>`)."""
     levels = [option(k, v) for k, v in LEVEL_LABELS.items() if k != "company" or can_write_company]
     blocks: list[dict[str, Any]] = [
         context(escape(cycle_note)),
         input_block(
-            "title",
+            Field.TITLE,
             "Objective",
-            _text_input(
-                "title", placeholder="Where do you want to go? e.g. Customers love our onboarding"
+            text_input(
+                Field.TITLE,
+                placeholder="Where do you want to go? e.g. Customers love our onboarding",
             ),
             hint="Qualitative and inspiring; the numbers go in its key results.",
         ),
         input_block(
-            "description",
+            Field.DESCRIPTION,
             "Why it matters",
-            _text_input("description", multiline=True, max_length=3000),
+            text_input(Field.DESCRIPTION, multiline=True, max_length=3000),
             optional=True,
         ),
         input_block(
-            "level",
+            Field.LEVEL,
             "Level",
-            _select("level", levels, initial="team" if teams or new_team_channel else "personal"),
+            select_input(
+                Field.LEVEL, levels, initial="team" if teams or new_team_channel else "personal"
+            ),
         ),
     ]
     extra = (
@@ -127,24 +160,28 @@ def build_objective_modal(
         if len(teams) > STATIC_OPTIONS:  # Slack shows at most 100: search instead
             picker: dict[str, Any] = {
                 "type": "external_select",
-                "action_id": TEAM_ACTION,
+                "action_id": Action.TEAM_OPTIONS,
                 "min_query_length": 0,
                 "placeholder": plain("Search teams"),
             }
         else:
-            picker = _select(TEAM_ACTION, extra + [option(str(i), name) for i, name in teams])
+            picker = select_input(
+                Action.TEAM_OPTIONS, extra + [option(str(i), name) for i, name in teams]
+            )
         blocks.append(
-            input_block("team", "Team", picker, optional=True, hint="Needed for a team objective.")
+            input_block(
+                Field.TEAM, "Team", picker, optional=True, hint="Needed for a team objective."
+            )
         )
         if 1 < len(teams) <= STATIC_OPTIONS:
             shared = {
                 "type": "multi_static_select",
-                "action_id": "contributors",
+                "action_id": Field.CONTRIBUTORS,
                 "options": [option(str(i), name) for i, name in teams],
             }
             blocks.append(
                 input_block(
-                    "contributors",
+                    Field.CONTRIBUTORS,
                     "Shared with",
                     shared,
                     optional=True,
@@ -153,16 +190,16 @@ def build_objective_modal(
             )
     blocks += [
         input_block(
-            "owner",
+            Field.OWNER,
             "Owner",
-            {"type": "users_select", "action_id": "owner", "initial_user": owner_slack_id},
+            {"type": "users_select", "action_id": Field.OWNER, "initial_user": owner_slack_id},
         ),
         input_block(
-            "parent",
+            Field.PARENT,
             "Serves (aligned to)",
             {
                 "type": "external_select",
-                "action_id": PARENT_ACTION,
+                "action_id": Action.PARENT_OPTIONS,
                 "min_query_length": 0,
                 "placeholder": plain("Search objectives of this cycle"),
             },
@@ -171,7 +208,7 @@ def build_objective_modal(
     ]
     return {
         "type": "modal",
-        "callback_id": OBJECTIVE_CALLBACK,
+        "callback_id": Callback.OBJECTIVE_NEW,
         "title": plain("New objective"),
         "submit": plain("Next: key results"),
         "close": plain("Cancel"),
@@ -180,85 +217,11 @@ def build_objective_modal(
     }
 
 
-def build_key_result_modal(
-    *,
-    objective_ref: str,
-    objective_title: str,
-    owner_slack_id: str,
-    added: Sequence[str] = (),
-    suggestions: Sequence[str] = (),
-    notice: str = "",
-) -> dict[str, Any]:
-    done = (
-        f"Added {', '.join(added)}. Add another, or close this when you are done."
-        if added
-        else "Add 2 to 5 key results: each a number with a start and a target."
-    )
-    blocks: list[dict[str, Any]] = [
-        section(f"*{objective_ref}* {escape(objective_title)}"),
-        context(f"{escape(notice)} {done}".strip()),
-        *(
-            [context("*Suggestions*\n" + "\n".join(f"• {escape(s)}" for s in suggestions[:5]))]
-            if suggestions
-            else []
-        ),
-        input_block(
-            "title",
-            "Key result",
-            _text_input(
-                "title",
-                placeholder="What number shows you got there? e.g. Activation from 30% to 50%",
-            ),
-        ),
-        input_block(
-            "kind",
-            "Kind",
-            _select("kind", [option(k, v) for k, v in KIND_LABELS.items()], initial="number"),
-        ),
-        input_block("start", "Start", _text_input("start", max_length=30, initial="0")),
-        input_block(
-            "target",
-            "Target",
-            _text_input("target", max_length=30),
-            optional=True,
-            hint="Leave empty for a milestone.",
-        ),
-        input_block(
-            "unit",
-            "Unit",
-            _text_input("unit", max_length=20, placeholder="%, €, signups…"),
-            optional=True,
-        ),
-        input_block(
-            "direction",
-            "Direction",
-            _select(
-                "direction", [option(k, v) for k, v in DIRECTION_LABELS.items()], initial="auto"
-            ),
-        ),
-        input_block(
-            "comparator",
-            "For hold",
-            _select("comparator", [option(k, v) for k, v in COMPARATOR_LABELS.items()]),
-            optional=True,
-        ),
-        input_block(
-            "owner",
-            "Owner",
-            {"type": "users_select", "action_id": "owner", "initial_user": owner_slack_id},
-        ),
-        input_block(
-            "weight", "Weight", _text_input("weight", max_length=10, initial="1"), optional=True
-        ),
-    ]
+def build_done_modal(title: str, text: str) -> dict[str, Any]:
+    """What a modal becomes once saved: `text` (our own mrkdwn) and a Done button."""
     return {
         "type": "modal",
-        "callback_id": KEY_RESULT_CALLBACK,
-        "title": plain(f"Key results of {objective_ref}"[:24]),
-        "submit": plain("Add key result"),
+        "title": plain(title),
         "close": plain("Done"),
-        "private_metadata": json.dumps(
-            {"objective": objective_ref, "title": objective_title, "added": list(added)}
-        ),
-        "blocks": blocks,
+        "blocks": [section(text)],
     }

@@ -9,40 +9,17 @@ about owners of active key results whose zone is not known yet, a few at a time;
 from __future__ import annotations
 
 import logging
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.jobs.posting import WorkspaceClients
 from bot.models import Cycle, KeyResult, Objective, Person
-from bot.slack.clients import WorkspaceClients
+from bot.services.people import apply_profile
 
 log = logging.getLogger(__name__)
 GONE = ("user_not_found", "account_inactive", "user_disabled")
-
-
-def known_zone(name: object) -> str | None:
-    if not isinstance(name, str) or not name:
-        return None
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return name
-
-
-def apply_profile(person: Person, user: dict[str, Any]) -> None:
-    """What Slack says of a person: their zone, whether they are still here, their name."""
-    tz = known_zone(user.get("tz"))
-    if tz is not None:
-        person.timezone = tz
-    if user.get("deleted"):
-        person.is_deactivated = True
-    name = (user.get("profile") or {}).get("real_name") or user.get("real_name")
-    if isinstance(name, str) and name and not person.name:
-        person.name = name[:200]
 
 
 async def learn_time_zones(

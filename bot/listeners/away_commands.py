@@ -71,8 +71,7 @@ async def run_away(call: CommandCall) -> None:
     who = named or actor.slack_user_id
     is_, has = _who(who, actor.slack_user_id)
     if not words:
-        async with call.readers() as session:
-            listed = await away.away_days(session, actor=actor, slack_user_id=named)
+        listed = await away.away_days(call.sessions, actor=actor, slack_user_id=named)
         if not listed.periods:
             await call.reply(
                 f"{has} no away days coming up. Mark some with {away.example(listed.today)} "
@@ -85,8 +84,7 @@ async def run_away(call: CommandCall) -> None:
     if words[0].lower() in CANCEL_WORDS:
         if len(words) > 1:
             raise Invalid("`/okr away cancel` drops all coming away days; it takes no dates.")
-        async with call.sessions.begin() as session:
-            cancelled = await away.cancel_away(session, actor=actor, slack_user_id=named)
+        cancelled = await away.cancel_away(call.sessions, actor=actor, slack_user_id=named)
         if not cancelled.removed:
             await call.reply(f"{has} no away days to cancel.")
             return
@@ -94,10 +92,9 @@ async def run_away(call: CommandCall) -> None:
         await call.reply(f"Cancelled: {dropped}. {is_} expected at check-ins again.")
         return
     first, last = parse_days(words)
-    async with call.sessions.begin() as session:
-        marked = await away.mark_away(
-            session, actor=actor, starts_on=first, ends_on=last, slack_user_id=named
-        )
+    marked = await away.mark_away(
+        call.sessions, actor=actor, starts_on=first, ends_on=last, slack_user_id=named
+    )
     days = days_label(marked.period.starts_on, marked.period.ends_on)
     if not marked.changed:
         await call.reply(f"{is_} away {days} already.")

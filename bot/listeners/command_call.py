@@ -12,13 +12,12 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.text import escape, section
 from bot.db import readers_for
-from bot.models import Person, Workspace
-from bot.services.actors import Actor, actor_for
+from bot.services import actors
+from bot.services.actors import Actor
 from bot.services.errors import Invalid
 
 log = logging.getLogger(__name__)
@@ -36,7 +35,8 @@ class CommandCall:
 
     @property
     def readers(self) -> async_sessionmaker[AsyncSession]:
-        """Sessions for commands that only read (they never take SQLite's write lock)."""
+        """Reader sessions, kept only for the check-in commands until their services own
+        their reads; no other command opens a session itself."""
         return readers_for(self.sessions)
 
     @property
@@ -64,19 +64,10 @@ class CommandCall:
                 )
 
     async def actor(self) -> Actor:
-        """The acting person, committed in a transaction of its own (so a refused command
-        still remembers them); on first sight Slack says whether they are a workspace admin."""
-        async with readers_for(self.sessions)() as session:
-            known = await known_actor(session, str(self.body["team_id"]), self.slack_user_id)
-        if known is not None:
-            return known  # the usual case: one read, no write
-        async with self.sessions.begin() as session:
-            return await self._actor(session)
-
-    async def _actor(self, session: AsyncSession) -> Actor:
+        """The acting person (remembered on first sight, even if the command is refused)."""
         return await acting(
-            session,
-            client=self.client,
+            self.sessions,
+            self.client,
             slack_team_id=str(self.body["team_id"]),
             slack_user_id=self.slack_user_id,
             name=str(self.body.get("user_name") or ""),
@@ -90,51 +81,33 @@ async def actor_of(
     team_id = str((body.get("team") or {}).get("id") or body.get("team_id") or "")
     user = body.get("user")
     user_id = str(user["id"] if isinstance(user, dict) else (body.get("event") or {}).get("user"))
-    async with readers_for(sessions)() as session:
-        known = await known_actor(session, team_id, user_id)
-    if known is not None:
-        return known
-    async with sessions.begin() as session:
-        return await acting(session, client=client, slack_team_id=team_id, slack_user_id=user_id)
-
-
-async def known_actor(
-    session: AsyncSession, slack_team_id: str, slack_user_id: str
-) -> Actor | None:
-    row = (
-        await session.execute(
-            select(Person.id, Person.workspace_id, Person.role, Workspace.timezone)
-            .join(Workspace, Workspace.id == Person.workspace_id)
-            .where(Workspace.slack_team_id == slack_team_id, Person.slack_user_id == slack_user_id)
-        )
-    ).first()
-    if row is None:
-        return None
-    return Actor(row.workspace_id, row.id, slack_user_id, row.role, row.timezone)
+    return await acting(sessions, client, slack_team_id=team_id, slack_user_id=user_id)
 
 
 async def acting(
-    session: AsyncSession,
-    *,
+    sessions: async_sessionmaker[AsyncSession],
     client: AsyncWebClient,
+    *,
     slack_team_id: str,
     slack_user_id: str,
     name: str = "",
 ) -> Actor:
-    """The acting person; on first sight Slack says whether they are a workspace admin."""
-    known = await known_actor(session, slack_team_id, slack_user_id)
+    """The acting person; on first sight Slack says (`users.info`, asked while no transaction
+    is open) whether they are a workspace admin, and what they are called."""
+    known = await actors.known_actor(
+        sessions, slack_team_id=slack_team_id, slack_user_id=slack_user_id
+    )
     if known is not None:
         return known
     admin = False
-    if known is None:
-        try:
-            info = (await client.users_info(user=slack_user_id)).get("user") or {}
-            admin = bool(info.get("is_admin") or info.get("is_owner"))
-            name = str(info.get("real_name") or info.get("name") or name)
-        except SlackApiError as exc:
-            log.warning("users.info failed", extra={"slack_error": exc.response.get("error")})
-    return await actor_for(
-        session,
+    try:
+        info = (await client.users_info(user=slack_user_id)).get("user") or {}
+        admin = bool(info.get("is_admin") or info.get("is_owner"))
+        name = str(info.get("real_name") or info.get("name") or name)
+    except SlackApiError as exc:
+        log.warning("users.info failed", extra={"slack_error": exc.response.get("error")})
+    return await actors.first_seen(
+        sessions,
         slack_team_id=slack_team_id,
         slack_user_id=slack_user_id,
         slack_admin=admin,

@@ -1,13 +1,13 @@
 """`/okr cycle new|list|start|close` and `/okr facilitator add|remove|list`.
 
-Each answer is given after the transaction commits, so nobody is told of a change that did
-not happen."""
+Each answer is given after the service's transaction commits, so nobody is told of a change
+that did not happen."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.cycles import build_cycle_list, cycle_line
 from bot.blocks.help import CommandHelp
@@ -31,6 +31,7 @@ FACILITATOR_HELP = (
 )
 
 Answer = tuple[str, list[dict[str, Any]]]
+Sessions = async_sessionmaker[AsyncSession]
 
 
 def _usage(lines: tuple[CommandHelp, ...]) -> str:
@@ -43,25 +44,23 @@ def _said(text: str) -> Answer:
 
 async def run_cycle(call: CommandCall) -> None:
     actor = await call.actor()
-    async with call.sessions.begin() as session:
-        answer = await _cycle(session, actor, call.args)
-    await call.reply(*answer)
+    await call.reply(*await _cycle(call.sessions, actor, call.args))
 
 
-async def _cycle(session: AsyncSession, actor: Actor, args: list[str]) -> Answer:
+async def _cycle(sessions: Sessions, actor: Actor, args: list[str]) -> Answer:
     verb = args[0].lower() if args else ""
     if verb == "list":
-        return "Cycles", build_cycle_list(await cycles.list_cycles(session, actor=actor))
+        return "Cycles", build_cycle_list(await cycles.list_cycles(sessions, actor=actor))
     if verb not in ("new", "start", "close"):
         raise Invalid(_usage(CYCLE_HELP))
     if len(args) < 2:
         raise Invalid(f"Name the cycle. {_usage(CYCLE_HELP)}")
     name = args[1]
     if verb == "start":
-        started = await cycles.start_cycle(session, actor=actor, name=name)
+        started = await cycles.start_cycle(sessions, actor=actor, name=name)
         return _said(f"{cycle_line(started)} is under way. Weekly check-ins follow it.")
     if verb == "close":
-        closed = await cycles.close_cycle(session, actor=actor, name=name)
+        closed = await cycles.close_cycle(sessions, actor=actor, name=name)
         return _said(
             f"{cycle_line(closed)}: closed for grading. Owners now grade their key results "
             "(0.0–1.0), then the retrospective follows."
@@ -74,21 +73,21 @@ async def _cycle(session: AsyncSession, actor: Actor, args: list[str]) -> Answer
         raise Invalid(
             "Give the first and last day: `/okr cycle new H1-2027 2027-01-01 2027-06-30`."
         )
-    made = await cycles.create_cycle(session, actor=actor, name=name, starts_on=first, ends_on=last)
+    made = await cycles.create_cycle(
+        sessions, actor=actor, name=name, starts_on=first, ends_on=last
+    )
     return _said(f"Created {cycle_line(made)}. Start it with `/okr cycle start {made.name}`.")
 
 
 async def run_facilitator(call: CommandCall) -> None:
     actor = await call.actor()
-    async with call.sessions.begin() as session:
-        answer = await _facilitator(session, actor, call.args)
-    await call.reply(*answer)
+    await call.reply(*await _facilitator(call.sessions, actor, call.args))
 
 
-async def _facilitator(session: AsyncSession, actor: Actor, args: list[str]) -> Answer:
+async def _facilitator(sessions: Sessions, actor: Actor, args: list[str]) -> Answer:
     verb = args[0].lower() if args else ""
     if verb == "list":
-        ids = await roles.facilitators(session, actor=actor)
+        ids = await roles.facilitators(sessions, actor=actor)
         return _said(
             f"*Facilitators and admins:* {', '.join(f'<@{i}>' for i in ids) or 'nobody yet'}"
         )
@@ -96,7 +95,7 @@ async def _facilitator(session: AsyncSession, actor: Actor, args: list[str]) -> 
         raise Invalid(_usage(FACILITATOR_HELP))
     target = parse_user(args[1])
     change = await roles.set_facilitator(
-        session, actor=actor, slack_user_id=target, facilitator=verb == "add"
+        sessions, actor=actor, slack_user_id=target, facilitator=verb == "add"
     )
     if change.role == "admin":
         return _said(f"<@{target}> is an admin and runs the practice already.")

@@ -1,4 +1,5 @@
-"""`/okr show`, `/okr update`, `/okr align`, `/okr unalign`. Answers after the commit."""
+"""`/okr show|align|unalign|share` and the lists (`mine`, `company`, `tree`). Answers after
+the commit."""
 
 from __future__ import annotations
 
@@ -8,23 +9,27 @@ from bot.blocks.okrs import build_objective_page
 from bot.blocks.text import escape
 from bot.listeners.command_call import CommandCall
 from bot.listeners.home_refresh import refresh_home_soon
-from bot.services import lists, objectives, reading, teams
+from bot.services import lists, objectives, reading
 from bot.services.errors import Invalid
-from bot.services.okr_lookup import objective_by_ref
 
 SHOW_HELP = (CommandHelp("/okr show O7|KR12", "an objective, its key results and progress"),)
 ALIGN_HELP = (
     CommandHelp("/okr align O7 to O2", "say which objective O7 serves"),
     CommandHelp("/okr unalign O7", "take O7 out of the tree"),
 )
+LIST_HELP = (
+    CommandHelp("/okr mine", "your key results and their progress"),
+    CommandHelp("/okr company", "the company's objectives and what is aligned below them"),
+    CommandHelp("/okr tree [O7]", "the whole alignment tree, or the part under O7"),
+)
+SHARE_HELP = (CommandHelp("/okr share O7 with #team", "another team owns O7 too"),)
 
 
 async def run_show(call: CommandCall) -> None:
     if len(call.args) != 1:
         raise Invalid("Name one objective or key result: `/okr show O7` or `/okr show KR12`.")
     actor = await call.actor()
-    async with call.readers() as session:
-        page = await reading.objective_page(session, actor=actor, ref=call.args[0])
+    page = await reading.show(call.sessions, actor=actor, ref=call.args[0])
     await call.reply(f"{page.ref} {page.title}", build_objective_page(page))
 
 
@@ -33,10 +38,9 @@ async def run_align(call: CommandCall) -> None:
     if len(args) != 2:
         raise Invalid(f"Try `{ALIGN_HELP[0].usage}`.")
     actor = await call.actor()
-    async with call.sessions.begin() as session:
-        child, parent = await objectives.align(
-            session, actor=actor, child_ref=args[0], parent_ref=args[1]
-        )
+    child, parent = await objectives.align(
+        call.sessions, actor=actor, child_ref=args[0], parent_ref=args[1]
+    )
     refresh_home_soon(call.sessions, call.client, actor)
     await call.reply(f"{child} now serves {parent}. `/okr show {parent}` shows both.")
 
@@ -45,30 +49,20 @@ async def run_unalign(call: CommandCall) -> None:
     if len(call.args) != 1:
         raise Invalid(f"Try `{ALIGN_HELP[1].usage}`.")
     actor = await call.actor()
-    async with call.sessions.begin() as session:
-        ref = await objectives.unalign(session, actor=actor, ref=call.args[0])
+    ref = await objectives.unalign(call.sessions, actor=actor, ref=call.args[0])
     await call.reply(f"{ref} is no longer aligned to anything.")
-
-
-LIST_HELP = (
-    CommandHelp("/okr mine", "your key results and their progress"),
-    CommandHelp("/okr company", "the company's objectives and what is aligned below them"),
-    CommandHelp("/okr tree [O7]", "the whole alignment tree, or the part under O7"),
-)
 
 
 async def run_mine(call: CommandCall) -> None:
     actor = await call.actor()
-    async with call.readers() as session:
-        listing = await lists.my_okrs(session, actor=actor)
+    listing = await lists.mine(call.sessions, actor=actor)
     empty = "You own no key results in this cycle yet. `/okr new` writes an objective."
     await call.reply("Your OKRs", build_listing("Your OKRs", listing, empty=empty))
 
 
 async def run_company(call: CommandCall) -> None:
     actor = await call.actor()
-    async with call.readers() as session:
-        listing = await lists.cycle_tree(session, actor=actor, levels=("company",))
+    listing = await lists.company(call.sessions, actor=actor)
     empty = "No company objectives in this cycle yet. A facilitator writes them with `/okr new`."
     await call.reply(
         "Company OKRs", build_listing("Company OKRs", listing, empty=empty, with_key_results=False)
@@ -77,11 +71,9 @@ async def run_company(call: CommandCall) -> None:
 
 async def run_tree(call: CommandCall) -> None:
     actor = await call.actor()
-    async with call.readers() as session:
-        listing = await lists.cycle_tree(session, actor=actor)
-        if call.args:
-            wanted = await objective_by_ref(session, actor=actor, ref=call.args[0])
-            listing = _subtree(listing, wanted.id)
+    listing = await lists.tree(
+        call.sessions, actor=actor, under=call.args[0] if call.args else None
+    )
     await call.reply(
         "Alignment tree",
         build_listing(
@@ -90,27 +82,12 @@ async def run_tree(call: CommandCall) -> None:
     )
 
 
-def _subtree(listing: lists.Listing, objective_id: int) -> lists.Listing:
-    stack = list(listing.objectives)
-    while stack:
-        node = stack.pop()
-        if node.id == objective_id:
-            return lists.Listing(listing.cycle, [node])
-        stack.extend(node.children)
-    raise Invalid("That objective is not in the active cycle.")
-
-
-SHARE_HELP = (CommandHelp("/okr share O7 with #team", "another team owns O7 too"),)
-
-
 async def run_share(call: CommandCall) -> None:
     args = [a for a in call.args if a.lower() != "with"]
     if len(args) < 2:
         raise Invalid(f"Try `{SHARE_HELP[0].usage}`.")
     actor = await call.actor()
-    async with call.sessions.begin() as session:
-        team = await teams.find_team(
-            session, actor=actor, name_or_channel=" ".join(args[1:]), channel_id=None
-        )
-        ref, name = await objectives.share(session, actor=actor, ref=args[0], team=team)
+    ref, name = await objectives.share(
+        call.sessions, actor=actor, ref=args[0], team_name=" ".join(args[1:])
+    )
     await call.reply(f"{ref} is now shared with {escape(name)}.")

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import readers_for
+from bot.models import Person, Workspace
 from bot.repository.workspaces import ensure_person, ensure_workspace
 
 FACILITATOR_ROLES = ("facilitator", "admin")
@@ -49,3 +52,45 @@ async def actor_for(
     if slack_admin and person.role != "admin":
         person.role = "admin"
     return Actor(workspace.id, person.id, slack_user_id, person.role, workspace.timezone)
+
+
+async def _known(session: AsyncSession, *, slack_team_id: str, slack_user_id: str) -> Actor | None:
+    row = (
+        await session.execute(
+            select(Person.id, Person.workspace_id, Person.role, Workspace.timezone)
+            .join(Workspace, Workspace.id == Person.workspace_id)
+            .where(Workspace.slack_team_id == slack_team_id, Person.slack_user_id == slack_user_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return Actor(row.workspace_id, row.id, slack_user_id, row.role, row.timezone)
+
+
+async def known_actor(
+    sessions: async_sessionmaker[AsyncSession], *, slack_team_id: str, slack_user_id: str
+) -> Actor | None:
+    """The acting person if we know them already: one read, no write (the usual case)."""
+    async with readers_for(sessions)() as session:
+        return await _known(session, slack_team_id=slack_team_id, slack_user_id=slack_user_id)
+
+
+async def first_seen(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    slack_team_id: str,
+    slack_user_id: str,
+    slack_admin: bool,
+    name: str = "",
+) -> Actor:
+    """Remember a person seen for the first time, in a transaction of its own (so a refused
+    command still remembers them). The caller asked Slack first: `slack_admin` and `name` are
+    what `users.info` said, asked before this transaction opens."""
+    async with sessions.begin() as session:
+        return await actor_for(
+            session,
+            slack_team_id=slack_team_id,
+            slack_user_id=slack_user_id,
+            slack_admin=slack_admin,
+            name=name,
+        )

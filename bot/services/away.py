@@ -2,7 +2,7 @@
 
 A person marks their own days; facilitators and admins may act for anyone. Overlapping or
 touching periods of one person merge into one row. Days before the person's local today are
-history: nothing here rewrites them.
+history: nothing here rewrites them. The public functions own their transaction.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
+from bot.db import readers_for
 from bot.models import AwayPeriod, Person
 from bot.repository import audit
 from bot.repository.workspaces import ensure_person
@@ -98,7 +99,7 @@ async def _from_today(session: AsyncSession, person: Person, today: date) -> lis
     return list(rows.scalars())
 
 
-async def away_days(
+async def _away_days(
     session: AsyncSession, *, actor: Actor, slack_user_id: str | None = None
 ) -> AwayDays:
     """Anyone may read anyone's away days (everything in a workspace is open to read)."""
@@ -136,7 +137,7 @@ def check_days(starts_on: date, ends_on: date, *, today: date) -> None:
         )
 
 
-async def mark_away(
+async def _mark_away(
     session: AsyncSession,
     *,
     actor: Actor,
@@ -199,7 +200,7 @@ async def mark_away(
     return AwayMarked(person.slack_user_id, Away(first, last), True)
 
 
-async def cancel_away(
+async def _cancel_away(
     session: AsyncSession, *, actor: Actor, slack_user_id: str | None = None
 ) -> AwayCancelled:
     """Remove the person's current and coming away days; a current period is cut to end
@@ -232,3 +233,31 @@ async def cancel_away(
             },
         )
     return AwayCancelled(person.slack_user_id, today, removed)
+
+
+async def away_days(
+    sessions: async_sessionmaker[AsyncSession], *, actor: Actor, slack_user_id: str | None = None
+) -> AwayDays:
+    async with readers_for(sessions)() as session:
+        return await _away_days(session, actor=actor, slack_user_id=slack_user_id)
+
+
+async def mark_away(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    actor: Actor,
+    starts_on: date,
+    ends_on: date,
+    slack_user_id: str | None = None,
+) -> AwayMarked:
+    async with sessions.begin() as session:
+        return await _mark_away(
+            session, actor=actor, starts_on=starts_on, ends_on=ends_on, slack_user_id=slack_user_id
+        )
+
+
+async def cancel_away(
+    sessions: async_sessionmaker[AsyncSession], *, actor: Actor, slack_user_id: str | None = None
+) -> AwayCancelled:
+    async with sessions.begin() as session:
+        return await _cancel_away(session, actor=actor, slack_user_id=slack_user_id)

@@ -1,15 +1,19 @@
-"""Cycles: create, list, start and close; the first quarter on a workspace's first run."""
+"""Cycles: create, list, start and close; the first quarter on a workspace's first run.
+
+Functions taking `sessions` own their transaction (the commands call those); those taking
+`session` run inside the caller's."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.blocks.cycles import CycleView
 from bot.blocks.text import escape
+from bot.db import readers_for
 from bot.models import Cycle
 from bot.okr.quarters import quarter_of
 from bot.repository import audit
@@ -21,15 +25,6 @@ NAME_PATTERN = re.compile(rf"[A-Za-z0-9._-]{{1,{NAME_MAX}}}")
 WHO_RUNS_CYCLES = (
     "Facilitators and admins run cycles; ask one of them (`/okr facilitator add @you`)."
 )
-
-
-@dataclass(frozen=True)
-class CycleView:
-    id: int
-    name: str
-    starts_on: date
-    ends_on: date
-    state: str
 
 
 def _view(cycle: Cycle) -> CycleView:
@@ -54,7 +49,7 @@ async def _by_name(session: AsyncSession, *, actor: Actor, name: str) -> Cycle:
     return cycle
 
 
-async def create_cycle(
+async def _create_cycle(
     session: AsyncSession, *, actor: Actor, name: str, starts_on: date, ends_on: date
 ) -> CycleView:
     _require_facilitator(actor)
@@ -97,7 +92,7 @@ async def create_cycle(
     return _view(cycle)
 
 
-async def list_cycles(session: AsyncSession, *, actor: Actor) -> list[CycleView]:
+async def _list_cycles(session: AsyncSession, *, actor: Actor) -> list[CycleView]:
     rows = (
         await session.execute(
             select(Cycle)
@@ -120,7 +115,7 @@ async def active_cycle(session: AsyncSession, *, workspace_id: int) -> CycleView
     return _view(row) if row else None
 
 
-async def start_cycle(session: AsyncSession, *, actor: Actor, name: str) -> CycleView:
+async def _start_cycle(session: AsyncSession, *, actor: Actor, name: str) -> CycleView:
     _require_facilitator(actor)
     cycle = await _by_name(session, actor=actor, name=name)
     if cycle.state != "planning":
@@ -135,7 +130,7 @@ async def start_cycle(session: AsyncSession, *, actor: Actor, name: str) -> Cycl
     return _view(cycle)
 
 
-async def close_cycle(session: AsyncSession, *, actor: Actor, name: str) -> CycleView:
+async def _close_cycle(session: AsyncSession, *, actor: Actor, name: str) -> CycleView:
     """An active cycle moves to grading: owners grade their key results next."""
     _require_facilitator(actor)
     cycle = await _by_name(session, actor=actor, name=name)
@@ -183,3 +178,39 @@ async def ensure_first_cycle(
     await session.flush()
     await _audit_state(session, actor, cycle, "cycle.first_run")
     return _view(cycle), True
+
+
+async def create_cycle(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    actor: Actor,
+    name: str,
+    starts_on: date,
+    ends_on: date,
+) -> CycleView:
+    async with sessions.begin() as session:
+        return await _create_cycle(
+            session, actor=actor, name=name, starts_on=starts_on, ends_on=ends_on
+        )
+
+
+async def list_cycles(
+    sessions: async_sessionmaker[AsyncSession], *, actor: Actor
+) -> list[CycleView]:
+    async with readers_for(sessions)() as session:
+        return await _list_cycles(session, actor=actor)
+
+
+async def start_cycle(
+    sessions: async_sessionmaker[AsyncSession], *, actor: Actor, name: str
+) -> CycleView:
+    async with sessions.begin() as session:
+        return await _start_cycle(session, actor=actor, name=name)
+
+
+async def close_cycle(
+    sessions: async_sessionmaker[AsyncSession], *, actor: Actor, name: str
+) -> CycleView:
+    """An active cycle moves to grading: owners grade their key results next."""
+    async with sessions.begin() as session:
+        return await _close_cycle(session, actor=actor, name=name)

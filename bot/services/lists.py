@@ -1,39 +1,28 @@
-"""Lists of OKRs for the active cycle: mine, the company's, and the alignment tree.
+"""Lists of OKRs for the active cycle: mine, a team's, the company's, and the alignment tree.
 
-Each list costs the same few queries however many OKRs the workspace holds."""
+Each list costs the same few queries however many OKRs the workspace holds. Functions taking
+`sessions` read in a session of their own (the commands call those); those taking `session`
+read inside the caller's.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.blocks.okrs import KeyResultLine
+from bot.blocks.lists import Listing, ObjectiveNode, TeamListing
+from bot.db import readers_for
 from bot.models import Cycle, KeyResult, Objective, ObjectiveContributor, Team, TeamMember
+from bot.okr.lint import MIN_KEY_RESULTS
 from bot.okr.progress import Weighted, objective_progress
 from bot.repository.checkins import current_values
+from bot.services import teams
 from bot.services.actors import Actor
+from bot.services.errors import Invalid
+from bot.services.okr_lookup import objective_by_ref
 from bot.services.reading import key_result_line
-
-
-@dataclass
-class ObjectiveNode:
-    id: int
-    ref: str
-    title: str
-    level: str
-    parent_id: int | None
-    progress: float | None
-    key_results: list[KeyResultLine] = field(default_factory=list)
-    children: list[ObjectiveNode] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Listing:
-    cycle: str | None  # None: no active cycle
-    objectives: Sequence[ObjectiveNode]
 
 
 async def _active_cycle(session: AsyncSession, actor: Actor) -> Cycle | None:
@@ -70,30 +59,58 @@ async def _nodes(
     return nodes
 
 
-async def my_okrs(session: AsyncSession, *, actor: Actor) -> Listing:
-    """My key results in the active cycle, under their objectives. Two queries in the usual
-    case: the key results (with their objective and cycle), then their current values."""
+async def my_okrs(session: AsyncSession, *, actor: Actor, stewarded: bool = False) -> Listing:
+    """My key results in the active cycle, under their objectives; with `stewarded`, also the
+    objectives I own or whose team I lead, each with all its key results, flagged when it has
+    fewer than it should. Four queries whatever the size: the cycle, the objectives, their key
+    results, the current values."""
+    cycle = await _active_cycle(session, actor)
+    if cycle is None:
+        return Listing(None, [])
+    in_cycle = (
+        Objective.workspace_id == actor.workspace_id,
+        Objective.cycle_id == cycle.id,
+        Objective.state == "active",
+    )
+    led = select(Team.id).where(
+        Team.workspace_id == actor.workspace_id, Team.lead_person_id == actor.person_id
+    )
+    steward: ColumnElement[bool] = (
+        or_(Objective.owner_person_id == actor.person_id, Objective.team_id.in_(led))
+        if stewarded
+        else Objective.id.is_(None)  # never true: key results alone
+    )
+    mine = KeyResult.owner_person_id == actor.person_id
+    with_mine = select(KeyResult.objective_id).where(
+        KeyResult.workspace_id == actor.workspace_id, mine, KeyResult.state == "active"
+    )
     rows = (
         await session.execute(
-            select(KeyResult, Objective, Cycle.name)
-            .join(Objective, Objective.id == KeyResult.objective_id)
-            .join(Cycle, Cycle.id == Objective.cycle_id)
-            .where(
-                KeyResult.workspace_id == actor.workspace_id,
-                KeyResult.owner_person_id == actor.person_id,
-                KeyResult.state == "active",
-                Cycle.state == "active",
-                Objective.state == "active",
-            )
-            .order_by(Objective.ref_number, KeyResult.ref_number)
+            select(Objective, steward.label("steward"))
+            .where(*in_cycle, or_(steward, Objective.id.in_(with_mine)))
+            .order_by(Objective.ref_number)
         )
     ).all()
-    if not rows:
-        cycle = await _active_cycle(session, actor)
-        return Listing(cycle.name if cycle else None, [])
-    objectives = {o.id: o for _, o, _ in rows}
-    nodes = await _nodes(session, actor, list(objectives.values()), [kr for kr, _, _ in rows])
-    return Listing(rows[0][2], sorted(nodes.values(), key=lambda n: n.id))
+    objectives = [objective for objective, _ in rows]
+    krs = (
+        (
+            await session.execute(
+                select(KeyResult)
+                .join(Objective, Objective.id == KeyResult.objective_id)
+                .where(*in_cycle, KeyResult.state == "active", or_(mine, steward))
+                .order_by(KeyResult.ref_number)
+            )
+        )
+        .scalars()
+        .all()
+        if objectives
+        else []
+    )
+    nodes = await _nodes(session, actor, objectives, krs)
+    for objective, is_steward in rows:
+        node = nodes[objective.id]
+        node.needs_key_results = bool(is_steward) and len(node.key_results) < MIN_KEY_RESULTS
+    return Listing(cycle.name, [nodes[o.id] for o in objectives])
 
 
 async def _cycle_objectives(
@@ -165,3 +182,53 @@ async def _teams_listing(
 ) -> Listing:
     cycle, objectives, nodes = await _cycle_objectives(session, actor, which)
     return Listing(cycle, [nodes[o.id] for o in objectives])
+
+
+async def mine(sessions: async_sessionmaker[AsyncSession], *, actor: Actor) -> Listing:
+    """`/okr mine`: my key results."""
+    async with readers_for(sessions)() as session:
+        return await my_okrs(session, actor=actor)
+
+
+async def company(sessions: async_sessionmaker[AsyncSession], *, actor: Actor) -> Listing:
+    """`/okr company`: the company objectives, with what is aligned below them."""
+    async with readers_for(sessions)() as session:
+        return await cycle_tree(session, actor=actor, levels=("company",))
+
+
+async def tree(
+    sessions: async_sessionmaker[AsyncSession], *, actor: Actor, under: str | None = None
+) -> Listing:
+    """`/okr tree [O7]`: the whole alignment tree, or the part under one objective."""
+    async with readers_for(sessions)() as session:
+        listing = await cycle_tree(session, actor=actor)
+        if under is None:
+            return listing
+        wanted = await objective_by_ref(session, actor=actor, ref=under)
+    return _subtree(listing, wanted.id)
+
+
+def _subtree(listing: Listing, objective_id: int) -> Listing:
+    stack = list(listing.objectives)
+    while stack:
+        node = stack.pop()
+        if node.id == objective_id:
+            return Listing(listing.cycle, [node])
+        stack.extend(node.children)
+    raise Invalid("That objective is not in the active cycle.")
+
+
+async def team(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    actor: Actor,
+    name_or_channel: str | None,
+    channel_id: str | None,
+) -> TeamListing:
+    """`/okr team [#channel|name]`: a team's objectives and progress."""
+    async with readers_for(sessions)() as session:
+        found = await teams.find_team(
+            session, actor=actor, name_or_channel=name_or_channel, channel_id=channel_id
+        )
+        listing = await team_okrs(session, actor=actor, team_id=found.id)
+    return TeamListing(found.name, found.paused, listing)

@@ -1,4 +1,7 @@
-"""Objectives: create, align under a parent (never into a loop), unalign, archive."""
+"""Objectives: create, align under a parent (never into a loop), unalign, share, archive.
+
+Functions taking `sessions` own their transaction (the commands call those); those taking
+`session` run inside the caller's."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import Objective, ObjectiveContributor, Team
 from bot.repository import audit
@@ -17,6 +20,7 @@ from bot.services.errors import Invalid, NotFound
 from bot.services.inputs import DESCRIPTION_MAX, TITLE_MAX, clean_text
 from bot.services.okr_lookup import objective_by_ref, stewards_of
 from bot.services.permissions import require_company_level, require_edit
+from bot.services.teams import find_team
 
 LEVELS = ("company", "team", "personal")
 
@@ -112,33 +116,36 @@ async def _ancestors(session: AsyncSession, objective: Objective) -> list[int]:
 
 
 async def align(
-    session: AsyncSession, *, actor: Actor, child_ref: str, parent_ref: str
+    sessions: async_sessionmaker[AsyncSession], *, actor: Actor, child_ref: str, parent_ref: str
 ) -> tuple[str, str]:
-    child = await objective_by_ref(session, actor=actor, ref=child_ref)
-    parent = await objective_by_ref(session, actor=actor, ref=parent_ref)
-    require_edit(actor, await stewards_of(session, child), what=child.ref)
-    if child.id in await _ancestors(session, parent):
-        raise Invalid(
-            f"{parent.ref} sits under {child.ref} already; aligning {child.ref} to it would "
-            "make a loop. Align it to an objective higher up."
-        )
-    if parent.cycle_id != child.cycle_id:
-        raise Invalid(f"{child.ref} and {parent.ref} belong to different cycles.")
-    before = child.parent_objective_id
-    child.parent_objective_id = parent.id
-    await _audit(session, actor, child, "objective.align", {"parent": [before, parent.id]})
-    return child.ref, parent.ref
+    """`child_ref` serves `parent_ref` (never into a loop). Returns both refs."""
+    async with sessions.begin() as session:
+        child = await objective_by_ref(session, actor=actor, ref=child_ref)
+        parent = await objective_by_ref(session, actor=actor, ref=parent_ref)
+        require_edit(actor, await stewards_of(session, child), what=child.ref)
+        if child.id in await _ancestors(session, parent):
+            raise Invalid(
+                f"{parent.ref} sits under {child.ref} already; aligning {child.ref} to it would "
+                "make a loop. Align it to an objective higher up."
+            )
+        if parent.cycle_id != child.cycle_id:
+            raise Invalid(f"{child.ref} and {parent.ref} belong to different cycles.")
+        before = child.parent_objective_id
+        child.parent_objective_id = parent.id
+        await _audit(session, actor, child, "objective.align", {"parent": [before, parent.id]})
+        return child.ref, parent.ref
 
 
-async def unalign(session: AsyncSession, *, actor: Actor, ref: str) -> str:
-    child = await objective_by_ref(session, actor=actor, ref=ref)
-    require_edit(actor, await stewards_of(session, child), what=child.ref)
-    if child.parent_objective_id is None:
-        raise Invalid(f"{child.ref} is not aligned to anything.")
-    before = child.parent_objective_id
-    child.parent_objective_id = None
-    await _audit(session, actor, child, "objective.unalign", {"parent": [before, None]})
-    return child.ref
+async def unalign(sessions: async_sessionmaker[AsyncSession], *, actor: Actor, ref: str) -> str:
+    async with sessions.begin() as session:
+        child = await objective_by_ref(session, actor=actor, ref=ref)
+        require_edit(actor, await stewards_of(session, child), what=child.ref)
+        if child.parent_objective_id is None:
+            raise Invalid(f"{child.ref} is not aligned to anything.")
+        before = child.parent_objective_id
+        child.parent_objective_id = None
+        await _audit(session, actor, child, "objective.unalign", {"parent": [before, None]})
+        return child.ref
 
 
 async def archive(session: AsyncSession, *, actor: Actor, ref: str) -> str:
@@ -171,22 +178,27 @@ async def _audit(
     )
 
 
-async def share(session: AsyncSession, *, actor: Actor, ref: str, team: Team) -> tuple[str, str]:
-    """Another team owns the objective too; it stays shared when any one team leaves."""
-    objective = await objective_by_ref(session, actor=actor, ref=ref)
-    require_edit(actor, await stewards_of(session, objective), what=objective.ref)
-    if team.id == objective.team_id:
-        raise Invalid(f"{objective.ref} is {team.name}'s own objective already.")
-    already = await session.get(ObjectiveContributor, (objective.id, team.id))
-    if already is not None:
-        raise Invalid(f"{objective.ref} is shared with {team.name} already.")
-    session.add(
-        ObjectiveContributor(
-            objective_id=objective.id, team_id=team.id, workspace_id=actor.workspace_id
+async def share(
+    sessions: async_sessionmaker[AsyncSession], *, actor: Actor, ref: str, team_name: str
+) -> tuple[str, str]:
+    """Another team (by name or `#channel`) owns the objective too; it stays shared when any
+    one team leaves. Returns the objective's ref and the team's name."""
+    async with sessions.begin() as session:
+        team = await find_team(session, actor=actor, name_or_channel=team_name, channel_id=None)
+        objective = await objective_by_ref(session, actor=actor, ref=ref)
+        require_edit(actor, await stewards_of(session, objective), what=objective.ref)
+        if team.id == objective.team_id:
+            raise Invalid(f"{objective.ref} is {team.name}'s own objective already.")
+        already = await session.get(ObjectiveContributor, (objective.id, team.id))
+        if already is not None:
+            raise Invalid(f"{objective.ref} is shared with {team.name} already.")
+        session.add(
+            ObjectiveContributor(
+                objective_id=objective.id, team_id=team.id, workspace_id=actor.workspace_id
+            )
         )
-    )
-    await _audit(session, actor, objective, "objective.share", {"team": team.id})
-    return objective.ref, team.name
+        await _audit(session, actor, objective, "objective.share", {"team": team.id})
+        return objective.ref, team.name
 
 
 async def edit_objective(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.okrs import KeyResultLine, ObjectivePage
+from bot.db import readers_for
 from bot.models import Cycle, KeyResult, Objective, Person, Team
 from bot.okr import lint
 from bot.okr.progress import (
@@ -133,3 +134,11 @@ async def objective_page(session: AsyncSession, *, actor: Actor, ref: str) -> Ob
         key_results=lines,
         warnings=[w.message for w in lint.lint_objective(facts)],
     )
+
+
+async def show(
+    sessions: async_sessionmaker[AsyncSession], *, actor: Actor, ref: str
+) -> ObjectivePage:
+    """`/okr show O7|KR12`, read in a session of its own."""
+    async with readers_for(sessions)() as session:
+        return await objective_page(session, actor=actor, ref=ref)

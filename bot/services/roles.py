@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import readers_for
 from bot.models import Person
 from bot.repository import audit
 from bot.repository.workspaces import ensure_person
@@ -23,7 +24,7 @@ class RoleChange:
     changed: bool
 
 
-async def set_facilitator(
+async def _set_facilitator(
     session: AsyncSession, *, actor: Actor, slack_user_id: str, facilitator: bool
 ) -> RoleChange:
     if not actor.is_admin:
@@ -52,7 +53,7 @@ async def set_facilitator(
     return RoleChange(slack_user_id, wanted, changed)
 
 
-async def facilitators(session: AsyncSession, *, actor: Actor) -> list[str]:
+async def _facilitators(session: AsyncSession, *, actor: Actor) -> list[str]:
     """Slack ids of everyone who runs the practice (facilitators and admins)."""
     rows = await session.execute(
         select(Person.slack_user_id)
@@ -60,3 +61,22 @@ async def facilitators(session: AsyncSession, *, actor: Actor) -> list[str]:
         .order_by(Person.slack_user_id)
     )
     return list(rows.scalars())
+
+
+async def set_facilitator(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    actor: Actor,
+    slack_user_id: str,
+    facilitator: bool,
+) -> RoleChange:
+    async with sessions.begin() as session:
+        return await _set_facilitator(
+            session, actor=actor, slack_user_id=slack_user_id, facilitator=facilitator
+        )
+
+
+async def facilitators(sessions: async_sessionmaker[AsyncSession], *, actor: Actor) -> list[str]:
+    """Slack ids of everyone who runs the practice (facilitators and admins)."""
+    async with readers_for(sessions)() as session:
+        return await _facilitators(session, actor=actor)

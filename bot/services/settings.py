@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.blocks.settings_modal import WorkspaceSettings
 from bot.blocks.text import escape
+from bot.db import readers_for
 from bot.models import Workspace
 from bot.models.people import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
 from bot.repository import audit
@@ -16,14 +17,6 @@ from bot.services.actors import Actor
 from bot.services.errors import Forbidden, Invalid
 
 WHO = "Workspace settings are for facilitators and admins (`/okr facilitator list`)."
-
-
-@dataclass(frozen=True)
-class WorkspaceSettings:
-    timezone: str
-    company_channel: str | None
-    checkin_weekday: int
-    checkin_time: time
 
 
 def require_settings_access(actor: Actor) -> None:
@@ -43,7 +36,23 @@ async def current(session: AsyncSession, *, actor: Actor) -> WorkspaceSettings:
     )
 
 
+async def for_editing(
+    sessions: async_sessionmaker[AsyncSession], *, actor: Actor
+) -> WorkspaceSettings:
+    """The settings as they are, for a facilitator or admin to change."""
+    require_settings_access(actor)
+    async with readers_for(sessions)() as session:
+        return await current(session, actor=actor)
+
+
 async def save(
+    sessions: async_sessionmaker[AsyncSession], *, actor: Actor, wanted: WorkspaceSettings
+) -> WorkspaceSettings:
+    async with sessions.begin() as session:
+        return await _save(session, actor=actor, wanted=wanted)
+
+
+async def _save(
     session: AsyncSession, *, actor: Actor, wanted: WorkspaceSettings
 ) -> WorkspaceSettings:
     require_settings_access(actor)

@@ -11,16 +11,17 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
 from bot.blocks.text import escape
+from bot.db import readers_for
 from bot.models import Team, TeamSkippedPeriod
 from bot.okr.period import label, monday_of
 from bot.repository import audit
 from bot.services.actors import Actor
 from bot.services.errors import Invalid
-from bot.services.teams import require_steward
+from bot.services.teams import find_team, require_steward
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def parse_week(text: str, *, today: date) -> Week:
         ) from None
 
 
-async def set_skipped(
+async def _set_skipped(
     session: AsyncSession, *, actor: Actor, team: Team, period: str, skipped: bool
 ) -> WeekSkipped:
     """Skip (or stop skipping) one week of `team`; the team's lead, facilitators and admins
@@ -107,7 +108,7 @@ async def set_skipped(
     return WeekSkipped(team.name, week, skipped, True)
 
 
-async def skipped_weeks(session: AsyncSession, *, actor: Actor, team: Team) -> SkippedWeeks:
+async def _skipped_weeks(session: AsyncSession, *, actor: Actor, team: Team) -> SkippedWeeks:
     """The weeks `team` skips from this week on (anyone may read them)."""
     this_week = week_of(team_today(team))
     periods = (
@@ -123,3 +124,35 @@ async def skipped_weeks(session: AsyncSession, *, actor: Actor, team: Team) -> S
     ).scalars()
     weeks = [Week(p, monday_of(p)) for p in periods]
     return SkippedWeeks(team.name, week_of(this_week.monday + timedelta(days=7)), weeks)
+
+
+async def set_skipped(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    actor: Actor,
+    name_or_channel: str | None,
+    channel_id: str | None,
+    period: str,
+    skipped: bool,
+) -> WeekSkipped:
+    """`/okr team skip|unskip 2026-W52 [#channel|name]`."""
+    async with sessions.begin() as session:
+        team = await find_team(
+            session, actor=actor, name_or_channel=name_or_channel, channel_id=channel_id
+        )
+        return await _set_skipped(session, actor=actor, team=team, period=period, skipped=skipped)
+
+
+async def skipped_weeks(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    actor: Actor,
+    name_or_channel: str | None,
+    channel_id: str | None,
+) -> SkippedWeeks:
+    """`/okr team skip [#channel|name]`: the weeks a team skips from this week on."""
+    async with readers_for(sessions)() as session:
+        team = await find_team(
+            session, actor=actor, name_or_channel=name_or_channel, channel_id=channel_id
+        )
+        return await _skipped_weeks(session, actor=actor, team=team)

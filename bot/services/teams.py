@@ -8,10 +8,11 @@ from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.text import escape
 from bot.models import Team, TeamMember
+from bot.models.people import DEFAULT_CHECKIN_WEEKDAY
 from bot.repository import audit
 from bot.repository.workspaces import ensure_person
 from bot.services.actors import Actor
@@ -20,6 +21,7 @@ from bot.services.inputs import clean_text
 
 NAME_MAX = 80
 DELAY_MAX_HOURS = 7 * 24
+DEFAULT_WEEKDAY = DEFAULT_CHECKIN_WEEKDAY  # for a form sent without a day
 
 
 @dataclass(frozen=True)
@@ -200,3 +202,19 @@ async def set_paused(session: AsyncSession, *, actor: Actor, team: Team, paused:
         changes={"paused": paused},
     )
     return TeamSaved(team.id, team.name, False, paused)
+
+
+async def pause(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    actor: Actor,
+    name_or_channel: str | None,
+    channel_id: str | None,
+    paused: bool,
+) -> TeamSaved:
+    """`/okr team pause|resume`: no check-ins while paused."""
+    async with sessions.begin() as session:
+        team = await find_team(
+            session, actor=actor, name_or_channel=name_or_channel, channel_id=channel_id
+        )
+        return await set_paused(session, actor=actor, team=team, paused=paused)

@@ -1,0 +1,81 @@
+"""Every Slack id the bot names: modal callbacks, button and menu actions, blocks and form
+fields. Listeners register on these and blocks build with them, so the two cannot drift.
+
+The values are what Slack sends back; changing one breaks buttons on messages already posted
+and modals already open, so a value is renamed only with care.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Callback(StrEnum):
+    """`callback_id` of each modal (the submission is routed on it)."""
+
+    OBJECTIVE_NEW = "objective_new"
+    KEY_RESULT_NEW = "key_result_new"
+    OBJECTIVE_EDIT = "objective_edit"
+    KEY_RESULT_EDIT = "key_result_edit"
+    TEAM_SETUP = "team_setup"
+    SETTINGS = "workspace_settings"
+    CHECKIN = "checkin"
+
+
+class Action(StrEnum):
+    """`action_id` of buttons and of menus whose options the bot serves."""
+
+    ARCHIVE_CONFIRM = "okr.archive.confirm"
+    ARCHIVE_CANCEL = "okr.archive.cancel"
+    HOME_NEW_OBJECTIVE = "home.new_objective"
+    HOME_CHECKIN = "home.checkin"
+    HOME_TREE = "home.tree"
+    CHECKIN_FROM_PROMPT = "checkin_from_prompt"
+    PARENT_OPTIONS = "parent"  # external_select: objectives of the cycle
+    TEAM_OPTIONS = "team"  # external_select: teams, when there are too many to list
+
+
+class Block(StrEnum):
+    """`block_id` of action blocks a click comes from."""
+
+    ARCHIVE = "archive"
+    HOME_ACTIONS = "home.actions"
+
+
+class Field(StrEnum):
+    """Modal inputs: each is both the input's `block_id` and its element's `action_id`, and
+    the `field` a service names in an error so it shows on that input."""
+
+    TITLE = "title"
+    DESCRIPTION = "description"
+    LEVEL = "level"
+    TEAM = "team"
+    CONTRIBUTORS = "contributors"
+    OWNER = "owner"
+    PARENT = "parent"
+    KIND = "kind"
+    START = "start"
+    TARGET = "target"
+    UNIT = "unit"
+    DIRECTION = "direction"
+    COMPARATOR = "comparator"
+    WEIGHT = "weight"
+    NAME = "name"
+    CHANNEL = "channel"
+    LEAD = "lead"
+    MEMBERS = "members"
+    WEEKDAY = "weekday"
+    TIME = "time"
+    TIMEZONE = "timezone"
+    DIGEST = "digest"
+    REMINDER = "reminder"
+    ANONYMOUS = "anonymous"
+
+
+class CheckinField(StrEnum):
+    """Inputs of the check-in modal: block `f"{field}:{ref}"`, action `field`."""
+
+    VALUE = "value"
+    CONFIDENCE = "confidence"
+    STATUS = "status"
+    NOTE = "note"

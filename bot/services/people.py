@@ -1,0 +1,58 @@
+"""People as Slack describes them: time zone, name, and whether they are still here.
+
+The rule is shared by the `user_change` event and the clock's time-zone sync, which asks
+Slack about owners whose zone is not known yet."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.models import Person, Workspace
+
+
+def known_zone(name: object) -> str | None:
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+def apply_profile(person: Person, user: dict[str, Any]) -> None:
+    """What Slack says of a person: their zone, whether they are still here, their name."""
+    tz = known_zone(user.get("tz"))
+    if tz is not None:
+        person.timezone = tz
+    if user.get("deleted"):
+        person.is_deactivated = True
+    name = (user.get("profile") or {}).get("real_name") or user.get("real_name")
+    if isinstance(name, str) and name and not person.name:
+        person.name = name[:200]
+
+
+async def profile_changed(
+    sessions: async_sessionmaker[AsyncSession], *, slack_team_id: str, user: dict[str, Any]
+) -> bool:
+    """A person moved time zone, changed name or left: keep what we know current. False when
+    we do not know them (nothing to keep)."""
+    async with sessions.begin() as session:
+        person = (
+            await session.execute(
+                select(Person)
+                .join(Workspace, Workspace.id == Person.workspace_id)
+                .where(
+                    Workspace.slack_team_id == slack_team_id,
+                    Person.slack_user_id == str(user.get("id") or ""),
+                )
+            )
+        ).scalar_one_or_none()
+        if person is None:
+            return False
+        apply_profile(person, user)
+        return True
