@@ -14,9 +14,9 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.jobs.posting import WorkspaceClients
 from bot.models import Cycle, KeyResult, Objective, Person
 from bot.services.people import apply_profile
+from bot.slack.clients import WorkspaceClients
 
 log = logging.getLogger(__name__)
 GONE = ("user_not_found", "account_inactive", "user_disabled")
