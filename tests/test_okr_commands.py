@@ -225,7 +225,12 @@ async def test_lists_mine_company_tree(stack: SandboxStack) -> None:
                     "• *KR2* Monthly churn",
                 ),
             ),
-            Step("pat", "/okr mine", sees=("You own no key results in this cycle yet",)),
+            Step(  # pat owns O1 (sam owns its key results): it is listed, with no nudge
+                "pat",
+                "/okr mine",
+                sees=("*O1* Customers love us", "• *KR1* NPS from 30 to 50"),
+                not_sees=("You own no", "/okr kr add"),
+            ),
             Step("kim", "/okr align O2 to O1", sees=("O2 now serves O1",)),
             Step(
                 "kim",

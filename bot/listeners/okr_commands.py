@@ -18,7 +18,7 @@ ALIGN_HELP = (
     CommandHelp("/okr unalign O7", "take O7 out of the tree"),
 )
 LIST_HELP = (
-    CommandHelp("/okr mine", "your key results and their progress"),
+    CommandHelp("/okr mine", "your key results and objectives, and their progress"),
     CommandHelp("/okr company", "the company's objectives and what is aligned below them"),
     CommandHelp("/okr tree [O7]", "the whole alignment tree, or the part under O7"),
 )

@@ -185,9 +185,9 @@ async def _teams_listing(
 
 
 async def mine(sessions: async_sessionmaker[AsyncSession], *, actor: Actor) -> Listing:
-    """`/okr mine`: my key results."""
+    """`/okr mine`: my key results and the objectives I steward."""
     async with readers_for(sessions)() as session:
-        return await my_okrs(session, actor=actor)
+        return await my_okrs(session, actor=actor, stewarded=True)
 
 
 async def company(sessions: async_sessionmaker[AsyncSession], *, actor: Actor) -> Listing:
