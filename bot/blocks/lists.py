@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.blocks.okrs import KeyResultLine, number, progress_bar
-from bot.blocks.text import context, escape, header, section
+from bot.blocks.text import context, escape, header, plain, section
 
 SECTION_CHARS = 2900
 MAX_SECTIONS = 45
@@ -104,3 +104,14 @@ def build_listing(
 def build_team_listing(team: TeamListing) -> list[dict[str, Any]]:
     empty = "No objectives for this team in the cycle yet. `/okr new` writes one."
     return build_listing(team.title, team.listing, empty=empty)
+
+
+def build_tree_modal(listing: Listing) -> dict[str, Any]:
+    """The alignment tree in a modal (the App Home's button)."""
+    blocks = build_listing("Alignment tree", listing, empty="No objectives yet.")
+    return {
+        "type": "modal",
+        "title": plain("Alignment tree"),
+        "close": plain("Close"),
+        "blocks": blocks[:100],
+    }

@@ -15,7 +15,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.text import escape, section
-from bot.db import readers_for
 from bot.services import actors
 from bot.services.actors import Actor
 from bot.services.errors import Invalid
@@ -32,12 +31,6 @@ class CommandCall:
     sessions: async_sessionmaker[AsyncSession]
     answered: bool = field(default=False)
     respond: Callable[..., Awaitable[Any]] | None = None
-
-    @property
-    def readers(self) -> async_sessionmaker[AsyncSession]:
-        """Reader sessions, kept only for the check-in commands until their services own
-        their reads; no other command opens a session itself."""
-        return readers_for(self.sessions)
 
     @property
     def slack_user_id(self) -> str:

@@ -232,3 +232,11 @@ async def team(
         )
         listing = await team_okrs(session, actor=actor, team_id=found.id)
     return TeamListing(found.name, found.paused, listing)
+
+
+async def home(
+    sessions: async_sessionmaker[AsyncSession], *, actor: Actor
+) -> tuple[Listing, Listing]:
+    """The App Home's lists: my key results, and my teams' objectives."""
+    async with readers_for(sessions)() as session:
+        return await my_okrs(session, actor=actor), await my_teams_okrs(session, actor=actor)
