@@ -21,6 +21,8 @@ from tests.databases import (
     require_backend,
 )
 
+pytest_plugins = ["tests.ceremony_fixtures"]
+
 # Derandomized in CI, a capped number of examples, no example database on disk.
 settings.register_profile(
     "ci",

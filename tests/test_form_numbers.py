@@ -186,14 +186,26 @@ async def test_every_number_a_form_shows_comes_back_unchanged(stack: SandboxStac
     after = await _kr1(stack)
     assert (after.start_value, after.target_value, after.weight) == (-20, 1234567.891, 0.25)
 
+    await d.command(pat, "kr add O1")
+    nps = await d.modal(pat, other_than=edit)
+    await d.submit(pat, nps, kr_values("NPS of new users", "-20", "40", pat))
+    await d.command(pat, "update KR2 +5")  # -15: a value no one can type, only reach
     await d.command(pat, "checkin")
-    form = await d.modal(pat, other_than=edit)
-    assert shown_inputs(form)["value:KR1"]["value"]["value"] == "1,234,567"
-    sent = await d.submit(pat, form, shown_inputs(form))
+    form = await d.modal(pat, other_than=nps)
+    shown = shown_inputs(form)
+    assert shown["value:KR1"]["value"]["value"] == "1,234,567"
+    assert shown["value:KR2"]["value"]["value"] == "-15"
+    sent = await d.submit(pat, form, shown)
     assert sent.json is not None and sent.json.get("response_action") != "errors", sent.json
     async with stack.app.sessions() as session:
-        values_now = (await session.execute(select(Checkin.value))).scalars().all()
-    assert values_now == [1234567.0, 1234567.0]
+        rows = (
+            await session.execute(
+                select(KeyResult.ref_number, Checkin.value)
+                .join(KeyResult, KeyResult.id == Checkin.key_result_id)
+                .order_by(Checkin.id)
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [(1, 1234567.0), (2, -15.0), (1, 1234567.0), (2, -15.0)]
 
     growth = stack.slack.add_channel(stack.ws, "growth", members=[pat])
     await d.command(pat, "team setup", channel=growth)

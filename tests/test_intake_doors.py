@@ -5,39 +5,22 @@ the same number, or give the same refusal, whichever door it came through."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
-from bot import clock
 from bot.jobs.clock import Ceremony
 from bot.models import Checkin, KeyResult, Objective
 from bot.repository.checkins import current_values
 from bot.sandbox.emulator.state import Message, User
 from bot.sandbox.stack import SandboxStack
 from bot.sandbox.world import WorldTeam, build_world
-from tests.databases import Database
 
-MONDAY_TEN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # 2026-W49
 BASE = 10.0  # every key result's value before the first row
 
 
-@pytest.fixture(autouse=True)
-def frozen_offset() -> Iterator[None]:
-    before = clock.offset()
-    clock.set_offset(MONDAY_TEN - datetime.now(UTC))
-    yield
-    clock.set_offset(before)
-
-
-@pytest.fixture
-async def stack(database: Database) -> AsyncIterator[SandboxStack]:
-    url = database.urls.sync_url.render_as_string(hide_password=False)
-    async with SandboxStack(database_url=url, over_http=False, outbox_poll_seconds=0.05) as running:
-        yield running
+pytestmark = pytest.mark.usefixtures("monday_ten")
 
 
 @dataclass(frozen=True)
@@ -190,6 +173,12 @@ def expect(
         assert stored == want, where
 
 
+def bot_answers(stack: SandboxStack, s: Setup, *, dm: bool) -> list[Message]:
+    if dm:
+        return [m for m in stack.slack.dms(s.owner.id) if m.bot_id]
+    return [m for m in stack.slack.thread(s.team.channel.id, s.prompt.ts) if m.bot_id]
+
+
 async def through_replies(stack: SandboxStack, s: Setup, *, dm: bool) -> None:
     """One reply per row, a line per key result, in the prompt's thread or the DM."""
     assert stack.driver is not None
@@ -197,14 +186,13 @@ async def through_replies(stack: SandboxStack, s: Setup, *, dm: bool) -> None:
     for typed, wanted in VALUES:
         before = await values_now(stack, s)
         text = "\n".join(f"{s.refs[kind]} {typed}" for kind in KINDS)
+        answers = len(bot_answers(stack, s, dm=dm))
         reply = await stack.driver.say(
             s.owner, text, channel=channel, thread_ts=None if dm else s.prompt.ts
         )
-        if dm:
-            said = [m for m in stack.slack.dms(s.owner.id) if m.bot_id][-1].text
-        else:
-            said = stack.slack.thread(s.team.channel.id, s.prompt.ts)[-1].text
-        assert reply.ts != "" and said
+        new = bot_answers(stack, s, dm=dm)
+        assert reply.ts and len(new) == answers + 1, f"{typed!r}: no answer"  # not a stale one
+        said = new[-1].text
         after = await values_now(stack, s)
         for kind in KINDS:
             line = f"`{s.refs[kind]} {typed}`" if typed else f"`{s.refs[kind]}`"
@@ -251,7 +239,10 @@ async def through_form(stack: SandboxStack, s: Setup) -> None:
 
 
 @pytest.mark.parametrize("door", ["thread", "dm", "command", "form"])
-async def test_every_door_reads_a_value_the_same_way(stack: SandboxStack, door: str) -> None:
+async def test_every_door_reads_a_value_the_same_way(
+    ceremony_stack: SandboxStack, door: str
+) -> None:
+    stack = ceremony_stack
     s = await setup(stack)
     await set_base(stack, s)
     if door in ("thread", "dm"):

@@ -7,9 +7,8 @@ owner through their DM, the only person whose DM lists these key results)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -22,15 +21,13 @@ from bot.repository.workspaces import ensure_person
 from bot.sandbox.emulator.state import Message, User
 from bot.sandbox.stack import SandboxStack
 from bot.sandbox.world import build_world
-from tests.databases import Database
 
-MONDAY_TEN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 PEOPLE = (
     "owner",
     "lead",
     "contributing_lead",
     "unrelated_lead",
-    "schemer",  # made a team with the owner in it, and leads it
+    "schemer",  # made a team with the owner in it (now the owner's earliest), and leads it
     "facilitator",
     "admin",
     "anyone",
@@ -45,19 +42,7 @@ REFUSAL = {
 }
 
 
-@pytest.fixture(autouse=True)
-def frozen_offset() -> Iterator[None]:
-    before = clock.offset()
-    clock.set_offset(MONDAY_TEN - datetime.now(UTC))
-    yield
-    clock.set_offset(before)
-
-
-@pytest.fixture
-async def stack(database: Database) -> AsyncIterator[SandboxStack]:
-    url = database.urls.sync_url.render_as_string(hide_password=False)
-    async with SandboxStack(database_url=url, over_http=False, outbox_poll_seconds=0.05) as running:
-        yield running
+pytestmark = pytest.mark.usefixtures("monday_ten")
 
 
 @dataclass
@@ -65,8 +50,7 @@ class Setup:
     users: dict[str, User]
     refs: dict[str, str]  # "team" / "personal" -> ref
     ids: dict[str, int]
-    prompt: Message
-    channel: str
+    prompts: dict[str, Message]  # the prompt of each key result's round
 
 
 async def setup(stack: SandboxStack) -> Setup:
@@ -81,6 +65,7 @@ async def setup(stack: SandboxStack) -> Setup:
     }
     for name in ("schemer", "facilitator", "admin", "anyone"):
         users[name] = stack.slack.add_user(stack.ws, name)
+    scheme_channel = stack.slack.add_channel(stack.ws, "scheme", members=[users["schemer"]])
     async with stack.app.sessions.begin() as session:
         person = {}
         for name, user in users.items():
@@ -119,7 +104,10 @@ async def setup(stack: SandboxStack) -> Setup:
             target_value=4,
         )
         scheme = Team(
-            workspace_id=world.workspace_id, name="Scheme", lead_person_id=person["schemer"]
+            workspace_id=world.workspace_id,
+            name="Scheme",
+            lead_person_id=person["schemer"],
+            channel_id=scheme_channel.id,
         )
         session.add_all([personal_kr, scheme])
         await session.flush()
@@ -128,7 +116,7 @@ async def setup(stack: SandboxStack) -> Setup:
                 workspace_id=world.workspace_id,
                 team_id=scheme.id,
                 person_id=person["owner"],
-                joined_at=clock.now() + timedelta(minutes=1),
+                joined_at=clock.now() - timedelta(days=30),  # before the owner's real team
             )
         )
         refs = {"team": team_kr.ref, "personal": personal_kr.ref}
@@ -136,14 +124,18 @@ async def setup(stack: SandboxStack) -> Setup:
     ceremony = Ceremony(stack.app)
     await ceremony.tick()
     await ceremony.sender.drain()
-    [prompt] = [
-        m
-        for m in stack.slack.channel_messages(home.channel.id)
-        if m.bot_id == stack.ws.bot_id and not m.thread_ts
-    ]
-    shown = str(prompt.blocks)
-    assert refs["team"] in shown and refs["personal"] in shown  # the owner's round lists both
-    return Setup(users, refs, ids, prompt, home.channel.id)
+    prompts = {}
+    for which, channel in (("team", home.channel.id), ("personal", scheme_channel.id)):
+        [prompts[which]] = [
+            m
+            for m in stack.slack.channel_messages(channel)
+            if m.bot_id == stack.ws.bot_id and not m.thread_ts
+        ]
+    # The personal key result follows its owner's earliest team: the schemer's round.
+    assert refs["personal"] in str(prompts["personal"].blocks)
+    assert refs["personal"] not in str(prompts["team"].blocks)
+    assert refs["team"] in str(prompts["team"].blocks)
+    return Setup(users, refs, ids, prompts)
 
 
 async def recorded(stack: SandboxStack, kr_id: int, value: float) -> bool:
@@ -157,8 +149,9 @@ async def recorded(stack: SandboxStack, kr_id: int, value: float) -> bool:
 
 @pytest.mark.parametrize("door", ["thread", "command", "button", "dm"])
 async def test_the_same_people_may_check_in_through_every_door(
-    stack: SandboxStack, door: str
+    ceremony_stack: SandboxStack, door: str
 ) -> None:
+    stack = ceremony_stack
     assert stack.driver is not None
     s = await setup(stack)
     d = stack.driver
@@ -167,12 +160,12 @@ async def test_the_same_people_may_check_in_through_every_door(
         user = s.users[name]
         for which in ("team", "personal"):
             value += 1
-            ref = s.refs[which]
+            ref, prompt = s.refs[which], s.prompts[which]
             said = ""
             if door == "thread":
-                channel = stack.slack.state.channels[s.channel]
-                await d.say(user, f"{ref} {value:g}", channel=channel, thread_ts=s.prompt.ts)
-                said = stack.slack.thread(s.channel, s.prompt.ts)[-1].text
+                channel = stack.slack.state.channels[prompt.channel]
+                await d.say(user, f"{ref} {value:g}", channel=channel, thread_ts=prompt.ts)
+                said = stack.slack.thread(prompt.channel, prompt.ts)[-1].text
             elif door == "dm":
                 await d.say(user, f"{ref} {value:g}")
                 said = [m for m in stack.slack.dms(user.id) if m.bot_id][-1].text
@@ -180,7 +173,7 @@ async def test_the_same_people_may_check_in_through_every_door(
                 answer = await d.command(user, f"update {ref} {value:g}")
                 said = str((answer.json or {}).get("text"))
             else:
-                await d.click(user, action_id="checkin_from_prompt", message=s.prompt)
+                await d.click(user, action_id="checkin_from_prompt", message=prompt)
                 modal = await d.modal(user)
                 inputs = str(modal.view.get("blocks"))
                 said = inputs

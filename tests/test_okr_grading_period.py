@@ -182,3 +182,5 @@ def test_a_round_started_by_hand_opens_its_period(
     opens = prompt_instant("2026-W49", started=started, **friday)  # type: ignore[arg-type]
     hand = started is not None and label(started.date()) == "2026-W49"
     assert opens == (started if hand else datetime(2026, 12, 4, 10, 0, tzinfo=UTC))
+    late = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)  # started by hand after Friday's time
+    assert prompt_instant("2026-W49", started=late, **friday) == late  # type: ignore[arg-type]

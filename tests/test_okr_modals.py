@@ -96,7 +96,9 @@ async def test_new_objective_then_its_key_results(stack: SandboxStack) -> None:
     bad = await d.submit(pat, modal, kr_values("Activation", "thirty", "50", sam))
     assert bad.json == {
         "response_action": "errors",
-        "errors": {"start": "The start must be a number, like 42 or 3.5."},
+        "errors": {
+            "start": "The start must be a number, like 42, -20, 3.5 or 12,000; “thirty” is not one."
+        },
     }
     missing = await d.submit(pat, modal, kr_values("Activation", "30", None, sam))
     assert missing.json is not None and missing.json["errors"] == {
@@ -266,13 +268,14 @@ async def test_checkin_modal_pages_and_prefills(stack: SandboxStack) -> None:
 
     refused = await d.submit(sam, modal, entry("KR1", "lots"))
     assert (
-        refused.json is not None and "`lots` is not a value" in refused.json["errors"]["value:KR1"]
+        refused.json is not None
+        and "I could not read “lots” after KR1" in refused.json["errors"]["value:KR1"]
     )
     await d.submit(sam, modal, entry("KR1", "4", "8") | entry("KR2", "6"))
     second = render_view(modal.view).text
     assert "Saved 2 check-ins. Page 2 of 2." in second and "*KR12*" in second and "<Save>" in second
     await d.submit(sam, modal, entry("KR12", "9"))
-    assert "Saved 1 check-in. Thank you!" in render_view(modal.view).text
+    assert "Saved 3 check-ins. Thank you!" in render_view(modal.view).text  # both pages
 
     async with stack.app.sessions() as session:
         rows = (await session.execute(select(Checkin).order_by(Checkin.id))).scalars().all()

@@ -206,3 +206,13 @@ def test_more_progress_never_worsens_status(
     worse = status(progress=progress, expected=expected, confidence=confidence)
     better = status(progress=progress + 0.2, expected=expected, confidence=confidence)
     assert order[better] >= order[worse]
+
+
+def test_huge_weights_and_runaway_progress_still_make_a_mean() -> None:
+    """Two weights of 1e308 once summed to infinity and made the objective's progress NaN."""
+    from bot.okr.progress import Weighted, objective_progress
+
+    assert objective_progress([Weighted(1, 0.5, 1e308), Weighted(2, 1.0, 1e308)]) == 0.75
+    assert objective_progress([Weighted(1, float("inf")), Weighted(2, float("-inf"))]) == 0.5
+    assert objective_progress([Weighted(1, float("nan")), Weighted(2, 1.0)]) == 0.5
+    assert objective_progress([Weighted(1, 1.0, float("inf")), Weighted(2, 0.0, 0)]) is None

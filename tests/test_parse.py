@@ -423,7 +423,7 @@ def values(draw: st.DrawFn) -> Value:
         return Value(0.0, done=True)
     relative = draw(st.booleans())
     low = -1e15 if relative else 0.0
-    number = draw(st.floats(min_value=low, max_value=1e15, allow_nan=False))
+    number = round(draw(st.floats(min_value=low, max_value=1e15, allow_nan=False)), 9)
     flag = draw(st.sampled_from(["", "percent", "currency"]))
     return Value(number, relative=relative, percent=flag == "percent", currency=flag == "currency")
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.blocks.ids import Action
 from bot.blocks.okrs import KeyResultLine, number, progress_bar
 from bot.blocks.text import context, escape, header, section
 
-CHECKIN_BUTTON = "checkin_from_prompt"
 METADATA_EVENT = "okr_checkin_prompt"
 MAX_LINES = 60  # keeps a prompt under Slack's 50 blocks and ~13k characters
 LINES_PER_SECTION = 10
@@ -100,7 +100,7 @@ def build_prompt(message: PromptMessage) -> list[dict[str, Any]]:
             "elements": [
                 {
                     "type": "button",
-                    "action_id": CHECKIN_BUTTON,
+                    "action_id": Action.CHECKIN_FROM_PROMPT,
                     "text": {"type": "plain_text", "text": "Check in"},
                     "style": "primary",
                     "value": message.period,

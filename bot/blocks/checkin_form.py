@@ -4,15 +4,15 @@ pre-filled by the one number formatter, so a form sent unchanged reads back the 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from bot.blocks.ids import Callback, CheckinField
 from bot.blocks.okrs import number
 from bot.blocks.text import context, escape, plain, section
 from bot.okr.numbers import format_number
 from bot.okr.progress import Status
 
-CHECKIN_CALLBACK = "checkin"
 STATUS_LABELS = {
     Status.ON_TRACK.value: "On track",
     Status.AT_RISK.value: "At risk",
@@ -40,11 +40,21 @@ class CheckinFormPage:
     saved: int  # check-ins saved by earlier pages
     period: str | None  # the prompt's period, when opened from one
     rows: tuple[CheckinFormRow, ...]
+    shown: dict[str, str] = field(default_factory=dict)  # ref -> the value box as pre-filled
 
     @property
     def metadata(self) -> str:
+        shown = {
+            row.ref: format_number(row.current) for row in self.rows if row.current is not None
+        }
         return json.dumps(
-            {"refs": self.refs, "page": self.page, "period": self.period, "saved": self.saved}
+            {
+                "refs": self.refs,
+                "page": self.page,
+                "period": self.period,
+                "saved": self.saved,
+                "shown": shown,
+            }
         )
 
 
@@ -59,6 +69,7 @@ def form_from_metadata(raw: str | None, *, page_size: int) -> CheckinFormPage:
         saved=max(0, int(meta.get("saved") or 0)),
         period=str(meta["period"]) if meta.get("period") else None,
         rows=(),
+        shown={str(k): str(v) for k, v in dict(meta.get("shown") or {}).items()},
     )
 
 
@@ -79,7 +90,7 @@ def _optional_input(block_id: str, label: str, element: dict[str, Any]) -> dict[
 def _rows(row: CheckinFormRow) -> list[dict[str, Any]]:
     value: dict[str, Any] = {
         "type": "plain_text_input",
-        "action_id": "value",
+        "action_id": CheckinField.VALUE,
         "max_length": VALUE_MAX,
     }
     if row.current is not None:
@@ -87,7 +98,7 @@ def _rows(row: CheckinFormRow) -> list[dict[str, Any]]:
     confidences = [_option(str(i), str(i)) for i in range(11)]
     confidence: dict[str, Any] = {
         "type": "static_select",
-        "action_id": "confidence",
+        "action_id": CheckinField.CONFIDENCE,
         "options": confidences,
     }
     if row.confidence is not None and 0 <= row.confidence <= 10:
@@ -98,17 +109,17 @@ def _rows(row: CheckinFormRow) -> list[dict[str, Any]]:
             f"*{row.ref}* {escape(row.title)}\nfrom {number(row.start, row.unit)} "
             f"to {number(row.target, row.unit)}"
         ),
-        _optional_input(f"value:{row.ref}", "Value now", value),
-        _optional_input(f"confidence:{row.ref}", "Confidence (0–10)", confidence),
+        _optional_input(f"{CheckinField.VALUE}:{row.ref}", "Value now", value),
+        _optional_input(f"{CheckinField.CONFIDENCE}:{row.ref}", "Confidence (0–10)", confidence),
         _optional_input(
-            f"status:{row.ref}",
+            f"{CheckinField.STATUS}:{row.ref}",
             "Status",
-            {"type": "static_select", "action_id": "status", "options": statuses},
+            {"type": "static_select", "action_id": CheckinField.STATUS, "options": statuses},
         ),
         _optional_input(
-            f"note:{row.ref}",
+            f"{CheckinField.NOTE}:{row.ref}",
             "Note",
-            {"type": "plain_text_input", "action_id": "note", "max_length": 2000},
+            {"type": "plain_text_input", "action_id": CheckinField.NOTE, "max_length": 2000},
         ),
     ]
 
@@ -125,7 +136,7 @@ def build_checkin_form(form: CheckinFormPage) -> dict[str, Any]:
     last = form.page + 1 >= form.pages
     return {
         "type": "modal",
-        "callback_id": CHECKIN_CALLBACK,
+        "callback_id": Callback.CHECKIN,
         "title": plain("Weekly check-in"),
         "submit": plain("Save" if last else "Save and next"),
         "close": plain("Cancel"),

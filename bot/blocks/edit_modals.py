@@ -17,6 +17,7 @@ from bot.blocks.modals import (
     text_input,
 )
 from bot.blocks.text import plain
+from bot.okr.numbers import NUMBER_CHARS, format_number
 
 
 @dataclass(frozen=True)
@@ -94,12 +95,14 @@ def build_key_result_edit_modal(form: KeyResultEditForm) -> dict[str, Any]:
             input_block(
                 Field.START,
                 "Start",
-                text_input(Field.START, max_length=30, initial=f"{form.start:g}"),
+                text_input(Field.START, max_length=NUMBER_CHARS, initial=format_number(form.start)),
             ),
             input_block(
                 Field.TARGET,
                 "Target",
-                text_input(Field.TARGET, max_length=30, initial=f"{form.target:g}"),
+                text_input(
+                    Field.TARGET, max_length=NUMBER_CHARS, initial=format_number(form.target)
+                ),
             ),
             input_block(
                 Field.UNIT,
@@ -115,7 +118,9 @@ def build_key_result_edit_modal(form: KeyResultEditForm) -> dict[str, Any]:
             input_block(
                 Field.WEIGHT,
                 "Weight",
-                text_input(Field.WEIGHT, max_length=10, initial=f"{form.weight:g}"),
+                text_input(
+                    Field.WEIGHT, max_length=NUMBER_CHARS, initial=format_number(form.weight)
+                ),
                 optional=True,
             ),
         ],

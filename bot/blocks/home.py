@@ -10,10 +10,6 @@ from bot.blocks.lists import SECTION_CHARS, Listing
 from bot.blocks.okrs import number, progress_bar
 from bot.blocks.text import context, escape, header, plain, section
 
-# The listener of the home's buttons names them by these (kept until it takes them from ids).
-NEW_OBJECTIVE_ACTION = Action.HOME_NEW_OBJECTIVE
-CHECKIN_ACTION = Action.HOME_CHECKIN
-TREE_ACTION = Action.HOME_TREE
 MAX_HOME_BLOCKS = 95
 
 
@@ -24,17 +20,17 @@ def _buttons(*, can_check_in: bool | None = None) -> dict[str, Any]:
         elements.append(
             {
                 "type": "button",
-                "action_id": CHECKIN_ACTION,
+                "action_id": Action.HOME_CHECKIN,
                 "style": "primary",
                 "text": plain("Check in"),
             }
         )
     elements.append(
-        {"type": "button", "action_id": NEW_OBJECTIVE_ACTION, "text": plain("New objective")}
+        {"type": "button", "action_id": Action.HOME_NEW_OBJECTIVE, "text": plain("New objective")}
     )
     if can_check_in is not None:
         elements.append(
-            {"type": "button", "action_id": TREE_ACTION, "text": plain("Alignment tree")}
+            {"type": "button", "action_id": Action.HOME_TREE, "text": plain("Alignment tree")}
         )
     return {"type": "actions", "block_id": Block.HOME_ACTIONS, "elements": elements}
 

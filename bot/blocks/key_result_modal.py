@@ -18,6 +18,7 @@ from bot.blocks.modals import (
     text_input,
 )
 from bot.blocks.text import context, escape, plain, section
+from bot.okr.numbers import NUMBER_CHARS
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,13 @@ def build_key_result_modal(form: KeyResultForm) -> dict[str, Any]:
                 Field.KIND, [option(k, v) for k, v in KIND_LABELS.items()], initial="number"
             ),
         ),
-        input_block(Field.START, "Start", text_input(Field.START, max_length=30, initial="0")),
+        input_block(
+            Field.START, "Start", text_input(Field.START, max_length=NUMBER_CHARS, initial="0")
+        ),
         input_block(
             Field.TARGET,
             "Target",
-            text_input(Field.TARGET, max_length=30),
+            text_input(Field.TARGET, max_length=NUMBER_CHARS),
             optional=True,
             hint="Leave empty for a milestone.",
         ),
@@ -99,7 +102,7 @@ def build_key_result_modal(form: KeyResultForm) -> dict[str, Any]:
         input_block(
             Field.WEIGHT,
             "Weight",
-            text_input(Field.WEIGHT, max_length=10, initial="1"),
+            text_input(Field.WEIGHT, max_length=NUMBER_CHARS, initial="1"),
             optional=True,
         ),
     ]

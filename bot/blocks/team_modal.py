@@ -11,6 +11,7 @@ from typing import Any
 from bot.blocks.ids import Callback, Field
 from bot.blocks.modals import build_done_modal, input_block, option
 from bot.blocks.text import context, escape, plain
+from bot.okr.numbers import format_number
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -127,8 +128,8 @@ def build_team_modal(form: TeamForm) -> dict[str, Any]:
             {
                 "type": "plain_text_input",
                 "action_id": Field.REMINDER,
-                "max_length": 6,
-                "initial_value": f"{reminder_delay_hours:g}",
+                "max_length": 12,
+                "initial_value": _hours(reminder_delay_hours),
             },
         ),
         input_block(
@@ -137,8 +138,8 @@ def build_team_modal(form: TeamForm) -> dict[str, Any]:
             {
                 "type": "plain_text_input",
                 "action_id": Field.DIGEST,
-                "max_length": 6,
-                "initial_value": f"{digest_delay_hours:g}",
+                "max_length": 12,
+                "initial_value": _hours(digest_delay_hours),
             },
         ),
         input_block(Field.ANONYMOUS, "Retrospective", retros, optional=True),
@@ -168,3 +169,9 @@ def build_team_saved(
     return build_done_modal(
         "Team saved", f"*{escape(name)}* {verb}: check-ins {when} in <#{channel_id}>."
     )
+
+
+def _hours(hours: float) -> str:
+    """Hours as the form shows them: whole minutes are stored, so four places read back as
+    the same minutes (1 minute shows as 0.0167)."""
+    return format_number(round(hours, 4))

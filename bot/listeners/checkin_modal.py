@@ -10,14 +10,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
-from bot.blocks.checkin import CHECKIN_BUTTON
 from bot.blocks.checkin_form import (
-    CHECKIN_CALLBACK,
     build_checkin_done,
     build_checkin_form,
     build_checkin_refused,
     form_from_metadata,
 )
+from bot.blocks.ids import Action, Callback, CheckinField
 from bot.listeners.command_call import actor_of
 from bot.listeners.home_refresh import refresh_home_soon
 from bot.listeners.registry import ListenerRegistry
@@ -30,14 +29,18 @@ from bot.services.errors import DomainError
 def submitted_rows(values: dict[str, Any], refs: tuple[str, ...]) -> list[FormRowInput]:
     rows = []
     for ref in refs:
-        confidence = entered(values, f"confidence:{ref}", "confidence")
+
+        def field(name: CheckinField) -> str | None:
+            return entered(values, f"{name}:{ref}", name)  # noqa: B023 - used at once
+
+        confidence = field(CheckinField.CONFIDENCE)
         rows.append(
             FormRowInput(
                 ref=ref,
-                value=entered(values, f"value:{ref}", "value"),
+                value=field(CheckinField.VALUE),
                 confidence=int(confidence) if confidence and confidence.isdigit() else None,
-                status=entered(values, f"status:{ref}", "status"),
-                note=entered(values, f"note:{ref}", "note"),
+                status=field(CheckinField.STATUS),
+                note=field(CheckinField.NOTE),
             )
         )
     return rows
@@ -75,8 +78,8 @@ def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSe
                 now=clock.now(),
             )
         except DomainError as exc:
-            field = exc.field or (f"value:{chosen[0]}" if chosen else "value")
-            await ack(response_action="errors", errors={field: str(exc)})
+            block = exc.field or (f"{CheckinField.VALUE}:{chosen[0]}" if chosen else "")
+            await ack(response_action="errors", errors={block: str(exc)})
             return
         refresh_home_soon(sessions, client, actor)
         if saved.next_page is not None:
@@ -84,5 +87,5 @@ def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSe
         else:
             await ack(response_action="update", view=build_checkin_done(saved.saved))
 
-    registry.view(CHECKIN_CALLBACK, on_submit)
-    registry.action(CHECKIN_BUTTON, on_button)
+    registry.view(Callback.CHECKIN, on_submit)
+    registry.action(Action.CHECKIN_FROM_PROMPT, on_button)

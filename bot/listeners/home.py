@@ -9,10 +9,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.checkin_form import build_checkin_form
-from bot.blocks.home import CHECKIN_ACTION, NEW_OBJECTIVE_ACTION, TREE_ACTION
-from bot.blocks.lists import build_listing
-from bot.blocks.text import plain
-from bot.db import readers_for
+from bot.blocks.ids import Action
+from bot.blocks.lists import build_tree_modal
 from bot.listeners.command_call import actor_of
 from bot.listeners.home_refresh import publish_home
 from bot.listeners.okr_modals import objective_modal_for
@@ -46,18 +44,10 @@ def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSe
     async def on_tree(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         actor = await actor_of(sessions, client, body)
-        async with readers_for(sessions)() as session:
-            listing = await lists.cycle_tree(session, actor=actor)
-        blocks = build_listing("Alignment tree", listing, empty="No objectives yet.")
-        view = {
-            "type": "modal",
-            "title": plain("Alignment tree"),
-            "close": plain("Close"),
-            "blocks": blocks[:100],
-        }
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        listing = await lists.tree(sessions, actor=actor)
+        await client.views_open(trigger_id=body["trigger_id"], view=build_tree_modal(listing))
 
     registry.event("app_home_opened", on_app_home_opened)
-    registry.action(TREE_ACTION, on_tree)
-    registry.action(CHECKIN_ACTION, on_checkin)
-    registry.action(NEW_OBJECTIVE_ACTION, on_new_objective)
+    registry.action(Action.HOME_TREE, on_tree)
+    registry.action(Action.HOME_CHECKIN, on_checkin)
+    registry.action(Action.HOME_NEW_OBJECTIVE, on_new_objective)

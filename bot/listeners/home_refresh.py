@@ -10,7 +10,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.home import build_home_view
-from bot.db import readers_for
 from bot.services import lists
 from bot.services.actors import Actor
 
@@ -21,9 +20,7 @@ _pending: set[asyncio.Task[None]] = set()
 async def publish_home(
     sessions: async_sessionmaker[AsyncSession], client: AsyncWebClient, actor: Actor
 ) -> None:
-    async with readers_for(sessions)() as session:
-        mine = await lists.my_okrs(session, actor=actor)
-        team = await lists.my_teams_okrs(session, actor=actor)
+    mine, team = await lists.home(sessions, actor=actor)
     try:
         await client.views_publish(
             user_id=actor.slack_user_id, view=build_home_view(mine=mine, team=team)

@@ -36,24 +36,18 @@ def make_inbox_middleware(
         if key is None or not context.team_id:
             return await next()
         try:
-            async with sessions.begin() as session:
-                workspace_id = await inbox.workspace_id_of(session, context.team_id)
-                if workspace_id is None or not await inbox.qualifies(
-                    session, workspace_id=workspace_id, key=key
-                ):
-                    return await next()
-                await inbox.store(
-                    session,
-                    workspace_id=workspace_id,
-                    event_id=body.get("event_id"),
-                    key=key,
-                    payload={"event": event, "event_id": body.get("event_id")},
-                )
-                row = await inbox.find(session, workspace_id=workspace_id, key=key)
-                context[INBOX_ROW] = row.id if row is not None else None
+            row_id = await inbox.keep(
+                sessions,
+                slack_team_id=context.team_id,
+                key=key,
+                event_id=body.get("event_id"),
+                payload={"event": event, "event_id": body.get("event_id")},
+            )
         except Exception:  # noqa: BLE001 - not stored: Slack must deliver it again
             log.exception("inbox insert failed; answering 503")
             return BoltResponse(status=503, body="")
+        if row_id is not None:
+            context[INBOX_ROW] = row_id
         return await next()
 
     return store_inbox_event

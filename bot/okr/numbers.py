@@ -27,6 +27,8 @@ from decimal import Decimal, InvalidOperation
 from bot.okr.progress import Kind
 
 LIMIT = 10**15  # |value|, |start|, |target|: far beyond any real measure, so no overflow
+PLACES = 9  # decimal places at most: a form shows every number in full, and no start and
+# target can be so close that progress overflows
 CURRENCIES = "$€£¥"
 END = r"(?=$|[\s—–🟢🟡🔴]|[:;,.!?](?:\s|$))"  # what may follow a value, status or confidence
 VALUE = re.compile(
@@ -36,6 +38,7 @@ VALUE = re.compile(
     re.IGNORECASE,
 )
 _POWER = {"": 0, "k": 3, "m": 6, "b": 9}
+NUMBER_CHARS = 40  # a form's number box: -1,000,000,000,000,000.123456789 and a unit sign
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,11 @@ def value_of(m: re.Match[str], label: str) -> Value:
         raise NumberProblem(
             f"The value “{m[0]}” for {label} is too large to be real.", example="large"
         )
+    if _too_precise(number):
+        raise NumberProblem(
+            f"The value “{m[0]}” for {label} has more than {PLACES} decimal places.",
+            example="number",
+        )
     return Value(float(number), relative=bool(sign), percent=bool(m["pct"]), currency=currency)
 
 
@@ -93,7 +101,7 @@ def _plain_number(text: str) -> str | None:
     for sep, digits in zip(parts[1::2], parts[2::2], strict=True):
         if decimal:
             return None
-        if sep == "," and len(digits) == 3:
+        if sep == "," and len(digits) == 3 and out != "0":  # `0,125` is an eighth
             out += digits
         else:
             out, decimal = f"{out}.{digits}", True
@@ -181,7 +189,8 @@ def read_number(text: str, bounds: Bounds) -> float:
     """A number typed in a form field (`-20`, `12,000`, `2,5`, `1.2k`, `$1,200`, `45%`)."""
     typed = text.strip()
     m = _FORM.fullmatch(typed)
-    if m is None or (m["s1"] and m["s2"]) or (m["c1"] and m["c2"]) or (m["pct"] and m["c1"]):
+    money = m is not None and (m["c1"] or m["c2"])
+    if m is None or (m["s1"] and m["s2"]) or (m["c1"] and m["c2"]) or (m["pct"] and money):
         raise NumberProblem(
             f"The {bounds.label} must be a number, like 42, -20, 3.5 or 12,000; "
             f"“{typed[:40]}” is not one."
@@ -198,7 +207,14 @@ def read_number(text: str, bounds: Bounds) -> float:
         raise NumberProblem(f"The {bounds.label} must be a number.") from None
     if abs(number) > LIMIT or not bounds.admits(float(number)):
         raise NumberProblem(bounds.explain())
+    if _too_precise(number):
+        raise NumberProblem(f"The {bounds.label} has more than {PLACES} decimal places.")
     return float(number)
+
+
+def _too_precise(number: Decimal) -> bool:
+    exponent = number.normalize().as_tuple().exponent
+    return isinstance(exponent, int) and exponent < -PLACES
 
 
 def format_number(number: float) -> str:

@@ -41,12 +41,11 @@ def next_period(period: str) -> str:
 def prompt_instant(
     week: str, *, weekday: int, local_time: time, tz: ZoneInfo, started: datetime | None = None
 ) -> datetime:
-    """When a team's round of `week` opens: its weekday and local time in `tz`, or earlier
-    when `/okr checkin now` started it by hand that week (`started`)."""
-    scheduled = datetime.combine(monday_of(week) + timedelta(days=weekday), local_time, tzinfo=tz)
+    """When a team's round of `week` opens: when `/okr checkin now` started it (`started`,
+    if in that week), else its weekday and local time in `tz`."""
     if started is not None and label(started.astimezone(tz).date()) == week:
-        return min(started, scheduled)
-    return scheduled
+        return started
+    return datetime.combine(monday_of(week) + timedelta(days=weekday), local_time, tzinfo=tz)
 
 
 def open_period(

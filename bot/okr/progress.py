@@ -124,7 +124,7 @@ def weighted_mean(items: Iterable[Weighted]) -> float | None:
     total = weights = 0.0
     for item in usable:
         share = item.weight / largest
-        progress = item.progress if math.isfinite(item.progress) else 0.0
+        progress = 0.0 if math.isnan(item.progress) else item.progress  # ±inf clamps
         total += clamp(progress) * share
         weights += share
     return total / weights

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.checkin_form import CheckinFormPage, CheckinFormRow
+from bot.blocks.ids import CheckinField
 from bot.db import readers_for
 from bot.models import Cycle, KeyResult, Objective, Prompt, PromptLine
 from bot.repository.checkins import current_values
@@ -176,11 +177,15 @@ async def save_page(
         for row in rows:
             if row.empty:
                 continue  # left empty: skipped this week
+            typed = row.value
+            if typed is not None and typed.strip() == form.shown.get(row.ref):
+                typed = None  # sent as shown (`-15` would read as a change): the value stays
             outcome = await record_checkin(
                 session,
                 checkin=CheckinInput(
                     actor=actor,
-                    text=f"{row.ref} {row.value or ''}",
+                    text=f"{row.ref} {typed}" if typed is not None else "",
+                    keep_value=row.ref if typed is None else None,
                     source=Source.MODAL,
                     source_ref=view_id,
                     at=now,
@@ -192,11 +197,9 @@ async def save_page(
                 now=now,
             )
             if outcome.refused or outcome.explanation:
-                refusal = outcome.refused[0] if outcome.refused else None
-                message = refusal.reason if refusal else str(outcome.explanation)
-                if refusal and refusal.example:
-                    message += f" For example: {refusal.example}"
-                raise RowRefused(message, field=f"value:{row.ref}")
+                # The reason alone: its example is a reply line, not what goes in this box.
+                message = outcome.refused[0].reason if outcome.refused else outcome.explanation
+                raise RowRefused(str(message), field=f"{CheckinField.VALUE}:{row.ref}")
             saved += len(outcome.recorded)
         next_page = None
         if form.page + 1 < form.pages:

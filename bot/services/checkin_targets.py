@@ -32,7 +32,7 @@ from bot.models import (
 from bot.models.outbox_keys import prompt_key
 from bot.okr.numbers import KeyResultScale
 from bot.okr.parse import KeyResultName
-from bot.okr.period import open_period, period_of, zone
+from bot.okr.period import open_period, period_of, prompt_instant, zone
 from bot.okr.schedule import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
 from bot.services.actors import Actor
 from bot.services.errors import Invalid, NotFound
@@ -147,8 +147,10 @@ async def may_check_in_on(
 
 
 async def _require_open(session: AsyncSession, key_result: KeyResult, objective: Objective) -> None:
-    if key_result.state != "active" or objective.state != "active":
+    if "archived" in (key_result.state, objective.state):
         raise Invalid(f"{key_result.ref} is archived; there is nothing to check in.")
+    if key_result.state != "active" or objective.state != "active":
+        raise Invalid(f"{key_result.ref} is not active yet, so it takes no check-ins.")
     cycle = await session.get(Cycle, objective.cycle_id)
     if cycle is None or cycle.state != "active":
         raise Invalid(f"{key_result.ref}'s cycle is not active, so it takes no check-ins.")
@@ -191,12 +193,13 @@ async def open_period_of(
         )
     tz = zone(team.timezone, _UTC)
     this_week = period_of(at, tz)
-    started = await session.scalar(
+    weekday, local_time = team.checkin_weekday, team.checkin_time
+    queued = await session.scalar(
         select(OutboxItem.created_at).where(
             OutboxItem.idempotency_key == prompt_key(team.workspace_id, team.id, this_week),
             OutboxItem.state != "cancelled",
         )
     )
-    return open_period(
-        at, weekday=team.checkin_weekday, local_time=team.checkin_time, tz=tz, started=started
-    )
+    scheduled = prompt_instant(this_week, weekday=weekday, local_time=local_time, tz=tz)
+    started = queued if queued is not None and queued < scheduled else None  # by hand, early
+    return open_period(at, weekday=weekday, local_time=local_time, tz=tz, started=started)

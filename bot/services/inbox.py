@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import InboxEvent, Prompt, Team, Workspace
 from bot.repository.upsert import insert_ignoring_conflicts
@@ -174,3 +174,22 @@ async def prune(session: AsyncSession, *, now: datetime, days: int = INBOX_DAYS)
     if count:
         log.info("inbox pruned", extra={"rows": count})
     return count
+
+
+async def keep(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    slack_team_id: str,
+    key: InboxKey,
+    event_id: str | None,
+    payload: dict[str, Any],
+) -> int | None:
+    """Store a qualifying event before it is acknowledged; its row id, or None when the event
+    is not one the bot keeps. Raises when it cannot be stored (Slack must deliver it again)."""
+    async with sessions.begin() as session:
+        workspace_id = await workspace_id_of(session, slack_team_id)
+        if workspace_id is None or not await qualifies(session, workspace_id=workspace_id, key=key):
+            return None
+        await store(session, workspace_id=workspace_id, event_id=event_id, key=key, payload=payload)
+        row = await find(session, workspace_id=workspace_id, key=key)
+        return row.id if row is not None else None

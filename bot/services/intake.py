@@ -20,7 +20,7 @@ from bot.blocks.checkin import RecordedLine, RefusedLine
 from bot.blocks.text import escape
 from bot.models import Prompt
 from bot.okr.numbers import NumberProblem, resolve_value
-from bot.okr.parse import ParsedReply, ReplyLine, parse_reply
+from bot.okr.parse import KeyResultName, ParsedReply, ReplyLine, parse_reply
 from bot.okr.progress import CONFIDENCE_MAX, CONFIDENCE_MIN, Direction, Status, clamp
 from bot.okr.progress import key_result_progress as progress_of
 from bot.repository.checkins import CheckinRow, current_excluding, insert_checkins, recorded_by
@@ -70,6 +70,8 @@ class CheckinInput:
     status: str | None = None
     note: str | None = None
     retraction: bool = False  # a delete: withdraw everything `source_ref` recorded
+    keep_value: str | None = None  # a form row with no new value: this key result keeps its
+    # current one (its box was empty, or sent as shown); `text` is not read then
 
 
 @dataclass
@@ -119,7 +121,7 @@ async def _record(session: AsyncSession, checkin: CheckinInput, outcome: IntakeO
     if len(checkin.text) > TEXT_MAX and checkin.source in (Source.COMMAND, Source.MODAL):
         outcome.explanation = f"That is {len(checkin.text)} characters; keep it to {TEXT_MAX}."
         return
-    parsed: ParsedReply = parse_reply(checkin.text)
+    parsed = _kept(checkin.keep_value) if checkin.keep_value else parse_reply(checkin.text)
     if not parsed.is_checkin:
         if checkin.revision:  # edited into something else: what it said no longer counts
             outcome.retracted = await _retract(session, checkin, keep=set())
@@ -185,6 +187,7 @@ async def _row(
         value = base.value  # a status or confidence alone keeps the value
     else:
         raise Invalid(f"{kr.ref} has no value yet: give one, like `{kr.ref} 45`.")
+    note = _note(checkin.note if checkin.note is not None else line.note)
     measure = measure_of(kr)
     progress = None if measure.direction is Direction.HOLD else clamp(progress_of(measure, [value]))
     outcome.recorded.append(
@@ -199,13 +202,22 @@ async def _row(
         value=value,
         confidence=confidence,
         status=status,
-        note=_note(checkin.note if checkin.note is not None else line.note),
+        note=note,
         author_person_id=checkin.actor.person_id,
         recorded_at=checkin.at,
         source=checkin.source,
         source_ref=checkin.source_ref,
         revision=checkin.revision,
     )
+
+
+def _kept(ref: str) -> ParsedReply:
+    """The line of a form row whose value stays as it is (the grammar needs a value)."""
+    line = ReplyLine(
+        line=1, text=ref, name=KeyResultName(ref=ref), value=None, status=None, confidence=None,
+        note=None,
+    )  # fmt: skip
+    return ParsedReply(lines=(line,), unreadable=())
 
 
 def _check_confidence_and_status(confidence: int | None, status: str | None) -> None:
@@ -216,8 +228,11 @@ def _check_confidence_and_status(confidence: int | None, status: str | None) -> 
 
 
 def _note(text: str | None) -> str | None:
-    """A note as kept: control characters dropped, at most NOTE_MAX characters."""
-    return _CONTROL.sub("", text or "").strip()[:NOTE_MAX] or None
+    """A note as kept (control characters dropped); one too long is refused, never cut."""
+    note = _CONTROL.sub("", text or "").strip()
+    if len(note) > NOTE_MAX:
+        raise Invalid(f"The note has {len(note)} characters; keep it to {NOTE_MAX}.", field="note")
+    return note or None
 
 
 async def _newer(session: AsyncSession, prompt: Prompt) -> Prompt | None:
