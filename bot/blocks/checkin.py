@@ -10,6 +10,7 @@ from typing import Any
 from bot.blocks.ids import Action
 from bot.blocks.okrs import KeyResultLine, number, progress_bar
 from bot.blocks.text import context, escape, header, section
+from bot.okr.progress import Status
 
 METADATA_EVENT = "okr_checkin_prompt"
 MAX_LINES = 60  # keeps a prompt under Slack's 50 blocks and ~13k characters
@@ -149,7 +150,7 @@ class RefusedLine:
     example: str = ""
 
 
-STATUS_WORDS = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track"}
+STATUS_WORDS = {status.value: status.value.replace("_", " ") for status in Status}
 
 
 def confirmation_text(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -19,9 +20,23 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from bot.models.base import Base, UTCDateTime, one_of, scoped_fk, workspace_fk
+from bot.okr.progress import Status
 
-CHECKIN_SOURCES = ("thread", "modal", "dm", "command", "api", "pull", "import")
-CHECKIN_STATUSES = ("on_track", "at_risk", "off_track")
+
+class CheckinSource(StrEnum):
+    """Where a check-in came from: every way in has a name here, and only a name."""
+
+    THREAD = "thread"
+    DM = "dm"
+    MODAL = "modal"
+    COMMAND = "command"
+    API = "api"
+    PULL = "pull"
+    IMPORT = "import"
+
+
+CHECKIN_SOURCES = tuple(CheckinSource)
+CHECKIN_STATUSES = tuple(Status)  # the status a person reports (okr/progress.py)
 
 
 class Checkin(Base):

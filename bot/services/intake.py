@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.blocks.checkin import RecordedLine, RefusedLine
 from bot.blocks.text import escape
 from bot.models import Prompt
+from bot.models.checkin import CheckinSource
 from bot.okr.numbers import NumberProblem, resolve_value
 from bot.okr.parse import KeyResultName, ParsedReply, ReplyLine, parse_reply
 from bot.okr.progress import CONFIDENCE_MAX, CONFIDENCE_MIN, Direction, Status, clamp
@@ -36,16 +36,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 TEXT_MAX = 4000  # a line of `/okr update` or a form's value box; a reply is bounded by Slack
 
 
-class Source(StrEnum):
-    """Where a check-in came from (the `checkin.source` column)."""
-
-    THREAD = "thread"
-    DM = "dm"
-    MODAL = "modal"
-    COMMAND = "command"
-    API = "api"
-    PULL = "pull"
-    IMPORT = "import"
+Source = CheckinSource  # where a check-in came from (the `checkin.source` column)
 
 
 @dataclass(frozen=True, kw_only=True)
