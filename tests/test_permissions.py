@@ -149,3 +149,17 @@ async def test_who_may_check_in(session: AsyncSession, person: str) -> None:
         assert "Only KR1's owner, its team's lead (or a contributing team's lead)" in (
             outcome.refused[0].reason
         )
+
+
+async def test_another_workspace_cannot_check_in_here(session: AsyncSession) -> None:
+    """The intake finds key results only in the acting person's workspace, whatever the door."""
+    await world(session)
+    outsider = await actor_for(
+        session, slack_team_id="T0OTHER", slack_user_id="U0OUT", slack_admin=True
+    )
+    for source in (intake.Source.COMMAND, intake.Source.MODAL, intake.Source.DM):
+        update = intake.CheckinInput(
+            actor=outsider, text="KR1 6", source=source, source_ref="x", at=clock.now()
+        )
+        outcome = await intake.record_checkin(session, checkin=update, now=clock.now())
+        assert not outcome.recorded and "There is no KR1 here" in outcome.refused[0].reason
