@@ -443,3 +443,21 @@ def test_reply_line_and_unreadable_are_plain_data() -> None:
     assert parse_reply("KR1 4").lines == (line,)
     problem = Unreadable(line=1, text="x", reason="r", example="e")
     assert problem.reason == "r"
+
+
+def test_a_reply_over_the_caps_is_not_read_and_says_why() -> None:
+    from bot.okr.parse import MAX_REPLY_CHARS, MAX_REPLY_LINES
+
+    many = parse_reply("\n".join(f"KR{i} {i}" for i in range(MAX_REPLY_LINES + 1)))
+    assert many.is_checkin and many.lines == () and many.too_long is not None
+    assert "101 lines" in many.too_long and "nothing of it was recorded" in many.too_long
+    chatter = parse_reply("lorem ipsum " * (MAX_REPLY_CHARS // 10))
+    assert chatter.too_long is not None and not chatter.is_checkin  # no key result: ignored
+    at_cap = parse_reply("\n".join(f"KR{i} {i}" for i in range(1, MAX_REPLY_LINES + 1)))
+    assert len(at_cap.lines) == MAX_REPLY_LINES and at_cap.too_long is None
+
+
+def test_mentions_with_labels_are_dropped_without_eating_the_line() -> None:
+    reply = parse_reply("<@U1|ana> KR1 45 <@a|<@b|x> — thanks <@U2>")
+    [line] = reply.lines
+    assert line.value == Value(45.0) and line.note == "<@a| — thanks"  # not a mention: text

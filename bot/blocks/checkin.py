@@ -76,7 +76,7 @@ def _title(message: PromptMessage) -> str:
 def fallback_text(message: PromptMessage) -> str:
     count = len(message.lines) + message.more
     noun = "key result" if count == 1 else "key results"
-    return f"{_title(message)}: {count} {noun} to update."
+    return f"{escape(_title(message))}: {count} {noun} to update."  # the team name is typed
 
 
 def build_prompt(message: PromptMessage) -> list[dict[str, Any]]:
@@ -170,10 +170,20 @@ def confirmation_text(
     text = ""
     if out:
         text = f"Recorded for {period}: " + "; ".join(out) + "."
-    for refusal in refused:
+    for refusal in refused[:MAX_REFUSALS_SHOWN]:
         example = f" For example: `{escape(refusal.example)}`" if refusal.example else ""
-        text += f"\n:warning: `{escape(refusal.text)}`: {escape(refusal.reason)}{example}"
+        typed = escape(_shortened(refusal.text))
+        text += f"\n:warning: `{typed}`: {escape(_shortened(refusal.reason, 400))}{example}"
+    if len(refused) > MAX_REFUSALS_SHOWN:
+        text += f"\n…and {len(refused) - MAX_REFUSALS_SHOWN} more lines I could not read."
     return text.strip()
+
+
+MAX_REFUSALS_SHOWN = 20  # a confirmation stays far below Slack's 40,000 characters
+
+
+def _shortened(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def update_answer(

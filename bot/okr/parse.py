@@ -93,16 +93,18 @@ class Unreadable:
 class ParsedReply:
     lines: tuple[ReplyLine, ...]
     unreadable: tuple[Unreadable, ...]
+    too_long: str | None = None  # a check-in over the caps: why nothing of it was read
+    names: bool = False  # some line names a key result (only looked at when too long)
 
     @property
     def is_checkin(self) -> bool:
         """True when any line named a key result, whether it could be read or not."""
-        return bool(self.lines or self.unreadable)
+        return bool(self.lines or self.unreadable or self.names)
 
 
 _NUM = r"[+-]?[0-9]+(?:[.,][0-9]+)*"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_MENTION = re.compile(r"<@[A-Za-z0-9]+(?:\|[^>\n]*)?>")
+_MENTION = re.compile(r"<@[A-Za-z0-9]+(?:\|[^<>\n]*)?>")  # no `<` inside: linear time
 _MARKERS = re.compile(r"(?:•\s*|[-*>]\s+)+")
 _NAME = re.compile(
     r"(?P<wrap>[*_]{1,2})?"
@@ -145,10 +147,18 @@ class _Reject(Exception):
         self.reason, self.example = reason, _EXAMPLES[kind].format(name=label)
 
 
+MAX_REPLY_LINES = 100  # a check-in message lists at most 60 key results
+MAX_REPLY_CHARS = 10_000
+
+
 def parse_reply(text: str) -> ParsedReply:
-    """Read a check-in reply (Slack message text) line by line; see the module docstring."""
+    """Read a check-in reply (Slack message text) line by line; see the module docstring.
+    A reply over the caps is not read: work per reply stays small whatever is sent."""
+    raw_lines = _LINE_BREAK.split(text)
+    if len(raw_lines) > MAX_REPLY_LINES or len(text) > MAX_REPLY_CHARS:
+        return _too_long(raw_lines, len(text))
     out: list[ReplyLine | Unreadable] = []
-    for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
+    for number, raw in enumerate(raw_lines, start=1):
         body = _unescape(_MENTION.sub("", raw)).strip()
         if not body:
             continue
@@ -162,6 +172,16 @@ def parse_reply(text: str) -> ParsedReply:
         lines=tuple(r for r in out if isinstance(r, ReplyLine)),
         unreadable=tuple(r for r in out if isinstance(r, Unreadable)),
     )
+
+
+def _too_long(raw_lines: list[str], chars: int) -> ParsedReply:
+    names = any(_NAME.match(_MARKERS.sub("", line.strip(), count=1)) for line in raw_lines)
+    reason = (
+        f"That reply has {len(raw_lines):,} lines and {chars:,} characters: I read check-ins "
+        f"of up to {MAX_REPLY_LINES} lines and {MAX_REPLY_CHARS:,} characters, so nothing of "
+        "it was recorded. Send one line per key result, with a short note after each."
+    )
+    return ParsedReply(lines=(), unreadable=(), too_long=reason, names=names)
 
 
 def _unescape(text: str) -> str:

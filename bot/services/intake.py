@@ -113,6 +113,9 @@ async def _record(session: AsyncSession, checkin: CheckinInput, outcome: IntakeO
         outcome.explanation = f"That is {len(checkin.text)} characters; keep it to {TEXT_MAX}."
         return
     parsed = _kept(checkin.keep_value) if checkin.keep_value else parse_reply(checkin.text)
+    if parsed.too_long and parsed.is_checkin:
+        outcome.explanation = parsed.too_long
+        return
     if not parsed.is_checkin:
         if checkin.revision:  # edited into something else: what it said no longer counts
             outcome.retracted = await _retract(session, checkin, keep=set())
