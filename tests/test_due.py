@@ -239,3 +239,22 @@ def test_nonexistent_local_times_fire_once() -> None:
 def test_due_needs_an_aware_instant() -> None:
     with pytest.raises(ValueError, match="aware"):
         due(datetime(2026, 3, 9, 10, 0), world())
+
+
+def test_a_clock_back_at_night_waits_for_the_persons_morning() -> None:
+    """Ravi's DM is due Wednesday 10:00 in Kolkata; the clock was down until 21:30 there."""
+    snapshot = world()
+    dm, reminder = f"dm:{WS}:{RAVI}:2026-W11", f"reminder:{WS}:{RAVI}:2026-W11"
+    assert dm in keys(at(KOLKATA, 2026, 3, 11, 10, 0), snapshot)  # on time
+    assert dm in keys(at(KOLKATA, 2026, 3, 11, 10, 14), snapshot)  # a late tick, not a catch-up
+    assert dm not in keys(at(KOLKATA, 2026, 3, 11, 21, 30), snapshot)
+    assert dm not in keys(at(KOLKATA, 2026, 3, 12, 7, 59), snapshot)
+    [late] = [i for i in due(at(KOLKATA, 2026, 3, 12, 8, 0), snapshot) if i.key == dm]
+    assert late.send_at == at(KOLKATA, 2026, 3, 12, 8, 0)
+    # The reminder (Thursday 10:00) likewise, once the DM is out.
+    sent = replace(snapshot, queued=frozenset({dm}))
+    assert reminder in keys(at(KOLKATA, 2026, 3, 12, 10, 0), sent)
+    assert reminder not in keys(at(KOLKATA, 2026, 3, 12, 21, 30), sent)
+    assert reminder in keys(at(KOLKATA, 2026, 3, 13, 8, 0), sent)
+    # Past the deadline (Friday 10:00) nothing is owed any more, at any hour.
+    assert not keys(at(KOLKATA, 2026, 3, 13, 10, 0), sent) & {dm, reminder}

@@ -13,6 +13,9 @@ still owed until its digest time D), never from the scheduler's memory.
 - A reminder follows the DM by the round's reminder delay, moved into 08:00–19:00 of the
   person's zone, lists only the lines still missing, and is dropped when none are, when the
   person is away, or after the DM's deadline.
+- Catching up (the clock was down at a DM's or reminder's time): it goes out at once inside
+  08:00–19:00 of the person's zone, else at their next 08:00, unless that is past the
+  deadline (a message no one should get at night, and no use after the digest).
 - Left out: paused teams, skipped weeks, paused workspaces, away or deactivated people, key
   results whose cycle does not cover the round's date.
 """
@@ -32,6 +35,7 @@ from bot.okr.schedule import DEFAULT_DIGEST_DELAY, DEFAULT_REMINDER_DELAY
 
 REMINDER_EARLIEST = time(8, 0)
 REMINDER_LATEST = time(19, 0)
+CATCH_UP_GRACE = timedelta(minutes=15)  # later than this, a DM or reminder is caught up
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,15 @@ def within_reminder_hours(at: datetime, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, REMINDER_EARLIEST, tzinfo=tz)
 
 
+def caught_up(send_at: datetime, now: datetime, tz: ZoneInfo) -> datetime:
+    """When a DM or reminder due at `send_at` may go out, seen at `now`: on time, or, when the
+    clock is catching up (it was down), not at night: at once inside 08:00–19:00 of the
+    person's zone, else at their next 08:00."""
+    if now - send_at <= CATCH_UP_GRACE:
+        return send_at
+    return max(send_at, within_reminder_hours(now, tz))
+
+
 def _round_of(snapshot: Snapshot, kr: KeyResultDue) -> Round | None:
     if kr.team_id is not None:
         return snapshot.teams.get(kr.team_id)
@@ -249,16 +262,19 @@ def _person_messages(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
             owed = _person_week(snapshot, person, krs, week)
             if owed is None or not owed.send_at <= now < owed.deadline:
                 continue
+            send_at = caught_up(owed.send_at, now, person.tz)
             dm = dm_key(workspace.id, person_id, week)
             target = {"person_id": person_id}
             if dm not in snapshot.queued:
-                if not person.away_on(owed.send_at.astimezone(person.tz).date()):
+                away = person.away_on(owed.send_at.astimezone(person.tz).date())
+                if not away and send_at <= now:
                     yield OutboxDue(
-                        workspace.id, Kind.DM, dm, str(person_id), week, owed.send_at,
+                        workspace.id, Kind.DM, dm, str(person_id), week, send_at,
                         owed.deadline, owed.lines, target,
                     )  # fmt: skip
                 continue
             remind_at = within_reminder_hours(owed.send_at + owed.reminder_delay, person.tz)
+            remind_at = caught_up(remind_at, now, person.tz) if remind_at <= now else remind_at
             missing = tuple(line for line in owed.lines if line not in snapshot.checked_in)
             reminder = reminder_key(workspace.id, person_id, week)
             if (
