@@ -7,6 +7,7 @@ the CLI prints that one line and exits with status 2.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -60,14 +61,18 @@ def database_urls(raw: str) -> DatabaseUrls:
     text = raw.strip()
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
     dialect = _ACCEPTED_SCHEMES.get(scheme)
-    if dialect is None:
-        raise ConfigError(
-            f"DATABASE_URL must start with postgresql:// or sqlite:/// (got {scheme or text!r})"
-        )
+    if dialect is None:  # never print the value: it may hold a password
+        got = f"{scheme}://" if re.fullmatch(r"[a-z][a-z0-9+.-]{0,30}", scheme) else "no scheme"
+        raise ConfigError(f"DATABASE_URL must start with postgresql:// or sqlite:/// (got {got})")
     try:
         url = make_url(text)
-    except ArgumentError as exc:
-        raise ConfigError(f"DATABASE_URL is not a valid database URL: {exc}") from None
+        url.port  # noqa: B018 - a port that is not a number fails here, not at connect
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            "DATABASE_URL is not a valid database URL: write it like "
+            "postgresql://user:password@host:5432/name (the value is not shown: it may hold "
+            "a password)"
+        ) from None
     if dialect == "sqlite" and url.database in (None, ""):
         raise ConfigError("DATABASE_URL for SQLite needs a file path, e.g. sqlite:///var/okr.db")
     return DatabaseUrls(

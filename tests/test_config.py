@@ -132,3 +132,18 @@ def test_several_encryption_keys() -> None:
     keys = [Fernet.generate_key().decode() for _ in range(2)]
     settings = load_settings(token_encryption_key=" , ".join(keys))
     assert [k.decode() for k in settings.encryption_keys()] == keys
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "postgresql://okr:s3cr3t-pw@db.internal:notaport/okr",
+        "mysql://okr:s3cr3t-pw@db/okr",
+        "okr:s3cr3t-pw@db.internal://okr",
+        "s3cr3t-pw",
+    ],
+)
+def test_a_bad_database_url_never_prints_its_password(raw: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        database_urls(raw)
+    assert "s3cr3t" not in str(caught.value) and str(caught.value).startswith("DATABASE_URL ")

@@ -230,3 +230,27 @@ async def test_after_uninstall_a_revoked_env_token_is_not_reinstalled(
     assert await s.async_find_bot(enterprise_id=None, team_id="T7") is None
     async with make_sessionmaker(engine)() as session:
         assert (await session.execute(select(SlackBot))).scalars().all() == []
+
+
+async def test_oauth_states_of_abandoned_installs_are_dropped_once_expired(
+    engine: AsyncEngine,
+) -> None:
+    from datetime import timedelta
+
+    from bot import clock
+    from bot.models import SlackOAuthState
+    from bot.slack.oauth_state import DatabaseOAuthStateStore
+
+    store = DatabaseOAuthStateStore(sessions=make_sessionmaker(engine), expiration_seconds=600)
+    before = clock.offset()
+    try:
+        for _ in range(3):  # three visits of /slack/install, never finished
+            await store.async_issue()
+        clock.set_offset(before + timedelta(minutes=11))
+        latest = await store.async_issue()
+        async with make_sessionmaker(engine)() as session:
+            left = (await session.execute(select(SlackOAuthState.state))).scalars().all()
+        assert left == [latest]
+        assert await store.async_consume(latest)
+    finally:
+        clock.set_offset(before)

@@ -30,6 +30,9 @@ class DatabaseOAuthStateStore(AsyncOAuthStateStore):
     async def async_issue(self, *args: object, **kwargs: object) -> str:
         state = secrets.token_urlsafe(32)
         async with self._sessions.begin() as session:
+            await session.execute(  # abandoned installs leave states behind: drop the expired
+                delete(SlackOAuthState).where(SlackOAuthState.expire_at <= clock.now())
+            )
             session.add(SlackOAuthState(state=state, expire_at=clock.now() + self._expiration))
         return state
 
