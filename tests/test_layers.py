@@ -76,3 +76,11 @@ def test_a_forbidden_import_breaks_its_contract(
     assert after.returncode != 0, after.stdout + after.stderr
     assert "0 kept, 1 broken" in after.stdout, after.stdout
     assert chain in after.stdout, after.stdout
+
+
+def test_a_new_module_may_not_import_the_sandbox_either(copied_tree: Path) -> None:
+    """The sandbox rule names who may import it, so a module added later is held to it too."""
+    (copied_tree / "bot" / "charts.py").write_text("import bot.sandbox.world  # breaks it\n")
+    after = lint_imports(copied_tree, "sandbox-only-from-cli-and-web")
+    assert after.returncode != 0, after.stdout + after.stderr
+    assert "bot.charts -> bot.sandbox.world" in after.stdout, after.stdout

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import select
 
 from bot import clock
-from bot.models import Team
+from bot.models import Objective, ObjectiveContributor, Team
 from bot.sandbox.conversation import Conversation, Step
 from bot.sandbox.emulator import User
 from bot.sandbox.stack import SandboxStack
@@ -28,9 +29,11 @@ async def stack(database: Database) -> AsyncIterator[SandboxStack]:
 
 async def seed(stack: SandboxStack) -> dict[str, User]:
     """ana owns O1 (no key results) and O2 (Core's, one key result, ana's); lee leads Core;
-    max owns O3 with two key results; nob has nothing."""
+    cal leads Edge, which shares O2; max owns O3 with two key results; nob has nothing."""
     assert stack.ws is not None and stack.app is not None
-    who = {name: stack.slack.add_user(stack.ws, name) for name in ("ana", "lee", "max", "nob")}
+    who = {
+        name: stack.slack.add_user(stack.ws, name) for name in ("ana", "lee", "cal", "max", "nob")
+    }
     today = clock.now().date()
     async with stack.app.sessions.begin() as session:
         people = {
@@ -43,7 +46,12 @@ async def seed(stack: SandboxStack) -> dict[str, User]:
             channel_id="C0CORE",
             lead_person_id=people["lee"].person_id,
         )
-        session.add(core)
+        edge = Team(
+            workspace_id=people["cal"].workspace_id,
+            name="Edge",
+            lead_person_id=people["cal"].person_id,
+        )
+        session.add_all([core, edge])
         await session.flush()
         await objectives.create_objective(
             session, actor=people["ana"], title=EVIL, level="personal", today=today
@@ -58,6 +66,15 @@ async def seed(stack: SandboxStack) -> dict[str, User]:
         )
         await key_results.add_key_result(
             session, actor=people["ana"], objective_ref="O2", title="Deploys a day", target=5
+        )
+        session.add(
+            ObjectiveContributor(
+                workspace_id=edge.workspace_id,
+                objective_id=await session.scalar(
+                    select(Objective.id).where(Objective.ref_number == 2)
+                ),
+                team_id=edge.id,
+            )
         )
         await objectives.create_objective(
             session,
@@ -100,6 +117,12 @@ async def test_mine_lists_owned_and_led_objectives_with_a_nudge(stack: SandboxSt
                     "• *KR1* Deploys a day",
                     "add key results with `/okr kr add O2`",
                 ),
+                not_sees=("*O1*", "*O3*", "You own no key results"),
+            ),
+            Step(  # Edge shares O2: its lead has a say, so it is listed too
+                "cal",
+                "/okr mine",
+                sees=("*O2* Releases are boring", "add key results with `/okr kr add O2`"),
                 not_sees=("*O1*", "*O3*", "You own no key results"),
             ),
             Step(  # two key results: no nudge

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.db import WRITER_OPTION
 from bot.models import Objective, Person, Team
@@ -25,31 +26,40 @@ async def stack(database: Database) -> AsyncIterator[SandboxStack]:
 
 
 class OpenWriters:
-    """Write transactions open on the app's engine right now."""
+    """Write units of work open on the app's engine right now: counted when a writer session's
+    transaction is created (`sessions.begin()`), before any SQL is sent, so a Slack call made
+    inside `async with sessions.begin()` counts even when no statement has run yet."""
 
     def __init__(self, stack: SandboxStack) -> None:
         assert stack.app is not None
         self.engine = stack.app.engine.sync_engine
         self.open = 0
 
-    def _begin(self, connection: Any) -> None:
-        if connection.get_execution_options().get(WRITER_OPTION):
+    def _ours(self, session: Session, transaction: SessionTransaction) -> bool:
+        bind = session.bind
+        return (
+            transaction.parent is None
+            and isinstance(bind, Engine)
+            and bind.url == self.engine.url
+            and bool(bind.get_execution_options().get(WRITER_OPTION))
+        )
+
+    def _created(self, session: Session, transaction: SessionTransaction) -> None:
+        if self._ours(session, transaction):
             self.open += 1
 
-    def _end(self, connection: Any) -> None:
-        if connection.get_execution_options().get(WRITER_OPTION):
+    def _ended(self, session: Session, transaction: SessionTransaction) -> None:
+        if self._ours(session, transaction):
             self.open -= 1
 
     def __enter__(self) -> OpenWriters:
-        event.listen(self.engine, "begin", self._begin)
-        event.listen(self.engine, "commit", self._end)
-        event.listen(self.engine, "rollback", self._end)
+        event.listen(Session, "after_transaction_create", self._created)
+        event.listen(Session, "after_transaction_end", self._ended)
         return self
 
     def __exit__(self, *_: object) -> None:
-        event.remove(self.engine, "begin", self._begin)
-        event.remove(self.engine, "commit", self._end)
-        event.remove(self.engine, "rollback", self._end)
+        event.remove(Session, "after_transaction_create", self._created)
+        event.remove(Session, "after_transaction_end", self._ended)
 
 
 async def open_writers_during(

@@ -19,6 +19,7 @@ from bot.blocks.settings_modal import (
 from bot.listeners.command_call import CommandCall, actor_of
 from bot.listeners.registry import ListenerRegistry
 from bot.listeners.view_values import entered, field_errors
+from bot.okr.schedule import DEFAULT_CHECKIN_TIME
 from bot.services import settings
 from bot.services.errors import DomainError, Invalid
 
@@ -33,7 +34,7 @@ async def run_settings(call: CommandCall) -> None:
 
 def _wanted(values: dict[str, Any]) -> WorkspaceSettings:
     try:
-        at = time.fromisoformat(entered(values, Field.TIME) or "10:00")
+        at = time.fromisoformat(entered(values, Field.TIME) or DEFAULT_CHECKIN_TIME.isoformat())
     except ValueError:
         raise Invalid("Pick a time like 10:00.", field=Field.TIME) from None
     return WorkspaceSettings(

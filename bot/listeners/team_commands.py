@@ -24,6 +24,12 @@ from bot.listeners.registry import ListenerRegistry
 from bot.listeners.team_channel import join_team_channel
 from bot.listeners.view_values import entered, entered_many, entered_number, field_errors
 from bot.okr.period import label as period_label
+from bot.okr.schedule import (
+    DEFAULT_CHECKIN_TIME,
+    DEFAULT_DIGEST_DELAY,
+    DEFAULT_REMINDER_DELAY,
+    hours,
+)
 from bot.services import lists, team_setup, team_weeks, teams
 from bot.services.errors import DomainError, Invalid
 
@@ -133,7 +139,7 @@ async def _skip(call: CommandCall, verb: str, channel_id: str | None) -> None:
 
 def _setup(values: dict[str, Any]) -> teams.TeamSetup:
     try:
-        at = time.fromisoformat(entered(values, Field.TIME) or "10:00")
+        at = time.fromisoformat(entered(values, Field.TIME) or DEFAULT_CHECKIN_TIME.isoformat())
     except ValueError:
         raise Invalid("Pick a time like 10:00.", field=Field.TIME) from None
     parent = entered(values, Field.PARENT)
@@ -147,10 +153,12 @@ def _setup(values: dict[str, Any]) -> teams.TeamSetup:
         weekday=int(weekday) if weekday else teams.DEFAULT_WEEKDAY,
         local_time=at,
         timezone=(entered(values, Field.TIMEZONE) or "").strip(),
-        digest_delay_hours=entered_number(values, Field.DIGEST, label="digest delay", default=48)
+        digest_delay_hours=entered_number(
+            values, Field.DIGEST, label="digest delay", default=hours(DEFAULT_DIGEST_DELAY)
+        )
         or 0,
         reminder_delay_hours=entered_number(
-            values, Field.REMINDER, label="reminder delay", default=24
+            values, Field.REMINDER, label="reminder delay", default=hours(DEFAULT_REMINDER_DELAY)
         )
         or 0,
         anonymous_retros=bool(entered_many(values, Field.ANONYMOUS)),

@@ -61,9 +61,9 @@ async def _nodes(
 
 async def my_okrs(session: AsyncSession, *, actor: Actor, stewarded: bool = False) -> Listing:
     """My key results in the active cycle, under their objectives; with `stewarded`, also the
-    objectives I own or whose team I lead, each with all its key results, flagged when it has
-    fewer than it should. Four queries whatever the size: the cycle, the objectives, their key
-    results, the current values."""
+    objectives I own or whose team (or a contributing team) I lead, each with all its key
+    results, flagged when it has fewer than it should. Four queries whatever the size: the
+    cycle, the objectives, their key results, the current values."""
     cycle = await _active_cycle(session, actor)
     if cycle is None:
         return Listing(None, [])
@@ -75,8 +75,16 @@ async def my_okrs(session: AsyncSession, *, actor: Actor, stewarded: bool = Fals
     led = select(Team.id).where(
         Team.workspace_id == actor.workspace_id, Team.lead_person_id == actor.person_id
     )
+    shared = select(ObjectiveContributor.objective_id).where(
+        ObjectiveContributor.workspace_id == actor.workspace_id,
+        ObjectiveContributor.team_id.in_(led),
+    )
     steward: ColumnElement[bool] = (
-        or_(Objective.owner_person_id == actor.person_id, Objective.team_id.in_(led))
+        or_(
+            Objective.owner_person_id == actor.person_id,
+            Objective.team_id.in_(led),
+            Objective.id.in_(shared),  # a shared objective: its contributing teams' leads too
+        )
         if stewarded
         else Objective.id.is_(None)  # never true: key results alone
     )

@@ -11,7 +11,7 @@ from bot.blocks.settings_modal import WorkspaceSettings
 from bot.blocks.text import escape
 from bot.db import readers_for
 from bot.models import Workspace
-from bot.models.people import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
+from bot.okr.schedule import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
 from bot.repository import audit
 from bot.services.actors import Actor
 from bot.services.errors import Forbidden, Invalid

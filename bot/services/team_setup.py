@@ -12,12 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.blocks.team_modal import TeamForm
 from bot.db import readers_for
 from bot.models import Person, Team, TeamMember
-from bot.models.people import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
+from bot.okr.schedule import (
+    DEFAULT_CHECKIN_TIME,
+    DEFAULT_CHECKIN_WEEKDAY,
+    DEFAULT_DIGEST_DELAY,
+    DEFAULT_REMINDER_DELAY,
+    hours,
+)
 from bot.services import settings as workspace_settings
 from bot.services.actors import Actor
 from bot.services.teams import TeamSaved, TeamSetup, setup_team
 
 NOT_A_CHANNEL = ("", "directmessage", "privategroup")
+
+DIGEST_HOURS = hours(DEFAULT_DIGEST_DELAY)
+REMINDER_HOURS = hours(DEFAULT_REMINDER_DELAY)
 
 
 async def setup_form(
@@ -74,8 +83,8 @@ async def setup_form(
         weekday=team.checkin_weekday if team else DEFAULT_CHECKIN_WEEKDAY,
         local_time=team.checkin_time if team else DEFAULT_CHECKIN_TIME,
         timezone=team.timezone if team else actor.timezone,
-        digest_delay_hours=(team.digest_delay_minutes / 60) if team else 48,
-        reminder_delay_hours=(team.reminder_delay_minutes / 60) if team else 24,
+        digest_delay_hours=(team.digest_delay_minutes / 60) if team else DIGEST_HOURS,
+        reminder_delay_hours=(team.reminder_delay_minutes / 60) if team else REMINDER_HOURS,
         anonymous_retros=team.anonymous_retros if team else False,
         editing=team is not None,
     )
@@ -104,8 +113,8 @@ async def first_team(session: AsyncSession, *, actor: Actor, channel_id: str, na
             weekday=defaults.checkin_weekday,
             local_time=defaults.checkin_time,
             timezone=defaults.timezone,
-            digest_delay_hours=48,
-            reminder_delay_hours=24,
+            digest_delay_hours=DIGEST_HOURS,
+            reminder_delay_hours=REMINDER_HOURS,
             anonymous_retros=False,
         ),
     )

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.text import escape
 from bot.models import Team, TeamMember
-from bot.models.people import DEFAULT_CHECKIN_WEEKDAY
+from bot.okr.schedule import DEFAULT_CHECKIN_WEEKDAY
 from bot.repository import audit
 from bot.repository.workspaces import ensure_person
 from bot.services.actors import Actor
