@@ -260,6 +260,20 @@ async def test_the_check_in_button_records_to_the_prompts_period(stack: SandboxS
     assert await checkins(stack) == [(team.key_result_ids[1], "2026-W49", 44.0, "modal", False)]
 
 
+async def test_the_button_of_a_replaced_round_explains_like_a_reply_would(
+    stack: SandboxStack,
+) -> None:
+    world, ceremony, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
+    set_now(MONDAY_TEN + timedelta(days=7))  # the next round goes out
+    await ceremony.tick()
+    await ceremony.sender.drain()
+    assert len(bot_messages(stack, team.channel.id)) == 2
+    await d.click(team.owners[0], action_id="checkin_from_prompt", message=prompt)
+    shown = str((await d.modal(team.owners[0])).view["blocks"])
+    assert "replaced by 2026-W50" in shown and "value:" not in shown
+    assert await checkins(stack) == []
+
+
 async def test_a_reminder_lists_only_what_is_missing_a_day_later(stack: SandboxStack) -> None:
     world, ceremony, d, team, prompt = await team_round(stack, teams=1, owners_per_team=2)
     ana, ben = team.owners

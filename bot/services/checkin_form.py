@@ -18,7 +18,7 @@ from bot.repository.checkins import current_values
 from bot.services.actors import Actor
 from bot.services.checkin_targets import may_check_in_on
 from bot.services.errors import Invalid, NotFound
-from bot.services.intake import CheckinInput, Source, record_checkin
+from bot.services.intake import CheckinInput, Source, record_checkin, replaced
 
 PAGE = 10
 
@@ -68,6 +68,8 @@ async def prompt_form(
         ).scalar_one_or_none()
         if prompt is None:
             raise NotFound("This check-in is no longer known. `/okr checkin` opens yours.")
+        if (why := await replaced(session, prompt)) is not None:  # as a reply there would be
+            raise Invalid(why.replace("Nothing was recorded.", "`/okr checkin` opens yours."))
         rows = await session.execute(
             select(KeyResult, Objective)
             .join(PromptLine, PromptLine.key_result_id == KeyResult.id)

@@ -128,13 +128,9 @@ async def _record(session: AsyncSession, checkin: CheckinInput, outcome: IntakeO
         elif checkin.source is not Source.THREAD:
             outcome.explanation = f"I could not find a key result in that. {HOW_TO}"
         return
-    if checkin.prompt is not None and not checkin.revision:
-        newer = await _newer(session, checkin.prompt)
-        if newer is not None:  # an edit still corrects what was counted
-            outcome.explanation = (
-                f"This is the {checkin.prompt.period} check-in, which has been replaced by "
-                f"{newer.period}'s: please answer the newest one. Nothing was recorded."
-            )
+    if checkin.prompt is not None and not checkin.revision:  # an edit still corrects it
+        outcome.explanation = await replaced(session, checkin.prompt)
+        if outcome.explanation:
             return
     lines = await prompt_lines(session, checkin.prompt) if checkin.prompt else {}
     rows: list[CheckinRow] = []
@@ -227,6 +223,18 @@ def _note(text: str | None) -> str | None:
     if len(note) > NOTE_MAX:
         raise Invalid(f"The note has {len(note)} characters; keep it to {NOTE_MAX}.", field="note")
     return note or None
+
+
+async def replaced(session: AsyncSession, prompt: Prompt) -> str | None:
+    """Why a new answer to `prompt` cannot count, when a later round (or week's DM) has
+    replaced the one it opened; None while it is the newest."""
+    newer = await _newer(session, prompt)
+    if newer is None:
+        return None
+    return (
+        f"This is the {prompt.period} check-in, which has been replaced by {newer.period}'s: "
+        "please answer the newest one. Nothing was recorded."
+    )
 
 
 async def _newer(session: AsyncSession, prompt: Prompt) -> Prompt | None:
