@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.text import escape, section
+from bot.listeners.middleware import authorized_team
 from bot.services import actors
 from bot.services.actors import Actor
 from bot.services.errors import Invalid
@@ -61,7 +62,7 @@ class CommandCall:
         return await acting(
             self.sessions,
             self.client,
-            slack_team_id=str(self.body["team_id"]),
+            slack_team_id=authorized_team(self.body),
             slack_user_id=self.slack_user_id,
             name=str(self.body.get("user_name") or ""),
         )
@@ -71,7 +72,7 @@ async def actor_of(
     sessions: async_sessionmaker[AsyncSession], client: AsyncWebClient, body: dict[str, Any]
 ) -> Actor:
     """The person behind an interaction (a click, a submitted modal, an App Home event)."""
-    team_id = str((body.get("team") or {}).get("id") or body.get("team_id") or "")
+    team_id = authorized_team(body)
     user = body.get("user")
     user_id = str(user["id"] if isinstance(user, dict) else (body.get("event") or {}).get("user"))
     return await acting(sessions, client, slack_team_id=team_id, slack_user_id=user_id)

@@ -17,6 +17,7 @@ from bot.blocks.key_result_modal import build_key_result_modal
 from bot.blocks.modals import build_new_objective_modal, option
 from bot.listeners.command_call import CommandCall, actor_of
 from bot.listeners.home_refresh import refresh_home_soon
+from bot.listeners.middleware import authorized_team
 from bot.listeners.registry import ListenerRegistry
 from bot.listeners.team_channel import join_team_channel
 from bot.listeners.view_values import entered, entered_many, entered_number, field_errors
@@ -149,13 +150,17 @@ def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSe
 
     async def parent_options(ack: AsyncAck, body: dict[str, Any]) -> None:
         choices = await okr_forms.parent_choices(
-            sessions, slack_team_id=body["team"]["id"], typed=str(body.get("value") or "").strip()
+            sessions,
+            slack_team_id=authorized_team(body),
+            typed=str(body.get("value") or "").strip(),
         )
         await ack(options=[option(ref, f"{ref} {title}") for ref, title in choices])
 
     async def team_options(ack: AsyncAck, body: dict[str, Any]) -> None:
         choices = await okr_forms.team_choices(
-            sessions, slack_team_id=body["team"]["id"], typed=str(body.get("value") or "").strip()
+            sessions,
+            slack_team_id=authorized_team(body),
+            typed=str(body.get("value") or "").strip(),
         )
         await ack(options=[option(str(i), name) for i, name in choices])
 
