@@ -254,3 +254,17 @@ async def test_oauth_states_of_abandoned_installs_are_dropped_once_expired(
         assert await store.async_consume(latest)
     finally:
         clock.set_offset(before)
+
+
+async def test_a_revoked_bot_token_is_not_kept_at_rest(engine: AsyncEngine) -> None:
+    """`tokens_revoked` deletes the bot row; the install rows held the same token, encrypted."""
+    s = store(engine, [KEY_OLD])
+    await s.async_save(installation())
+    await s.async_delete_bot(enterprise_id=None, team_id="T1")
+    async with engine.connect() as connection:
+        bots = (await connection.execute(text("SELECT count(*) FROM slack_bot"))).scalar_one()
+        kept = (
+            await connection.execute(text("SELECT bot_token, user_token FROM slack_installation"))
+        ).one()
+    assert bots == 0 and kept[0] is None and kept[1] is not None  # the user token is another's
+    assert await s.async_find_bot(enterprise_id=None, team_id="T1") is None

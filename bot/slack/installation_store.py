@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import SlackBot, SlackInstallation, Workspace
@@ -296,6 +296,11 @@ class DatabaseInstallationStore(AsyncInstallationStore):
                 delete(SlackBot).where(
                     *self._owned_by(SlackBot, enterprise_id, team_id),
                 )
+            )
+            await session.execute(  # the install rows hold the revoked token too: forget it
+                update(SlackInstallation)
+                .where(*self._owned_by(SlackInstallation, enterprise_id, team_id))
+                .values(bot_token=None, bot_refresh_token=None, bot_token_expires_at=None)
             )
 
     async def async_delete_installation(
