@@ -66,17 +66,15 @@ async def test_tokens_are_encrypted_at_rest_and_round_trip(engine: AsyncEngine) 
     assert await s.async_find_bot(enterprise_id=None, team_id="T2") is None
 
 
-async def test_installer_becomes_an_admin_of_a_new_workspace(engine: AsyncEngine) -> None:
-    await store(engine, [KEY_OLD]).async_save(installation())
+async def test_installing_makes_nobody_an_admin(engine: AsyncEngine) -> None:
+    """Whoever completes the install is an admin only if Slack says so, when first seen."""
+    for _ in range(2):  # a reinstall neither
+        await store(engine, [KEY_OLD]).async_save(installation())
     async with make_sessionmaker(engine)() as session:
         ws = (await session.execute(select(Workspace))).scalar_one()
-        person = (await session.execute(select(Person))).scalar_one()
+        people = (await session.execute(select(Person))).scalars().all()
     assert (ws.slack_team_id, ws.name) == ("T1", "Acme")
-    assert (person.workspace_id, person.slack_user_id, person.role) == (
-        ws.id,
-        "UINSTALLER",
-        "admin",
-    )
+    assert people == []
 
 
 async def test_keys_rotate_by_prepending_a_new_one(engine: AsyncEngine) -> None:

@@ -25,7 +25,15 @@ def known_zone(name: object) -> str | None:
 
 
 def apply_profile(person: Person, user: dict[str, Any]) -> None:
-    """What Slack says of a person: their zone, whether they are still here, their name."""
+    """What Slack says of a person: their zone, whether they are still here, their name, and
+    whether they are a workspace admin or owner (our admins are exactly those; a facilitator
+    grant is ours and stays)."""
+    if "is_admin" in user or "is_owner" in user:
+        slack_admin = bool(user.get("is_admin") or user.get("is_owner"))
+        if slack_admin:
+            person.role = "admin"
+        elif person.role == "admin":
+            person.role = "member"
     tz = known_zone(user.get("tz"))
     if tz is not None:
         person.timezone = tz

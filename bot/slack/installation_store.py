@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import SlackBot, SlackInstallation, Workspace
-from bot.repository.workspaces import ensure_person, ensure_workspace
+from bot.repository.workspaces import ensure_workspace
 from bot.slack.installation_rows import bot_from_row, installation_from_row
 from bot.slack.seed import SingleTokenSeeder, TokenRejected
 from bot.slack.tokens import TokenCipher
@@ -140,11 +140,8 @@ class DatabaseInstallationStore(AsyncInstallationStore):
                     token_type=installation.token_type,
                 )
             )
-            if workspace_id is not None and installation.user_id:
-                installer = await ensure_person(
-                    session, workspace_id=workspace_id, slack_user_id=installation.user_id
-                )
-                installer.role = "admin"  # the installer administers the bot
+            # The installer is not made an admin here: like anyone, they are one only if Slack
+            # says so (`users.info` when they are first seen, `user_change` after that).
             if installation.bot_token is not None:
                 await self._add_bot(session, installation.to_bot(), workspace_id)
 
