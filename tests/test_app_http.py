@@ -305,3 +305,42 @@ async def test_oauth_install_end_to_end(database: Database) -> None:
     assert stored[0] == ws.id and not stored[1].startswith("xox")
     assert (person.slack_user_id, person.role) == (installer.id, "admin")  # Slack says so
     assert command.status_code == 200 and "Your OKRs" in command.text
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"x" * (1024 * 1024 + 1), "application/json", 413),  # refused before the signature
+        (b"{not json", "application/json", 400),
+        (b"[1, 2]", "application/json", 400),
+        (b"\xff\xfe\x00", "application/x-www-form-urlencoded", 400),
+        (b"payload=%7Bnot-json", "application/x-www-form-urlencoded", 400),
+        (b'{"type": "url_verification", "challenge": "c"}', "application/json", 200),
+    ],
+)
+async def test_oversized_and_malformed_bodies_are_refused_before_bolt(
+    http: httpx.AsyncClient, body: bytes, content_type: str, status: int
+) -> None:
+    answer = await http.post(
+        "/slack/events",
+        content=body,
+        headers=slack_requests.signed_headers(body.decode("latin-1"), content_type=content_type),
+    )
+    assert answer.status_code == status, answer.text
+
+
+async def test_a_huge_body_announced_by_its_length_is_not_read(http: httpx.AsyncClient) -> None:
+    read = 0
+
+    async def stream() -> AsyncIterator[bytes]:
+        nonlocal read
+        for _ in range(400):  # 400 MB if anyone read it all
+            read += 1
+            yield b"x" * (1024 * 1024)
+
+    answer = await http.post(
+        "/slack/events",
+        content=stream(),
+        headers={"content-type": "application/json", "content-length": str(400 * 1024 * 1024)},
+    )
+    assert answer.status_code == 413 and read <= 2
