@@ -170,3 +170,27 @@ async def test_workspace_settings(stack: SandboxStack) -> None:
         "checkin_weekday": 2,
         "checkin_time": "09:30",
     }
+
+
+async def test_who_may_set_up_a_team_is_checked_before_the_bot_joins(stack: SandboxStack) -> None:
+    """Anyone may start a team they lead; naming another lead, or changing someone else's
+    team, is refused before the bot joins the channel."""
+    assert stack.driver is not None and stack.ws is not None
+    d, slack = stack.driver, stack.slack
+    sam = slack.add_user(stack.ws, "sam")
+    vic = slack.add_user(stack.ws, "vic")
+    ops = slack.add_channel(stack.ws, "ops", members=[sam, vic], bot_member=False)
+    await d.command(sam, "team setup", channel=ops)
+    modal = await d.modal(sam)
+    refused = await d.submit(sam, modal, setup_values(ops.id, vic, [sam, vic], name="Ops"))
+    assert (
+        refused.json is not None and "pick yourself as its lead" in refused.json["errors"]["lead"]
+    )
+    assert slack.recorded("conversations.join") == [] and stack.ws.bot_user_id not in ops.members
+    saved = await d.submit(sam, modal, setup_values(ops.id, sam, [sam, vic], name="Ops"))
+    assert saved.json is not None and saved.json["response_action"] == "update", saved.json
+    # vic, a member, may not take the team over.
+    await d.command(vic, "team setup", channel=ops)
+    takeover = await d.modal(vic)
+    denied = await d.submit(vic, takeover, setup_values(ops.id, vic, [vic], name="Ops"))
+    assert denied.json is not None and "Only the lead of Ops" in str(denied.json["errors"])

@@ -175,6 +175,7 @@ def make_setup_handler(sessions: async_sessionmaker[AsyncSession]) -> Any:
             actor = await actor_of(sessions, client, body)
             setup = _setup(body["view"]["state"]["values"])
             assert setup.channel_id is not None
+            await team_setup.may_set_up(sessions, actor=actor, setup=setup)  # before joining
             await join_team_channel(client, setup.channel_id)  # before the transaction
             saved = await team_setup.save_setup(sessions, actor=actor, setup=setup)
         except DomainError as exc:

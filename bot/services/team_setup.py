@@ -20,6 +20,7 @@ from bot.okr.schedule import (
     hours,
 )
 from bot.services import settings as workspace_settings
+from bot.services import teams
 from bot.services.actors import Actor
 from bot.services.teams import TeamSaved, TeamSetup, setup_team
 
@@ -95,6 +96,15 @@ async def save_setup(
 ) -> TeamSaved:
     async with sessions.begin() as session:
         return await setup_team(session, actor=actor, setup=setup)
+
+
+async def may_set_up(
+    sessions: async_sessionmaker[AsyncSession], *, actor: Actor, setup: TeamSetup
+) -> None:
+    """Refuses (`Forbidden`) before anything else happens, the bot joining the channel
+    included, when this person may not save this setup; `save_setup` checks again."""
+    async with readers_for(sessions)() as session:
+        await teams.team_for_setup(session, actor=actor, setup=setup)
 
 
 async def first_team(session: AsyncSession, *, actor: Actor, channel_id: str, name: str) -> int:

@@ -77,9 +77,10 @@ def check_setup(setup: TeamSetup) -> None:
         raise Invalid("The reminder must come before the digest.", field="reminder")
 
 
-async def setup_team(session: AsyncSession, *, actor: Actor, setup: TeamSetup) -> TeamSaved:
-    check_setup(setup)
-    name = setup.name.strip()
+async def team_for_setup(session: AsyncSession, *, actor: Actor, setup: TeamSetup) -> Team | None:
+    """The team a setup form changes (None: it makes a new one), once the person may: anyone
+    may start a team they lead themselves; naming someone else as the new team's lead, or
+    changing an existing team, is for its lead, facilitators and admins."""
     team = None
     if setup.channel_id:
         team = (
@@ -89,6 +90,21 @@ async def setup_team(session: AsyncSession, *, actor: Actor, setup: TeamSetup) -
                 )
             )
         ).scalar_one_or_none()
+    if team is not None:
+        require_steward(actor, team)
+    elif setup.lead_slack_id not in (None, actor.slack_user_id) and not actor.is_facilitator:
+        raise Forbidden(
+            "A new team is led by whoever sets it up: pick yourself as its lead (facilitators "
+            "and admins may name someone else).",
+            field="lead",
+        )
+    return team
+
+
+async def setup_team(session: AsyncSession, *, actor: Actor, setup: TeamSetup) -> TeamSaved:
+    check_setup(setup)
+    name = setup.name.strip()
+    team = await team_for_setup(session, actor=actor, setup=setup)
     clash = await session.scalar(
         select(func.count())
         .select_from(Team)
@@ -106,8 +122,6 @@ async def setup_team(session: AsyncSession, *, actor: Actor, setup: TeamSetup) -
     if team is None:
         team = Team(workspace_id=actor.workspace_id, name=name)
         session.add(team)
-    else:
-        require_steward(actor, team)
     if setup.parent_team_id is not None:
         parent = await session.get(Team, setup.parent_team_id)
         if parent is None or parent.workspace_id != actor.workspace_id:
