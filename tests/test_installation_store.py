@@ -266,3 +266,29 @@ async def test_a_revoked_bot_token_is_not_kept_at_rest(engine: AsyncEngine) -> N
         ).one()
     assert bots == 0 and kept[0] is None and kept[1] is not None  # the user token is another's
     assert await s.async_find_bot(enterprise_id=None, team_id="T1") is None
+
+
+async def test_an_org_wide_install_serves_each_workspace_of_the_org(engine: AsyncEngine) -> None:
+    """Enterprise Grid: the install has no team id; a workspace first seen without its org id
+    learns it from a later request, and the clock then finds the org's bot token for it."""
+    from bot.config import load_settings
+    from bot.db import make_reader_sessionmaker
+    from bot.repository.workspaces import ensure_workspace
+    from bot.services.actors import note_enterprise
+    from bot.slack.clients import WorkspaceClients
+
+    s = store(engine, [KEY_OLD])
+    org = installation(team_id=None, enterprise_id="E1", is_enterprise_install=True)  # type: ignore[arg-type]
+    await s.async_save(org)
+    sessions = make_sessionmaker(engine)
+    async with sessions.begin() as session:
+        workspace = await ensure_workspace(session, slack_team_id="T9")  # a command, first
+    clients = WorkspaceClients(
+        settings=load_settings(database_url="sqlite:///unused.db"),
+        store=s,
+        readers=make_reader_sessionmaker(engine),
+    )
+    assert await clients.get(workspace.id) is None  # its org is not known yet
+    await note_enterprise(sessions, slack_team_id="T9", enterprise_id="E1")
+    client = await clients.get(workspace.id)
+    assert client is not None and client.token == "xoxb-111-secret"

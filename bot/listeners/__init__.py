@@ -26,6 +26,7 @@ def register_listeners(
 ) -> ListenerRegistry:
     registry = ListenerRegistry(app)
     app.middleware(middleware.bind_log_context)
+    app.middleware(middleware.make_enterprise_middleware(sessions))
     app.middleware(replies.make_inbox_middleware(sessions))
     commands.register(registry, sessions=sessions)
     okr_modals.register(registry, sessions=sessions)

@@ -9,6 +9,7 @@ before they are acknowledged.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,9 +17,12 @@ from typing import Any
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import logs
+from bot.services import actors
 
+log = logging.getLogger(__name__)
 AUTHORIZED_TEAM = "_okr_authorized_team"
 
 
@@ -40,3 +44,25 @@ async def bind_log_context(
     context["request_id"] = request_id
     with logs.bound(workspace_id=context.team_id or context.enterprise_id, request_id=request_id):
         return await next()
+
+
+def make_enterprise_middleware(
+    sessions: async_sessionmaker[AsyncSession],
+) -> Callable[..., Awaitable[BoltResponse]]:
+    """Notes the Enterprise Grid org of each workspace the first time this process sees it
+    (one write per workspace and process, none for workspaces outside an org)."""
+    noted: set[tuple[str, str]] = set()
+
+    async def note_enterprise(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        team, org = context.team_id, context.enterprise_id
+        if team and org and (team, org) not in noted:
+            try:
+                await actors.note_enterprise(sessions, slack_team_id=team, enterprise_id=org)
+                noted.add((team, org))
+            except Exception:  # noqa: BLE001 - noted on the next request instead
+                log.warning("could not note the workspace's org", exc_info=True)
+        return await next()
+
+    return note_enterprise

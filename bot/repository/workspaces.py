@@ -42,6 +42,8 @@ async def ensure_workspace(
     ).scalar_one()
     if name and workspace.name != name:
         workspace.name = name
+    if enterprise_id and workspace.enterprise_id != enterprise_id:  # learned after the first
+        workspace.enterprise_id = enterprise_id  # sight (an org-wide install has no team id)
     if workspace.state == "uninstalled":
         workspace.state = "active"
     return workspace

@@ -94,3 +94,12 @@ async def first_seen(
             slack_admin=slack_admin,
             name=name,
         )
+
+
+async def note_enterprise(
+    sessions: async_sessionmaker[AsyncSession], *, slack_team_id: str, enterprise_id: str
+) -> None:
+    """Remember the Enterprise Grid org a workspace belongs to: with an org-wide install the
+    clock finds the workspace's bot token through it."""
+    async with sessions.begin() as session:
+        await ensure_workspace(session, slack_team_id=slack_team_id, enterprise_id=enterprise_id)

@@ -85,6 +85,10 @@ class WorkspaceClients:
         if found is None:
             return None
         bot = await self._store.async_find_bot(enterprise_id=found[1], team_id=found[0])
+        if bot is None and found[1]:  # Enterprise Grid: the org-wide install serves it
+            bot = await self._store.async_find_bot(
+                enterprise_id=found[1], team_id=found[0], is_enterprise_install=True
+            )
         if bot is None or not bot.bot_token:
             return None
         client = web_client(
