@@ -51,7 +51,7 @@ async def _serve_http(settings: Settings, mode: Mode, *, with_clock: bool = Fals
     from bot.web import WebApp
 
     app = build_app(settings, mode=mode)
-    web = WebApp(app, serve_slack_events=mode is Mode.SERVE)
+    web = WebApp(app, serve_slack_events=mode is Mode.SERVE, owns_engine=not with_clock)
     ready, detail = await web.readiness()
     if not ready:
         await app.engine.dispose()
@@ -85,7 +85,8 @@ async def _serve_http(settings: Settings, mode: Mode, *, with_clock: bool = Fals
     finally:
         stop_clock.set()
         if clock_task is not None:
-            await clock_task
+            await clock_task  # the clock stops first: it may be mid-tick on the engine
+            await app.engine.dispose()
 
 
 async def _serve(server: Any, app: Any, settings: Settings, mode: Mode) -> None:

@@ -30,8 +30,13 @@ SLACK_EVENTS_PATH = "/slack/events"
 
 
 class WebApp:
-    def __init__(self, app: OkrApp, *, serve_slack_events: bool = True) -> None:
+    def __init__(
+        self, app: OkrApp, *, serve_slack_events: bool = True, owns_engine: bool = True
+    ) -> None:
+        """`owns_engine=False` when something else (the in-process clock of `make run`)
+        still uses the engine after the server stops: its owner disposes of it then."""
         self.app = app
+        self._owns_engine = owns_engine
         self._slack = AsyncSlackRequestHandler(app, path=SLACK_EVENTS_PATH)
         self._serve_slack_events = serve_slack_events
         self._heads = head_revisions()
@@ -103,7 +108,8 @@ class WebApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await home_refresh.drain()
-                await asyncio.shield(self.app.engine.dispose())
+                if self._owns_engine:
+                    await asyncio.shield(self.app.engine.dispose())
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

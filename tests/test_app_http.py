@@ -344,3 +344,26 @@ async def test_a_huge_body_announced_by_its_length_is_not_read(http: httpx.Async
         headers={"content-type": "application/json", "content-length": str(400 * 1024 * 1024)},
     )
     assert answer.status_code == 413 and read <= 2
+
+
+@pytest.mark.parametrize("owns_engine", [True, False])
+async def test_shutdown_leaves_a_shared_engine_to_its_owner(bot: OkrApp, owns_engine: bool) -> None:
+    """`make run` serves and runs the clock on one engine: the server's shutdown must not
+    dispose of it while the clock may still be mid-tick (the clock's owner does, after)."""
+    from sqlalchemy import event
+
+    disposed: list[bool] = []
+    event.listen(bot.engine.sync_engine, "engine_disposed", lambda _e: disposed.append(True))
+    web = WebApp(bot, owns_engine=owns_engine)
+    messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    sent: list[str] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: Any) -> None:
+        sent.append(message["type"])
+
+    await web({"type": "lifespan"}, receive, send)  # type: ignore[arg-type]
+    assert sent[-1] == "lifespan.shutdown.complete"
+    assert disposed == ([True] if owns_engine else [])
