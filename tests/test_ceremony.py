@@ -182,7 +182,7 @@ async def test_threads_the_bot_did_not_start_are_ignored(stack: SandboxStack) ->
     assert stack.slack.thread(team.channel.id, chatter.ts)[-1].bot_id is None
     async with stack.app.sessions() as session:
         [row] = (await session.execute(select(InboxEvent))).scalars().all()
-        assert row.processed_at is not None
+        assert row.processed_at is not None and row.payload == {}  # its text is not kept
     other = stack.slack.add_channel(stack.ws, "random", members=team.owners)  # type: ignore[arg-type]
     elsewhere = await d.say(team.owners[0], "lunch?", channel=other)
     await d.say(team.owners[0], "#1 45", channel=other, thread_ts=elsewhere.ts)

@@ -33,6 +33,11 @@ NO_PROMPT = (
 )
 
 
+class NotUnderAPrompt(Exception):
+    """A thread reply whose thread is still no known prompt after the wait: chatter, which
+    is not kept (its text is dropped; the row stays so a redelivery is still recognised)."""
+
+
 class PromptNotYet(Exception):
     """A reply in a team channel thread whose prompt row is not (yet) known."""
 
@@ -108,6 +113,8 @@ async def _process(
             return Confirmation(key.channel, key.message_ts, root, NO_PROMPT, react=False)
         if not key.is_dm and row.attempts < PROMPT_WAIT_ATTEMPTS:
             raise PromptNotYet  # its prompt may be posted but not recorded yet: try later
+        if not key.is_dm:
+            raise NotUnderAPrompt
         return None
     if key.action == "post" and await deleted_already(session, row):
         return None  # Slack delivered the delete first: the message is gone
@@ -149,6 +156,9 @@ async def process_row(
         except PromptNotYet:
             row.error = "no known prompt for this thread yet"
             return False
+        except NotUnderAPrompt:
+            row.payload, row.processed_at, row.error = {}, clock.now(), None
+            return True
         except Exception as exc:  # noqa: BLE001 - kept for the retry, never lost
             log.exception("inbox row failed", extra={"inbox_id": row_id})
             row.error = f"{type(exc).__name__}: {exc}"[:2000]
