@@ -8,8 +8,9 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -17,11 +18,14 @@ from bot.config import Mode, Settings
 from bot.db import make_async_engine, make_reader_sessionmaker, make_sessionmaker
 from bot.listeners import register_listeners
 from bot.listeners.registry import ListenerRegistry
+from bot.listeners.unavailable import unavailable_answer
+from bot.slack.authorize import AuthorizationUnavailable, StoreAuthorize
 from bot.slack.clients import web_client
 from bot.slack.installation_store import SINGLE_TOKEN_CLIENT_ID, DatabaseInstallationStore
 from bot.slack.oauth_state import DatabaseOAuthStateStore
 from bot.slack.seed import SingleTokenSeeder
 from bot.slack.tokens import TokenCipher
+from bot.spool import Spool
 
 BOT_SCOPES = (
     "app_mentions:read",
@@ -49,14 +53,18 @@ def authorization_url(api_url: str) -> str:
     return f"{root}/oauth/v2/authorize"
 
 
+log = logging.getLogger(__name__)
+
+
 class OkrApp(AsyncApp):
     """The Bolt app plus what the rest of the bot needs to reach: settings, the database,
-    the installation store and the registry of listeners."""
+    the installation store, the event spool and the registry of listeners."""
 
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     store: DatabaseInstallationStore
+    spool: Spool
     registry: ListenerRegistry
 
 
@@ -84,7 +92,7 @@ def build_app(
         seeder=seeder,
         default_timezone=settings.default_timezone,
     )
-    authorize = AsyncInstallationStoreAuthorize(
+    authorize = StoreAuthorize(
         installation_store=store,
         client_id=settings.slack_client_id,
         client_secret=(
@@ -131,10 +139,23 @@ def build_app(
         **kwargs,
     )
     app.settings = settings
+    app.spool = Spool(settings.spool_path)
+
+    async def on_error(error: Exception, request: AsyncBoltRequest) -> BoltResponse | None:
+        """Never a 200 without a record: when authorization cannot tell (the database is
+        away, a token no longer decrypts), an event is spooled (or answered 503 so Slack
+        redelivers) and a person is asked to try again in a minute."""
+        if isinstance(error, AuthorizationUnavailable):
+            log.warning("authorization unavailable", extra={"reason": str(error)})
+            return unavailable_answer(request.body, app.spool, team_id=request.context.team_id)
+        log.error("unhandled error", exc_info=error)
+        return None
+
+    app.error(on_error)
     app.engine = engine
     app.sessions = sessions
     app.store = store
     app.registry = register_listeners(
-        app, sessions=sessions, update_every=settings.update_every_seconds
+        app, sessions=sessions, update_every=settings.update_every_seconds, spool=app.spool
     )
     return app

@@ -18,7 +18,9 @@ from sqlalchemy import text
 from bot.app import OkrApp
 from bot.listeners import home_refresh
 from bot.migrate import current_revisions, head_revisions
+from bot.services import inbox
 from bot.slack.seed import TokenRejected
+from bot.spool import drain_forever
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ class WebApp:
         still uses the engine after the server stops: its owner disposes of it then."""
         self.app = app
         self._owns_engine = owns_engine
+        self._stop_draining = asyncio.Event()
+        self._draining: asyncio.Task[None] | None = None
         self._slack = AsyncSlackRequestHandler(app, path=SLACK_EVENTS_PATH)
         self._serve_slack_events = serve_slack_events
         self._heads = head_revisions()
@@ -85,7 +89,8 @@ class WebApp:
         await self._slack(scope, replay, send)  # type: ignore[arg-type]
 
     async def readiness(self) -> tuple[bool, str]:
-        """Ready when the database answers and its schema is at the migrations' head."""
+        """Ready when the database answers, its schema is at the migrations' head, the stored
+        tokens decrypt, and any spooled events are being drained."""
         try:
             async with self.app.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
@@ -94,7 +99,28 @@ class WebApp:
             return False, f"DATABASE_URL cannot be reached ({type(exc).__name__})"
         if current != self._heads:
             return False, "database not migrated: run `python -m bot migrate`"
-        return True, "ready"
+        if not await self.app.store.tokens_decrypt():
+            return False, "TOKEN_ENCRYPTION_KEY does not decrypt the stored Slack tokens"
+        waiting = self.app.spool.pending()
+        if waiting and (self._draining is None or self._draining.done()):
+            return False, f"{waiting} spooled events and nothing draining them"
+        return True, f"ready ({waiting} spooled events draining)" if waiting else "ready"
+
+    def _start_draining(self) -> None:
+        """Spooled events go into the inbox as soon as the database takes them again."""
+        sessions = self.app.sessions
+
+        async def keep(record: dict[str, Any]) -> None:
+            await inbox.keep_spooled(sessions, record)
+
+        self._draining = asyncio.create_task(
+            drain_forever(
+                self.app.spool,
+                keep,
+                self._stop_draining,
+                every_seconds=self.app.settings.spool_drain_seconds,
+            )
+        )
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -105,9 +131,13 @@ class WebApp:
                 except TokenRejected as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
+                self._start_draining()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await home_refresh.drain()
+                self._stop_draining.set()
+                if self._draining is not None:
+                    await self._draining
                 if self._owns_engine:
                     await asyncio.shield(self.app.engine.dispose())
                 await send({"type": "lifespan.shutdown.complete"})

@@ -293,18 +293,57 @@ async def test_a_reminder_lists_only_what_is_missing_a_day_later(stack: SandboxS
     assert (team.key_result_ids[1], "2026-W49", 41.0, "dm", False) in await checkins(stack)
 
 
-async def test_an_inbox_that_cannot_store_answers_503_and_the_retry_counts_once(
+async def test_an_inbox_that_cannot_store_spools_and_the_reply_counts_once(
     stack: SandboxStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The database cannot take the event: it is acknowledged from the spool, stored when
+    the database is back, and Slack's retry of it changes nothing."""
     from bot.services import inbox
 
-    world, _, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
+    world, ceremony, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
+    assert stack.app is not None
     real_store = inbox.store
 
     async def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("database is gone")
 
     monkeypatch.setattr(inbox, "store", broken)
+    await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts)
+    assert d.last_answers[0].status == 200 and stack.app.spool.pending() == 1
+    assert await checkins(stack) == []
+    sessions = stack.app.sessions
+
+    async def keep(record: dict[str, object]) -> None:
+        await inbox.keep_spooled(sessions, record)
+
+    assert await stack.app.spool.drain(keep) == 0  # still away: it stays in the spool
+    assert stack.app.spool.pending() == 1
+    monkeypatch.setattr(inbox, "store", real_store)
+    assert await stack.app.spool.drain(keep) == 1 and stack.app.spool.pending() == 0
+    assert (await d.retry_last_event(1)).status == 200  # Slack delivers it again anyway
+    set_now(MONDAY_TEN + timedelta(minutes=2))
+    await ceremony.retry_inbox()
+    assert await checkins(stack) == [(team.key_result_ids[0], "2026-W49", 45.0, "thread", False)]
+
+
+async def test_when_the_spool_fails_too_the_answer_is_503_and_the_retry_counts_once(
+    stack: SandboxStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.services import inbox
+    from bot.spool import SpoolUnavailable
+
+    world, _, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
+    assert stack.app is not None
+    real_store = inbox.store
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("database is gone")
+
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise SpoolUnavailable("disk full")
+
+    monkeypatch.setattr(inbox, "store", broken)
+    monkeypatch.setattr(stack.app.spool, "append", full)
     await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts)
     assert d.last_answers[0].status == 503
     assert await checkins(stack) == []

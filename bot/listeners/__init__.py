@@ -19,15 +19,20 @@ from bot.listeners import (
     team_commands,
 )
 from bot.listeners.registry import ListenerRegistry
+from bot.spool import Spool
 
 
 def register_listeners(
-    app: AsyncApp, *, sessions: async_sessionmaker[AsyncSession], update_every: float = 30.0
+    app: AsyncApp,
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    spool: Spool,
+    update_every: float = 30.0,
 ) -> ListenerRegistry:
     registry = ListenerRegistry(app)
     app.middleware(middleware.bind_log_context)
     app.middleware(middleware.make_enterprise_middleware(sessions))
-    app.middleware(replies.make_inbox_middleware(sessions))
+    app.middleware(replies.make_inbox_middleware(sessions, spool))
     commands.register(registry, sessions=sessions)
     okr_modals.register(registry, sessions=sessions)
     home.register(registry, sessions=sessions)

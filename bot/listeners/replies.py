@@ -1,6 +1,7 @@
 """Replies to check-in prompts: the inbox middleware stores qualifying events before they
-are acknowledged (503 when it cannot, so Slack delivers again), and the `message` and
-`app_mention` listeners process them."""
+are acknowledged (in the spool when the database cannot take them, and 503 only when that
+fails too, so Slack delivers again), and the `message` and `app_mention` listeners process
+them."""
 
 from __future__ import annotations
 
@@ -16,14 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.jobs.replies import process_row
 from bot.listeners.registry import ListenerRegistry
+from bot.listeners.unavailable import spool_event
 from bot.services import inbox
+from bot.spool import Spool
 
 log = logging.getLogger(__name__)
 INBOX_ROW = "inbox_row_id"
 
 
 def make_inbox_middleware(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], spool: Spool
 ) -> Callable[..., Awaitable[BoltResponse]]:
     async def store_inbox_event(
         context: AsyncBoltContext,
@@ -43,9 +46,9 @@ def make_inbox_middleware(
                 event_id=body.get("event_id"),
                 payload={"event": event, "event_id": body.get("event_id")},
             )
-        except Exception:  # noqa: BLE001 - not stored: Slack must deliver it again
-            log.exception("inbox insert failed; answering 503")
-            return BoltResponse(status=503, body="")
+        except Exception:  # noqa: BLE001 - not stored: spooled, or Slack delivers it again
+            log.exception("inbox insert failed; spooling the event")
+            return spool_event(spool, body, team_id=context.team_id)
         if row_id is not None:
             context[INBOX_ROW] = row_id
         return await next()

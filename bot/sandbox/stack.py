@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import shutil
 import socket
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -41,6 +44,11 @@ class SandboxStack:
         self.over_http = over_http
         self.slack = slack or SlackEmulator()
         self.workspace_name = workspace_name
+        # Each stack spools into a folder of its own (never the working directory's var/).
+        self._spool_dir: str | None = None
+        if "spool_path" not in settings:
+            self._spool_dir = tempfile.mkdtemp(prefix="okr-spool-")
+            settings["spool_path"] = Path(self._spool_dir) / "slack-events.jsonl"
         self.extra_settings = settings
         self.signing_secret = secrets.token_hex(16)
         self.ws: Workspace | None = None
@@ -99,6 +107,8 @@ class SandboxStack:
         if self.app is not None:
             await self.app.engine.dispose()
         await self.slack.stop()
+        if self._spool_dir is not None:
+            shutil.rmtree(self._spool_dir, ignore_errors=True)
 
     async def __aenter__(self) -> SandboxStack:
         return await self.start()

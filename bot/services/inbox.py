@@ -193,3 +193,22 @@ async def keep(
         await store(session, workspace_id=workspace_id, event_id=event_id, key=key, payload=payload)
         row = await find(session, workspace_id=workspace_id, key=key)
         return row.id if row is not None else None
+
+
+async def keep_spooled(sessions: async_sessionmaker[AsyncSession], record: dict[str, Any]) -> None:
+    """Store an event the spool kept while the database was away (as the middleware would
+    have); raises while the database is still away, so the spool keeps it."""
+    event = record.get("event") or {}
+    bot_user_id = next(
+        (a.get("user_id") for a in record.get("authorizations") or [] if a.get("is_bot")), None
+    )
+    key = inbox_key(event, bot_user_id=bot_user_id)
+    if key is None or not record.get("team_id"):
+        return
+    await keep(
+        sessions,
+        slack_team_id=str(record["team_id"]),
+        key=key,
+        event_id=record.get("event_id"),
+        payload={"event": event, "event_id": record.get("event_id")},
+    )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import SlackBot, SlackInstallation, Workspace
 from bot.repository.workspaces import ensure_workspace
+from bot.slack.authorize import note_store_failure
 from bot.slack.installation_rows import bot_from_row, installation_from_row
 from bot.slack.seed import SingleTokenSeeder, TokenRejected
 from bot.slack.tokens import TokenCipher
@@ -98,6 +99,24 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         if stored is None:
             return self._fallback_bot_token
         return self._cipher.decrypt(stored)
+
+    async def tokens_decrypt(self) -> bool:
+        """Whether the newest stored bot token opens with the configured keys (a rotated-away
+        key would otherwise fail every request while the database looks healthy)."""
+        async with self._readers() as session:
+            stored = await session.scalar(
+                select(SlackBot.bot_token)
+                .where(SlackBot.client_id == self._client_id, SlackBot.bot_token.is_not(None))
+                .order_by(SlackBot.installed_at.desc(), SlackBot.id.desc())
+                .limit(1)
+            )
+        if stored is None:
+            return True
+        try:
+            self._cipher.decrypt(stored)
+        except Exception:  # noqa: BLE001 - any failure to open it means "no"
+            return False
+        return True
 
     # --- save ------------------------------------------------------------------------------
 
@@ -217,7 +236,11 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         is_enterprise_install: bool | None = False,
     ) -> Bot | None:
         team_id = _org_scoped(enterprise_id, team_id, is_enterprise_install or False)
-        found = await self._find_stored_bot(enterprise_id=enterprise_id, team_id=team_id)
+        try:
+            found = await self._find_stored_bot(enterprise_id=enterprise_id, team_id=team_id)
+        except Exception as exc:  # the database is away, or the token no longer decrypts
+            note_store_failure(exc)
+            raise
         if found is None and self._seeder is not None:
             # Start-up could not reach Slack, or the row is gone: learn or store it now.
             try:
