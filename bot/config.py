@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+
+from bot.okr.period import known_zone
 
 DEFAULT_DATABASE_URL = "sqlite:///var/okr.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -169,10 +170,8 @@ class Settings(BaseSettings):
     @field_validator("default_timezone")
     @classmethod
     def _timezone_exists(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("must be an IANA time zone such as Europe/Berlin") from None
+        if known_zone(value) is None:
+            raise ValueError("must be an IANA time zone such as Europe/Berlin")
         return value
 
     @field_validator("token_encryption_key")

@@ -70,11 +70,20 @@ def previous_period(period: str) -> str:
     return label(monday_of(period) - timedelta(days=7))
 
 
-def zone(name: str | None, fallback: ZoneInfo) -> ZoneInfo:
-    """The IANA zone `name`, or `fallback` when it is unset or unknown."""
-    if not name:
-        return fallback
+ZONE_NAME_MAX = 64  # the longest IANA name is about 30 characters
+
+
+def known_zone(name: object) -> ZoneInfo | None:
+    """The IANA zone `name` names, or None for anything else (unknown, malformed, too long:
+    a long name would otherwise reach the file system as a path and fail there)."""
+    if not isinstance(name, str) or not name or len(name) > ZONE_NAME_MAX:
+        return None
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return fallback
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def zone(name: str | None, fallback: ZoneInfo) -> ZoneInfo:
+    """The IANA zone `name`, or `fallback` when it is unset or unknown."""
+    return known_zone(name) or fallback

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import clock
 from bot.db import readers_for
 from bot.models import AwayPeriod, Person
+from bot.okr.period import known_zone
 from bot.repository import audit
 from bot.repository.workspaces import ensure_person
 from bot.services.actors import Actor
@@ -78,11 +78,8 @@ async def _person(session: AsyncSession, actor: Actor, slack_user_id: str | None
 def local_today(person: Person | None, actor: Actor) -> date:
     """Today in the person's time zone, else the workspace's, else UTC."""
     for name in (person.timezone if person else None, actor.timezone):
-        if name:
-            try:
-                return clock.now().astimezone(ZoneInfo(name)).date()
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
+        if (tz := known_zone(name)) is not None:
+            return clock.now().astimezone(tz).date()
     return clock.now().date()
 
 

@@ -6,22 +6,16 @@ Slack about owners whose zone is not known yet."""
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import Person, Workspace
+from bot.okr.period import known_zone
 
 
-def known_zone(name: object) -> str | None:
-    if not isinstance(name, str) or not name:
-        return None
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return name
+def known_zone_name(name: object) -> str | None:
+    return name if isinstance(name, str) and known_zone(name) is not None else None
 
 
 def apply_profile(person: Person, user: dict[str, Any]) -> None:
@@ -34,7 +28,7 @@ def apply_profile(person: Person, user: dict[str, Any]) -> None:
             person.role = "admin"
         elif person.role == "admin":
             person.role = "member"
-    tz = known_zone(user.get("tz"))
+    tz = known_zone_name(user.get("tz"))
     if tz is not None:
         person.timezone = tz
     if user.get("deleted"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -11,6 +10,7 @@ from bot.blocks.settings_modal import WorkspaceSettings
 from bot.blocks.text import escape
 from bot.db import readers_for
 from bot.models import Workspace
+from bot.okr.period import known_zone
 from bot.okr.schedule import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
 from bot.repository import audit
 from bot.services.actors import Actor
@@ -56,9 +56,7 @@ async def _save(
     session: AsyncSession, *, actor: Actor, wanted: WorkspaceSettings
 ) -> WorkspaceSettings:
     require_settings_access(actor)
-    try:
-        ZoneInfo(wanted.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    if known_zone(wanted.timezone) is None:
         raise Invalid(
             f"`{escape(wanted.timezone)}` is not a time zone: write one like Europe/Berlin.",
             field="timezone",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,7 +17,7 @@ from bot import clock
 from bot.blocks.text import escape
 from bot.db import readers_for
 from bot.models import Team, TeamSkippedPeriod
-from bot.okr.period import label, monday_of
+from bot.okr.period import label, monday_of, zone
 from bot.repository import audit
 from bot.services.actors import Actor
 from bot.services.errors import Invalid
@@ -50,10 +50,7 @@ class SkippedWeeks:
 
 
 def team_today(team: Team) -> date:
-    try:
-        tz = ZoneInfo(team.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
+    tz = zone(team.timezone, ZoneInfo("UTC"))
     return clock.now().astimezone(tz).date()
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.text import escape
 from bot.models import Team, TeamMember
+from bot.okr.period import known_zone
 from bot.okr.schedule import DEFAULT_CHECKIN_WEEKDAY
 from bot.repository import audit
 from bot.repository.workspaces import ensure_person
@@ -59,9 +59,7 @@ def check_setup(setup: TeamSetup) -> None:
     clean_text(setup.name, field="name", label="team name", limit=NAME_MAX)
     if not 0 <= setup.weekday <= 6:
         raise Invalid("Pick a weekday for the check-in.", field="weekday")
-    try:
-        ZoneInfo(setup.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    if known_zone(setup.timezone) is None:
         raise Invalid(
             f"`{escape(setup.timezone)}` is not a time zone: write one like Europe/Berlin or "
             "America/New_York.",
