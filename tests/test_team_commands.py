@@ -189,8 +189,29 @@ async def test_who_may_set_up_a_team_is_checked_before_the_bot_joins(stack: Sand
     assert slack.recorded("conversations.join") == [] and stack.ws.bot_user_id not in ops.members
     saved = await d.submit(sam, modal, setup_values(ops.id, sam, [sam, vic], name="Ops"))
     assert saved.json is not None and saved.json["response_action"] == "update", saved.json
+    # vic was put in the team by someone else: told once, with the way out.
+    from bot.jobs.clock import Ceremony
+
+    assert stack.app is not None
+    sender = Ceremony(stack.app).sender
+    await sender.drain()
+    [told] = [m for m in slack.dms(vic.id) if m.bot_id]
+    assert f"<@{sam.id}> added you to the team *Ops*" in told.text
+    assert "`/okr team leave Ops`" in told.text
+    again = await d.command(sam, "team setup", channel=ops)
+    assert again.status == 200
+    resaved = await d.submit(sam, await d.modal(sam, other_than=modal),
+                             setup_values(ops.id, sam, [sam, vic], name="Ops"))  # fmt: skip
+    assert resaved.json is not None and resaved.json["response_action"] == "update"
+    await sender.drain()
+    assert len([m for m in slack.dms(vic.id) if m.bot_id]) == 1  # not told twice
+    assert [m for m in slack.dms(sam.id) if m.bot_id] == []  # nor the one who did it
     # vic, a member, may not take the team over.
     await d.command(vic, "team setup", channel=ops)
     takeover = await d.modal(vic)
     denied = await d.submit(vic, takeover, setup_values(ops.id, vic, [vic], name="Ops"))
     assert denied.json is not None and "Only the lead of Ops" in str(denied.json["errors"])
+    talk = Conversation(d)
+    assert "You lead Ops" in (await talk.command(sam, "team leave Ops")).text
+    assert "You left Ops" in (await talk.command(vic, "team leave Ops")).text
+    assert "You are not in Ops" in (await talk.command(vic, "team leave Ops")).text

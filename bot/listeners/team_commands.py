@@ -43,6 +43,7 @@ TEAM_HELP = (
         "skip one week's check-in (holidays, offsites), or take the skip back",
     ),
     CommandHelp("/okr team skip [#channel|name]", "the weeks a team skips"),
+    CommandHelp("/okr team leave [#channel|name]", "take yourself out of a team"),
     CommandHelp("/okr team [#channel|name]", "a team's objectives and progress"),
 )
 
@@ -75,6 +76,15 @@ async def run_team(call: CommandCall) -> None:
         return
     if verb in ("skip", "unskip"):
         await _skip(call, verb, channel_id)
+        return
+    if verb == "leave":
+        name = await teams.leave(
+            call.sessions,
+            actor=actor,
+            name_or_channel=" ".join(call.args[1:]) or None,
+            channel_id=channel_id,
+        )
+        await call.reply(f"You left {escape(name)}: its check-ins no longer count on you.")
         return
     team = await lists.team(
         call.sessions,

@@ -9,11 +9,14 @@ from datetime import time
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import clock
 from bot.blocks.text import escape
-from bot.models import Team, TeamMember
+from bot.models import OutboxItem, Team, TeamMember
+from bot.models.outbox_keys import Kind, notice_key, priority
 from bot.okr.period import known_zone
 from bot.okr.schedule import DEFAULT_CHECKIN_WEEKDAY
 from bot.repository import audit
+from bot.repository.upsert import insert_ignoring_conflicts
 from bot.repository.workspaces import ensure_person
 from bot.services.actors import Actor
 from bot.services.errors import Forbidden, Invalid, NotFound
@@ -165,6 +168,8 @@ async def setup_team(session: AsyncSession, *, actor: Actor, setup: TeamSetup) -
             session.add(
                 TeamMember(team_id=team.id, person_id=person_id, workspace_id=actor.workspace_id)
             )
+            if person_id != actor.person_id:  # told once, with the way out
+                await tell_added(session, actor=actor, team=team, person_id=person_id)
     await audit.record(
         session,
         workspace_id=actor.workspace_id,
@@ -176,6 +181,74 @@ async def setup_team(session: AsyncSession, *, actor: Actor, setup: TeamSetup) -
         changes={"name": name, "channel": setup.channel_id, "members": len(member_ids)},
     )
     return TeamSaved(team.id, name, created, team.paused)
+
+
+async def tell_added(session: AsyncSession, *, actor: Actor, team: Team, person_id: int) -> None:
+    """One DM to a person someone else put in a team: who did, and how to leave it."""
+    now = clock.now()
+    where = f" (<#{team.channel_id}>)" if team.channel_id else ""
+    text = (
+        f"<@{actor.slack_user_id}> added you to the team *{escape(team.name)}*{where}: your key "
+        "results follow its weekly check-in from now on. If that is a mistake, "
+        f"`/okr team leave {escape(team.name)}` takes you out."
+    )
+    await session.execute(
+        insert_ignoring_conflicts(
+            session,
+            OutboxItem,
+            {
+                "workspace_id": actor.workspace_id,
+                "kind": Kind.NOTICE,
+                "idempotency_key": notice_key(
+                    actor.workspace_id, f"team{team.id}", "added", now.date(), person_id
+                ),
+                "target": str(person_id),
+                "priority": priority(Kind.NOTICE),
+                "state": "pending",
+                "payload": {"person_id": person_id, "text": text},
+                "attempts": 0,
+                "next_attempt_at": now,
+            },
+            conflict_columns=["idempotency_key"],
+        )
+    )
+
+
+async def leave(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    actor: Actor,
+    name_or_channel: str | None,
+    channel_id: str | None,
+) -> str:
+    """`/okr team leave [team]`: take yourself out of a team; its lead hands it over first."""
+    async with sessions.begin() as session:
+        team = await find_team(
+            session, actor=actor, name_or_channel=name_or_channel, channel_id=channel_id
+        )
+        if team.lead_person_id == actor.person_id:
+            raise Invalid(
+                f"You lead {escape(team.name)}: name another lead with `/okr team setup` in its "
+                "channel first."
+            )
+        gone = await session.execute(
+            delete(TeamMember)
+            .where(TeamMember.team_id == team.id, TeamMember.person_id == actor.person_id)
+            .returning(TeamMember.person_id)
+        )
+        if gone.first() is None:
+            raise Invalid(f"You are not in {escape(team.name)}.")
+        await audit.record(
+            session,
+            workspace_id=actor.workspace_id,
+            action="team.leave",
+            entity="team",
+            entity_id=team.id,
+            source="command",
+            actor_person_id=actor.person_id,
+            changes={"left": actor.slack_user_id},
+        )
+        return team.name
 
 
 async def find_team(
