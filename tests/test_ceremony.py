@@ -274,6 +274,31 @@ async def test_the_button_of_a_replaced_round_explains_like_a_reply_would(
     assert await checkins(stack) == []
 
 
+async def test_before_the_digest_the_dm_sweep_records_a_reply_slack_never_delivered(
+    stack: SandboxStack,
+) -> None:
+    world, ceremony, d, team, prompt = await team_round(stack, teams=1, owners_per_team=2)
+    ana, ben = team.owners
+    assert stack.ws is not None
+    await d.say(ben, "#1 41")  # delivered as usual
+    im = stack.slack.state.im_with(stack.ws, ana)
+    lost = Message(im.id, stack.slack.state.new_ts(), "#1 45 conf 6", user=ana.id)
+    stack.slack.state.messages.setdefault(im.id, []).append(lost)  # Slack gave up on it
+    assert await checkins(stack) == [(team.key_result_ids[1], "2026-W49", 41.0, "dm", False)]
+    set_now(MONDAY_TEN + timedelta(days=1))  # too early: the digest is Wednesday 10:00
+    await ceremony.tick()
+    assert len(await checkins(stack)) == 1
+    set_now(MONDAY_TEN + timedelta(days=2) - timedelta(minutes=20))
+    await ceremony.tick()
+    rows = await checkins(stack)
+    assert (team.key_result_ids[0], "2026-W49", 45.0, "dm", False) in rows and len(rows) == 2
+    assert "Recorded for 2026-W49" in [m for m in stack.slack.dms(ana.id) if m.bot_id][-1].text
+    await ceremony.tick()  # swept once
+    set_now(MONDAY_TEN + timedelta(days=2) - timedelta(minutes=5))
+    await ceremony.tick()
+    assert len(await checkins(stack)) == 2
+
+
 async def test_a_reminder_lists_only_what_is_missing_a_day_later(stack: SandboxStack) -> None:
     world, ceremony, d, team, prompt = await team_round(stack, teams=1, owners_per_team=2)
     ana, ben = team.owners

@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot import clock
 from bot.app import OkrApp
 from bot.db import readers_for
+from bot.jobs.dm_sweep import sweep_dms
 from bot.jobs.lock import CLOCK_LOCK_SUFFIX, WORKER_LOCK_SUFFIX, SingletonLock
 from bot.jobs.outbox import OutboxSender
 from bot.jobs.people_sync import learn_time_zones
@@ -50,6 +51,11 @@ class Ceremony:
         async with self.sessions.begin() as session:
             result = await tick(session, now or clock.now())
             await inbox.prune(session, now=now or clock.now())
+        for row_id in await sweep_dms(self.sessions, self.clients, now=now or clock.now()):
+            await process_row(
+                self.sessions, None, row_id, clients=self.clients,
+                update_every=self.settings.update_every_seconds,
+            )  # fmt: skip
         await self.retry_inbox()
         return result
 
