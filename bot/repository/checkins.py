@@ -72,18 +72,23 @@ def current_from(rows: Sequence[Checkin]) -> CurrentValue | None:
 
 
 async def current_values(
-    session: AsyncSession, *, workspace_id: int, key_result_ids: Iterable[int]
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    key_result_ids: Iterable[int],
+    excluding_source_ref: str | None = None,
 ) -> dict[int, CurrentValue]:
+    """The current value of each key result, in one query; `excluding_source_ref` leaves out
+    what one message or form recorded itself (a `+3` in its edit counts from before it)."""
     ids = list(key_result_ids)
     if not ids:
         return {}
-    rows = (
-        await session.execute(
-            select(Checkin).where(
-                Checkin.workspace_id == workspace_id, Checkin.key_result_id.in_(ids)
-            )
-        )
-    ).scalars()
+    query = select(Checkin).where(
+        Checkin.workspace_id == workspace_id, Checkin.key_result_id.in_(ids)
+    )
+    if excluding_source_ref is not None:
+        query = query.where(Checkin.source_ref != excluding_source_ref)
+    rows = (await session.execute(query)).scalars()
     by_kr: dict[int, list[Checkin]] = {}
     for row in rows:
         by_kr.setdefault(row.key_result_id, []).append(row)
@@ -137,18 +142,3 @@ async def recorded_by(
         )
     )
     return {(kr, period) for kr, period in found}
-
-
-async def current_excluding(
-    session: AsyncSession, *, workspace_id: int, key_result_id: int, source_ref: str
-) -> CurrentValue | None:
-    """The current value without what `source_ref` itself recorded (`+3` in an edit counts
-    from the value before the message, not from its own first version)."""
-    rows = await session.execute(
-        select(Checkin).where(
-            Checkin.workspace_id == workspace_id,
-            Checkin.key_result_id == key_result_id,
-            Checkin.source_ref != source_ref,
-        )
-    )
-    return current_from(list(rows.scalars()))

@@ -23,7 +23,13 @@ from bot.okr.numbers import NumberProblem, resolve_value
 from bot.okr.parse import KeyResultName, ParsedReply, ReplyLine, parse_reply
 from bot.okr.progress import CONFIDENCE_MAX, CONFIDENCE_MIN, Direction, Status, clamp
 from bot.okr.progress import key_result_progress as progress_of
-from bot.repository.checkins import CheckinRow, current_excluding, insert_checkins, recorded_by
+from bot.repository.checkins import (
+    CheckinRow,
+    CurrentValue,
+    current_values,
+    insert_checkins,
+    recorded_by,
+)
 from bot.services.actors import Actor
 from bot.services.checkin_targets import Target, prompt_lines, target_of
 from bot.services.errors import DomainError, Invalid
@@ -133,14 +139,26 @@ async def _record(session: AsyncSession, checkin: CheckinInput, outcome: IntakeO
         if outcome.explanation:
             return
     lines = await prompt_lines(session, checkin.prompt) if checkin.prompt else {}
-    rows: list[CheckinRow] = []
+    targets: list[tuple[ReplyLine, Target]] = []
     for line in parsed.lines:
         try:
-            target = await target_of(
+            targets.append((line, await target_of(
                 session, actor=checkin.actor, name=line.name, prompt=checkin.prompt,
                 lines=lines, period=checkin.period, at=checkin.at,
-            )  # fmt: skip
-            rows.append(await _row(session, checkin, target, line, outcome))
+            )))  # fmt: skip
+        except DomainError as exc:
+            outcome.refused.append(RefusedLine(line.text, str(exc)))
+    bases = await current_values(  # one load for the whole reply, without its own rows
+        session,
+        workspace_id=checkin.actor.workspace_id,
+        key_result_ids={target.key_result.id for _, target in targets},
+        excluding_source_ref=checkin.source_ref,
+    )
+    rows: list[CheckinRow] = []
+    for line, target in targets:
+        try:
+            base = bases.get(target.key_result.id)
+            rows.append(_row(checkin, target, line, base, outcome))
         except DomainError as exc:
             outcome.refused.append(RefusedLine(line.text, str(exc)))
     for bad in parsed.unreadable:
@@ -153,18 +171,16 @@ async def _record(session: AsyncSession, checkin: CheckinInput, outcome: IntakeO
         outcome.retracted = await _retract(session, checkin, keep=outcome.touched)
 
 
-async def _row(
-    session: AsyncSession,
+def _row(
     checkin: CheckinInput,
     target: Target,
     line: ReplyLine,
+    base: CurrentValue | None,
     outcome: IntakeOutcome,
 ) -> CheckinRow:
-    """The row for one line; a line that cannot count raises a `DomainError` saying why."""
+    """The row for one line; a line that cannot count raises a `DomainError` saying why.
+    `base` is the key result's value before this message (a change counts from it)."""
     kr = target.key_result
-    base = await current_excluding(
-        session, workspace_id=kr.workspace_id, key_result_id=kr.id, source_ref=checkin.source_ref
-    )
     confidence = checkin.confidence if checkin.confidence is not None else line.confidence
     status = checkin.status or (line.status.value if line.status else None)
     _check_confidence_and_status(confidence, status)
