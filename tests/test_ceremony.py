@@ -318,6 +318,19 @@ async def test_a_reminder_lists_only_what_is_missing_a_day_later(stack: SandboxS
     assert (team.key_result_ids[1], "2026-W49", 41.0, "dm", False) in await checkins(stack)
 
 
+def inbox_store_gone(monkeypatch: pytest.MonkeyPatch) -> object:
+    """The inbox cannot be written (the database is away); returns the real writer."""
+    from bot.services import inbox
+
+    real = inbox.store
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("database is gone")
+
+    monkeypatch.setattr(inbox, "store", broken)
+    return real
+
+
 async def test_an_inbox_that_cannot_store_spools_and_the_reply_counts_once(
     stack: SandboxStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -327,12 +340,7 @@ async def test_an_inbox_that_cannot_store_spools_and_the_reply_counts_once(
 
     world, ceremony, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
     assert stack.app is not None
-    real_store = inbox.store
-
-    async def broken(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("database is gone")
-
-    monkeypatch.setattr(inbox, "store", broken)
+    real_store = inbox_store_gone(monkeypatch)
     await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts)
     assert d.last_answers[0].status == 200 and stack.app.spool.pending() == 1
     assert await checkins(stack) == []
@@ -359,15 +367,11 @@ async def test_when_the_spool_fails_too_the_answer_is_503_and_the_retry_counts_o
 
     world, _, d, team, prompt = await team_round(stack, teams=1, owners_per_team=1)
     assert stack.app is not None
-    real_store = inbox.store
-
-    async def broken(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("database is gone")
+    real_store = inbox_store_gone(monkeypatch)
 
     def full(*_args: object, **_kwargs: object) -> None:
         raise SpoolUnavailable("disk full")
 
-    monkeypatch.setattr(inbox, "store", broken)
     monkeypatch.setattr(stack.app.spool, "append", full)
     await d.say(team.owners[0], "#1 45", channel=team.channel, thread_ts=prompt.ts)
     assert d.last_answers[0].status == 503
