@@ -54,7 +54,9 @@ class TcpProxy:
         """The database answers again (for new connections; the cut ones stay cut)."""
         self.is_cut = False
 
-    async def _handle(self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:
+    async def _handle(
+        self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter
+    ) -> None:
         if self.is_cut:
             self.refused += 1
             _abort(client)

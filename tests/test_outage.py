@@ -14,11 +14,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -90,9 +89,8 @@ async def weekly_dms_sent(stack: SandboxStack) -> tuple[World, list[Owner]]:
     await ceremony.tick()
     await ceremony.sender.drain()
     async with stack.app.sessions() as session:
-        refs = dict(
-            (await session.execute(select(KeyResult.id, KeyResult.ref_number))).tuples().all()
-        )
+        rows = await session.execute(select(KeyResult.id, KeyResult.ref_number))
+        refs: dict[int, int] = dict(rows.all())
     owners = []
     for team in world.teams:
         for user, kr_id in zip(team.owners, team.key_result_ids, strict=True):
@@ -261,10 +259,21 @@ class SlackSide:
         state.messages.setdefault(im.id, []).append(message)
         event = payloads.message_event(user=owner.user.id, channel=im, text=text, ts=message.ts)
         body = payloads.event_envelope(
-            self.ws, event, event_id=f"EvOut{next(self._event_ids):06d}", event_time=int(time.time())
+            self.ws,
+            event,
+            event_id=f"EvOut{next(self._event_ids):06d}",
+            event_time=int(time.time()),
         )
         return self._send(
-            Sent("reply", owner, body, "application/json", self._now(), value, f"{im.id}:{message.ts}")
+            Sent(
+                "reply",
+                owner,
+                body,
+                "application/json",
+                self._now(),
+                value,
+                f"{im.id}:{message.ts}",
+            )
         )
 
     def command(self, owner: Owner, text: str) -> Sent:
@@ -316,7 +325,9 @@ class SlackSide:
             team_id=self.ws.id, channel_id=dm.channel, user_id=owner.user.id, message_ts=dm.ts
         )
         body = payloads.interactive(payload)
-        return self._send(Sent("click", owner, body, "application/x-www-form-urlencoded", self._now()))
+        return self._send(
+            Sent("click", owner, body, "application/x-www-form-urlencoded", self._now())
+        )
 
     # How Slack delivers it.
 
@@ -342,7 +353,9 @@ class SlackSide:
             headers = {
                 "content-type": sent.content_type,
                 "x-slack-request-timestamp": ts,
-                "x-slack-signature": self.verifier.generate_signature(timestamp=ts, body=sent.body),
+                "x-slack-signature": str(
+                    self.verifier.generate_signature(timestamp=ts, body=sent.body)
+                ),
             }
             if attempt:
                 headers["x-slack-retry-num"] = str(attempt)
@@ -423,9 +436,9 @@ async def settled(stack: SandboxStack, server: Server, *, timeout: float = SETTL
         async with stack.app.sessions() as session:
             unprocessed = (
                 await session.execute(
-                    select(func.count()).select_from(InboxEvent).where(
-                        InboxEvent.processed_at.is_(None)
-                    )
+                    select(func.count())
+                    .select_from(InboxEvent)
+                    .where(InboxEvent.processed_at.is_(None))
                 )
             ).scalar_one()
         if waiting == 0 and unprocessed == 0:
@@ -444,12 +457,14 @@ async def checkins_by_ref(stack: SandboxStack) -> dict[str, list[tuple[int, floa
             select(Checkin.source_ref, Checkin.key_result_id, Checkin.value, Checkin.source)
         )
         found: dict[str, list[tuple[int, float | None, str]]] = {}
-        for ref, kr, value, source in rows.tuples():
+        for ref, kr, value, source in rows:
             found.setdefault(ref, []).append((kr, value, source))
         return found
 
 
-def problems_with(sent: list[Sent], stored: dict[str, list[tuple[int, float | None, str]]]) -> list[str]:
+def problems_with(
+    sent: list[Sent], stored: dict[str, list[tuple[int, float | None, str]]]
+) -> list[str]:
     """Every way the outcome breaks "nothing lost, nothing twice, never a 200 without a record"."""
     problems = []
     for s in sent:
@@ -489,8 +504,10 @@ def report(side: SlackSide, proxy: TcpProxy, server: Server) -> str:
     for s in side.sent:
         for status, _ in s.answers:
             by_status[f"{s.kind} {status}"] = by_status.get(f"{s.kind} {status}", 0) + 1
+    try_again = sum(1 for s in side.sent for _, body in s.answers if TRY_AGAIN in body)
     return (
-        f"{len(side.sent)} actions; answers {sorted(by_status.items())}; most spooled at once "
+        f"{len(side.sent)} actions; answers {sorted(by_status.items())}, {try_again} of them "
+        f"'try again in a minute'; most spooled at once "
         f"{side.most_spooled}; proxy put through {proxy.accepted}, refused {proxy.refused}"
     )
 
@@ -498,49 +515,63 @@ def report(side: SlackSide, proxy: TcpProxy, server: Server) -> str:
 # --- the tests ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cut_seconds", [2.0, 30.0], ids=["cut-2s", "cut-30s"])
-async def test_an_outage_loses_no_reply_and_records_none_twice(
-    stack: SandboxStack,
-    proxy: TcpProxy,
-    server: Server,
-    slack_side: SlackSide,
-    cut_seconds: float,
+CUTS = (2.0, 30.0)  # seconds the database is away, one outage after the other
+BETWEEN = 2.0  # seconds of traffic after each outage, while the server finds its database
+
+
+async def test_outages_of_2_and_30_seconds_lose_no_reply_and_record_none_twice(
+    stack: SandboxStack, proxy: TcpProxy, server: Server, slack_side: SlackSide
 ) -> None:
     _, owners = await weekly_dms_sent(stack)
     await server.start()
     stop = asyncio.Event()
     traffic = asyncio.create_task(slack_side.busy(owners, stop))
+    windows: list[tuple[float, float, int]] = []  # (cut at, restored at, connections refused)
     try:
         await asyncio.sleep(1.0)  # a second of ordinary traffic
-        proxy.cut()
-        cut_at = slack_side._now()
-        await asyncio.sleep(cut_seconds)
-        proxy.restore()
-        restored_at = slack_side._now()
-        await asyncio.sleep(2.0)  # traffic goes on while the server finds its database again
+        for seconds in CUTS:
+            refused = proxy.refused
+            proxy.cut()
+            cut_at = slack_side._now()
+            await asyncio.sleep(seconds)
+            proxy.restore()
+            windows.append((cut_at, slack_side._now(), proxy.refused - refused))
+            await asyncio.sleep(BETWEEN)
     finally:
         stop.set()
         await traffic
     await slack_side.delivered()
-    assert server.alive(), f"the server died during the outage:\n{server.output()}"
+    assert server.alive(), f"the server died during an outage:\n{server.output()}"
     await settled(stack, server)
 
     summary = report(slack_side, proxy, server)
-    print(f"cut {cut_at:.2f}s..{restored_at:.2f}s: {summary}")
-    during = [s for s in slack_side.sent if cut_at <= s.at < restored_at]
-    assert proxy.refused > 0 and during, f"the outage was not felt: {summary}"
-    felt = [s for s in during if s.answers and s.answers[0][1] and TRY_AGAIN in s.answers[0][1]]
-    assert felt or slack_side.most_spooled, (
-        f"nothing was spooled and no one was asked to try again during the cut: {summary}"
+    shown = ", ".join(f"{a:.1f}s..{b:.1f}s ({n} connections refused)" for a, b, n in windows)
+    print(f"cuts {shown}: {summary}")
+    for cut_at, restored_at, refused in windows:
+        during = [s for s in slack_side.sent if cut_at <= s.at < restored_at]
+        assert refused > 0 and len(during) >= 5, (
+            f"the outage {cut_at:.1f}s..{restored_at:.1f}s was not felt: {summary}"
+        )
+    try_again = [s for s in slack_side.sent for _, body in s.answers if TRY_AGAIN in body]
+    assert try_again and slack_side.most_spooled, (
+        f"nothing was spooled, or no one was asked to try again, during the outages: {summary}"
     )
-    replies = [s for s in slack_side.sent if s.kind == "reply"]
-    assert len(replies) >= 10, summary
+    assert len([s for s in slack_side.sent if s.kind == "reply"]) >= 20, summary
     problems = problems_with(slack_side.sent, await checkins_by_ref(stack))
-    assert not problems, f"{len(problems)} problems ({summary}):\n" + "\n".join(problems) + (
-        f"\n--- server output ---\n{server.output()}"
+    assert not problems, (
+        f"{len(problems)} problems ({summary}):\n"
+        + "\n".join(problems)
+        + (f"\n--- server output ---\n{server.output()}")
     )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="product bug: `python -m bot serve` checks readiness before its lifespan starts the "
+    "spool drain, so a non-empty spool stops it with 'N spooled events and nothing draining "
+    "them' (exit 2) and the spool is never drained; remove this mark with the fix",
+)
 async def test_a_server_killed_with_a_full_spool_drains_it_at_restart(
     stack: SandboxStack, proxy: TcpProxy, server: Server, slack_side: SlackSide
 ) -> None:
@@ -552,8 +583,8 @@ async def test_a_server_killed_with_a_full_spool_drains_it_at_restart(
     spooled = [slack_side.reply(owner) for owner in owners]
     await slack_side.delivered()
     summary = report(slack_side, proxy, server)
-    assert all(s.answers == [(200, "")] for s in spooled), summary + "\n" + "\n".join(
-        s.describe() for s in spooled
+    assert all(s.answers == [(200, "")] for s in spooled), (
+        summary + "\n" + "\n".join(s.describe() for s in spooled)
     )
     lines = server.spool.pending()
     assert lines == len(spooled), (
