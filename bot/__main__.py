@@ -52,7 +52,7 @@ async def _serve_http(settings: Settings, mode: Mode, *, with_clock: bool = Fals
 
     app = build_app(settings, mode=mode)
     web = WebApp(app, serve_slack_events=mode is Mode.SERVE, owns_engine=not with_clock)
-    ready, detail = await web.readiness()
+    ready, detail = await web.readiness(starting=True)
     if not ready:
         await app.engine.dispose()
         raise StartupError(detail)
@@ -129,7 +129,7 @@ async def _clock(settings: Settings, *, worker: bool) -> None:
     from bot.web import WebApp
 
     app = build_app(settings, mode=Mode.OFFLINE)
-    ready, detail = await WebApp(app, serve_slack_events=False).readiness()
+    ready, detail = await WebApp(app, serve_slack_events=False).readiness(starting=True)
     if not ready:
         await app.engine.dispose()
         raise StartupError(detail)

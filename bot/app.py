@@ -12,6 +12,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Mode, Settings
@@ -147,6 +148,14 @@ def build_app(
         redelivers) and a person is asked to try again in a minute."""
         if isinstance(error, AuthorizationUnavailable):
             log.warning("authorization unavailable", extra={"reason": str(error)})
+            return unavailable_answer(request.body, app.spool, team_id=request.context.team_id)
+        if isinstance(error, OperationalError | InterfaceError | ConnectionError | TimeoutError):
+            # The database went away mid-request: nothing was committed. A person is asked to
+            # try again; an event is answered 503 so Slack redelivers it (replies the inbox
+            # could not store were spooled before this point).
+            log.warning("database unavailable", extra={"error": type(error).__name__})
+            if request.body.get("type") == "event_callback":
+                return BoltResponse(status=503, body="")
             return unavailable_answer(request.body, app.spool, team_id=request.context.team_id)
         log.error("unhandled error", exc_info=error)
         return None

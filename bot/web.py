@@ -88,9 +88,10 @@ class WebApp:
 
         await self._slack(scope, replay, send)  # type: ignore[arg-type]
 
-    async def readiness(self) -> tuple[bool, str]:
+    async def readiness(self, *, starting: bool = False) -> tuple[bool, str]:
         """Ready when the database answers, its schema is at the migrations' head, the stored
-        tokens decrypt, and any spooled events are being drained."""
+        tokens decrypt, and any spooled events are being drained (`starting`: before the
+        drain has started, as at start-up, whose drain a spool must not prevent)."""
         try:
             async with self.app.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
@@ -102,7 +103,7 @@ class WebApp:
         if not await self.app.store.tokens_decrypt():
             return False, "TOKEN_ENCRYPTION_KEY does not decrypt the stored Slack tokens"
         waiting = self.app.spool.pending()
-        if waiting and (self._draining is None or self._draining.done()):
+        if waiting and not starting and (self._draining is None or self._draining.done()):
             return False, f"{waiting} spooled events and nothing draining them"
         return True, f"ready ({waiting} spooled events draining)" if waiting else "ready"
 

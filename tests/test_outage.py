@@ -565,13 +565,6 @@ async def test_outages_of_2_and_30_seconds_lose_no_reply_and_record_none_twice(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="product bug: `python -m bot serve` checks readiness before its lifespan starts the "
-    "spool drain, so a non-empty spool stops it with 'N spooled events and nothing draining "
-    "them' (exit 2) and the spool is never drained; remove this mark with the fix",
-)
 async def test_a_server_killed_with_a_full_spool_drains_it_at_restart(
     stack: SandboxStack, proxy: TcpProxy, server: Server, slack_side: SlackSide
 ) -> None:

@@ -104,3 +104,21 @@ async def test_readyz_says_when_stored_tokens_no_longer_decrypt(database: Databa
             if not ready:
                 assert "does not decrypt" in answer.text
             await candidate.engine.dispose()
+
+
+async def test_a_database_lost_mid_command_says_try_again(
+    stack: SandboxStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Authorized, then the database goes: the person is asked to try again, not shown an
+    error (Bolt's own answer would be a 500)."""
+    from bot.services import intake
+
+    assert stack.app is not None and stack.ws is not None and stack.driver is not None
+    ana = stack.slack.add_user(stack.ws, "ana")
+
+    async def lost(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("INSERT", {}, ConnectionResetError("server closed the connection"))
+
+    monkeypatch.setattr(intake, "check_in", lost)
+    answer = await stack.driver.command(ana, "update KR1 5")
+    assert answer.status == 200 and TRY_AGAIN in answer.body
