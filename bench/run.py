@@ -130,10 +130,73 @@ async def fanout_rows() -> list[Row]:
     ]  # fmt: skip
 
 
+def _seconds(value: float, *, cap: float) -> str:
+    """A latency; at the generator's wait it is only a lower bound."""
+    return f">= {cap:.0f} s (no answer)" if value >= cap else f"{value * 1000:,.0f} ms"
+
+
+async def load_rows() -> list[Row]:
+    from bench import load as lb
+
+    r = await lb.load()
+    offered = r["people"] / lb.MEAN_INTERVAL
+    name = (
+        f"load: {r['people']} people over signed HTTP against PostgreSQL for "
+        f"{lb.LOAD_SECONDS:.0f} s "
+        f"(each every {lb.MEAN_INTERVAL:g} s, ~{offered:.0f} requests/s) while the clock runs a "
+        "round: ack time vs /hello in the same load"
+    )
+    statuses = ", ".join(f"{k or 'none'}: {v:,}" for k, v in sorted(r["statuses"].items()))
+    mix = ", ".join(f"{k} {v:,}" for k, v in sorted(r["kinds"].items()))
+    how = (
+        f"app server (`serve` + /hello) in its own process, `python -m bot clock` sending the "
+        f"round ({r['prompts']} prompts, {r['dms']} DMs of {r['round_expected']}), emulator and "
+        f"open-loop generator (aiohttp, loop lag p99 {r['lag_p99'] * 1000:.0f} ms) in a third; "
+        f"{r['requests']:,} requests in {r['load_seconds']:.0f} s incl. {r['hello_count']} "
+        f"/hello at {lb.HELLO_PER_SECOND:g}/s; mix: {mix}; server CPU {r['server_cpu']:.0f} s, "
+        f"generator {r['generator_cpu']:.0f} s, clock {r['clock_cpu']:.0f} s; "
+        f"row wall {r['wall']:.0f} s"
+    )
+    p99_goal = "met" if r["p99"] < lb.GOAL_P99 else "MISSED"
+    deadline_goal = "met" if r["max"] < lb.ACK_DEADLINE else "MISSED"
+    errors_goal = "met" if r["server_errors_5xx"] == 0 else "MISSED"
+    acks = (
+        f"goal p99 < {lb.GOAL_P99:g} s: {p99_goal}; "
+        f"every ack < {lb.ACK_DEADLINE:g} s: {deadline_goal} "
+        f"(max {_seconds(r['max'], cap=lb.TIMEOUT)}, {r['over_deadline']:,} of {r['requests']:,} "
+        f"over {lb.ACK_DEADLINE:g} s or unanswered; {r['answered_in_time']:,} answered 200 in "
+        f"time); 5xx: {r['server_errors_5xx']} (goal 0): {errors_goal}; statuses {statuses} "
+        f"(none = no answer in {lb.TIMEOUT:g} s); server log: "
+        + "; ".join(f"{k} x{v:,}" for k, v in r["server_log"].items())
+    )
+    exact = "met" if r["once"] == r["sent"] and not r["unexpected"] else "MISSED"
+    replies = (
+        f"every (key result, source, value) sent compared with the check-in rows after the "
+        f"inbox was emptied (spool: {r['spooled_left']:,} left after {r['settle_seconds']:.0f} s, "
+        f"drained {r['spool_drained_after']:,}; inbox rows put through the retry "
+        f"{r['retried']:,}, still unprocessed {r['still_unprocessed']}); exactly once: {exact}; "
+        f"missing {r['missing']:,} ({r['missing_answered_200']} of them answered 200, goal 0; "
+        "by source and status: "
+        + ", ".join(f"{k} x{v:,}" for k, v in sorted(r["missing_by"].items()))
+        + f"), duplicated {r['duplicated']}, unexpected {r['unexpected']}; forms not opened "
+        f"{r['forms_missing']:,}, refused {r['refused_forms']}; Slack's redelivery of "
+        "unanswered events is not simulated"
+    )
+    return [
+        Row(name + ": p50", _seconds(r["p50"], cap=lb.TIMEOUT), _seconds(r["b50"], cap=lb.TIMEOUT),
+            r["p50"] / r["b50"], how),
+        Row("same: p99", _seconds(r["p99"], cap=lb.TIMEOUT), _seconds(r["b99"], cap=lb.TIMEOUT),
+            r["p99"] / r["b99"], acks),
+        Row("same: replies and check-ins recorded exactly once / sent",
+            f"{r['once']:,} once", f"{r['sent']:,} sent", r["once"] / max(1, r["sent"]), replies),
+    ]  # fmt: skip
+
+
 BENCHMARKS: list[Callable[[], Awaitable[list[Row]]]] = [
     post_message_rows,
     okr_mine_rows,
     fanout_rows,
+    load_rows,
 ]
 
 
