@@ -13,6 +13,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Mode, Settings
@@ -55,6 +56,8 @@ def authorization_url(api_url: str) -> str:
 
 
 log = logging.getLogger(__name__)
+# The database cannot serve this request now: gone, reset, or no connection free in time.
+DATABASE_AWAY = (OperationalError, InterfaceError, PoolTimeout, ConnectionError, TimeoutError)
 
 
 class OkrApp(AsyncApp):
@@ -149,7 +152,7 @@ def build_app(
         if isinstance(error, AuthorizationUnavailable):
             log.warning("authorization unavailable", extra={"reason": str(error)})
             return unavailable_answer(request.body, app.spool, team_id=request.context.team_id)
-        if isinstance(error, OperationalError | InterfaceError | ConnectionError | TimeoutError):
+        if isinstance(error, DATABASE_AWAY):
             # The database went away mid-request: nothing was committed. A person is asked to
             # try again; an event is answered 503 so Slack redelivers it (replies the inbox
             # could not store were spooled before this point).

@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.config import load_settings
 from bot.listeners.unavailable import TRY_AGAIN
@@ -106,8 +107,15 @@ async def test_readyz_says_when_stored_tokens_no_longer_decrypt(database: Databa
             await candidate.engine.dispose()
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("INSERT", {}, ConnectionResetError("server closed the connection")),
+        PoolTimeout("QueuePool limit of size 5 overflow 10 reached"),  # all connections busy
+    ],
+)
 async def test_a_database_lost_mid_command_says_try_again(
-    stack: SandboxStack, monkeypatch: pytest.MonkeyPatch
+    stack: SandboxStack, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
     """Authorized, then the database goes: the person is asked to try again, not shown an
     error (Bolt's own answer would be a 500)."""
@@ -117,7 +125,7 @@ async def test_a_database_lost_mid_command_says_try_again(
     ana = stack.slack.add_user(stack.ws, "ana")
 
     async def lost(*_args: object, **_kwargs: object) -> None:
-        raise OperationalError("INSERT", {}, ConnectionResetError("server closed the connection"))
+        raise error
 
     monkeypatch.setattr(intake, "check_in", lost)
     answer = await stack.driver.command(ana, "update KR1 5")

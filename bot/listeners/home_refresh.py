@@ -35,7 +35,14 @@ def refresh_home_soon(
     """Refresh the person's App Home without holding up the answer they are waiting for."""
     task = asyncio.create_task(publish_home(sessions, client, actor))
     _pending.add(task)
-    task.add_done_callback(_pending.discard)
+    task.add_done_callback(_finished)
+
+
+def _finished(task: asyncio.Task[None]) -> None:
+    """A refresh that failed (the database busy or away) waits for the next change."""
+    _pending.discard(task)
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.warning("App Home not refreshed", extra={"error": type(error).__name__})
 
 
 async def drain() -> None:
