@@ -77,7 +77,9 @@ def build_app(
 ) -> OkrApp:
     """The app for `mode`; pass `engine` to share one (tests, the sandbox)."""
     engine = engine or make_async_engine(
-        settings.database, busy_timeout_seconds=settings.db_busy_timeout_seconds
+        settings.database,
+        busy_timeout_seconds=settings.db_busy_timeout_seconds,
+        pool_timeout_seconds=settings.db_pool_timeout_seconds,
     )
     sessions = make_sessionmaker(engine)
     client = web_client(settings)

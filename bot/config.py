@@ -116,6 +116,7 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=2.0, gt=0)
     update_every_seconds: float = Field(default=30.0, ge=0)
     db_busy_timeout_seconds: float = Field(default=15.0, gt=0)
+    db_pool_timeout_seconds: float = Field(default=2.0, gt=0)  # under Slack's 3 s ack window
     # Events the database cannot take wait here (a persistent disk), drained every few seconds.
     spool_path: Path = Path("var/spool/slack-events.jsonl")
     spool_drain_seconds: float = Field(default=5.0, gt=0)

@@ -49,17 +49,26 @@ def _configure_sqlite(sync_engine: Engine, *, busy_timeout_seconds: float) -> No
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def _engine_kwargs(urls: DatabaseUrls) -> dict[str, Any]:
+def _engine_kwargs(urls: DatabaseUrls, *, pool_timeout: float = 30.0) -> dict[str, Any]:
     # hide_parameters: a database error's text must not carry what people wrote into logs.
     if urls.dialect == "postgresql":
-        return {"pool_pre_ping": True, "hide_parameters": True}
+        return {"pool_pre_ping": True, "hide_parameters": True, "pool_timeout": pool_timeout}
     return {"hide_parameters": True}
 
 
-def make_async_engine(urls: DatabaseUrls, *, busy_timeout_seconds: float = 15.0) -> AsyncEngine:
+def make_async_engine(
+    urls: DatabaseUrls,
+    *,
+    busy_timeout_seconds: float = 15.0,
+    pool_timeout_seconds: float = 30.0,
+) -> AsyncEngine:
+    """`pool_timeout_seconds`: how long a request waits for a free PostgreSQL connection; the
+    app keeps it under Slack's 3 s so a busy pool answers "try again", not nothing."""
     if urls.dialect == "sqlite":
         _ensure_sqlite_dir(urls.async_url)
-    engine = create_async_engine(urls.async_url, **_engine_kwargs(urls))
+    engine = create_async_engine(
+        urls.async_url, **_engine_kwargs(urls, pool_timeout=pool_timeout_seconds)
+    )
     if urls.dialect == "sqlite":
         _configure_sqlite(engine.sync_engine, busy_timeout_seconds=busy_timeout_seconds)
     return engine

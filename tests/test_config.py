@@ -147,3 +147,17 @@ def test_a_bad_database_url_never_prints_its_password(raw: str) -> None:
     with pytest.raises(ConfigError) as caught:
         database_urls(raw)
     assert "s3cr3t" not in str(caught.value) and str(caught.value).startswith("DATABASE_URL ")
+
+
+def test_a_request_waits_for_a_postgres_connection_less_than_slacks_ack_window() -> None:
+    """A busy pool must fail fast enough for the answer ("try again") to reach Slack in 3 s."""
+    from bot.app import build_app
+
+    settings = load_settings(
+        slack_bot_token="xoxb-1",
+        slack_signing_secret="s",
+        database_url="postgresql://u@127.0.0.1:1/none",  # never connected to here
+    )
+    app = build_app(settings)
+    assert settings.db_pool_timeout_seconds < 3
+    assert app.engine.sync_engine.pool.timeout() == settings.db_pool_timeout_seconds
