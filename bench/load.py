@@ -48,6 +48,7 @@ from bot.app import build_app
 from bot.config import Mode, database_urls, load_settings
 from bot.db import make_async_engine, make_sessionmaker
 from bot.jobs.clock import Ceremony
+from bot.listeners.unavailable import TRY_AGAIN
 from bot.models import Checkin, InboxEvent, KeyResult
 from bot.sandbox import payloads
 from bot.sandbox.delivery import Answer
@@ -185,6 +186,7 @@ class Load:
         self.samples: list[Sample] = []
         # (key result, source, value) -> the status of the request that carried it (0: none)
         self.sent: dict[tuple[int, str, float], int] = {}
+        self.try_again = 0  # answers that said "nothing was changed, try again in a minute"
         self.values: dict[int, itertools.count[int]] = {}
         self.refused_forms = 0
         self.forms_missing = 0
@@ -220,6 +222,9 @@ class Load:
         return answer
 
     def carried(self, key: tuple[int, str, float], answer: Answer | None) -> None:
+        if answer is not None and answer.status == 200 and TRY_AGAIN in answer.body:
+            self.try_again += 1  # told nothing was recorded: the person tries again later
+            return
         self.sent[key] = answer.status if answer is not None else 0
 
     # --- what the clock has sent ---------------------------------------------------------------
@@ -584,6 +589,7 @@ async def _run(
         "statuses": dict(Counter(s.status for s in run.samples)),
         "no_answer": dict(run.no_answer),
         "sent": len(run.sent),
+        "try_again": run.try_again,
         "sent_by_source": dict(Counter(key[1] for key in run.sent)),
         "sent_unanswered": sum(1 for status in run.sent.values() if status != 200),
         "stored": sum(stored.values()),

@@ -175,6 +175,7 @@ async def load_rows() -> list[Row]:
         f"inbox was emptied (spool: {r['spooled_left']:,} left after {r['settle_seconds']:.0f} s, "
         f"drained {r['spool_drained_after']:,}; inbox rows put through the retry "
         f"{r['retried']:,}, still unprocessed {r['still_unprocessed']}); exactly once: {exact}; "
+        f"asked to try again (nothing recorded, as they were told) {r['try_again']:,}; "
         f"missing {r['missing']:,} ({r['missing_answered_200']} of them answered 200, goal 0; "
         "by source and status: "
         + ", ".join(f"{k} x{v:,}" for k, v in sorted(r["missing_by"].items()))
