@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,7 @@ from bot.listeners import (
 from bot.listeners.command_call import CommandCall, Run
 from bot.listeners.registry import ListenerRegistry
 from bot.services.errors import DomainError
+from bot.services.inputs import CONTROL_CHARACTERS
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +87,12 @@ def suggest(word: str) -> str | None:
     return matches[0] if matches else None
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
 def make_handler(sessions: async_sessionmaker[AsyncSession]) -> Callable[..., Awaitable[None]]:
     async def handle_okr(
         ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         # Control characters (a NUL cannot even be stored in PostgreSQL text) are spaces here.
-        words = _CONTROL.sub(" ", unescape(str(command.get("text") or ""))).split()
+        words = CONTROL_CHARACTERS.sub(" ", unescape(str(command.get("text") or ""))).split()
         call = CommandCall(ack, command, words[1:], client, sessions, respond=respond)
         if not words:
             await _help(call)

@@ -35,7 +35,7 @@ def entered_number(
     text = entered(values, block)
     if text is None:
         return default
-    bounds = replace(FORM_NUMBERS.get(block, HOURS), field=block, label=label)
+    bounds = replace(FORM_NUMBERS.get(block, HOURS), label=label)
     try:
         return read_number(text, bounds)
     except NumberProblem as problem:

@@ -151,7 +151,6 @@ def resolve_value(value: Value, scale: KeyResultScale, *, current: float | None)
 class Bounds:
     """Where a form field's number may lie, and how to say so."""
 
-    field: str  # the form's input block
     label: str
     low: float
     high: float
@@ -172,11 +171,11 @@ class Bounds:
         )
 
 
-START = Bounds("start", "start", -LIMIT, LIMIT)
-TARGET = Bounds("target", "target", -LIMIT, LIMIT)
-WEIGHT = Bounds("weight", "weight", 0, 100, low_open=True)
+START = Bounds("start", -LIMIT, LIMIT)
+TARGET = Bounds("target", -LIMIT, LIMIT)
+WEIGHT = Bounds("weight", 0, 100, low_open=True)
 HOURS_MAX = 7 * 24  # a reminder or digest a week after its prompt meets the next round
-HOURS = Bounds("hours", "number of hours", 0, HOURS_MAX)
+HOURS = Bounds("number of hours", 0, HOURS_MAX)
 
 _FORM = re.compile(
     rf"(?P<s1>[+-])?(?P<c1>[{CURRENCIES}])?\s?(?P<s2>[+-])?(?P<num>[0-9]+(?:[.,][0-9]+)*)"

@@ -8,7 +8,6 @@ one repository function and arms the prompt's refresh. A new source adds a name,
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,12 +32,11 @@ from bot.repository.checkins import (
 from bot.services.actors import Actor
 from bot.services.checkin_targets import Target, prompt_lines, target_of
 from bot.services.errors import DomainError, Invalid
-from bot.services.inputs import NOTE_MAX
+from bot.services.inputs import CONTROL_CHARACTERS, NOTE_MAX
 from bot.services.reading import measure_of
 from bot.services.updates import refresh_rounds
 
 HOW_TO = "Reply with one line per key result, like `#1 45 conf 7 — shipped the beta`."
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 TEXT_MAX = 4000  # a line of `/okr update` or a form's value box; a reply is bounded by Slack
 
 
@@ -235,7 +233,7 @@ def _check_confidence_and_status(confidence: int | None, status: str | None) -> 
 
 def _note(text: str | None) -> str | None:
     """A note as kept (control characters dropped); one too long is refused, never cut."""
-    note = _CONTROL.sub("", text or "").strip()
+    note = CONTROL_CHARACTERS.sub("", text or "").strip()
     if len(note) > NOTE_MAX:
         raise Invalid(f"The note has {len(note)} characters; keep it to {NOTE_MAX}.", field="note")
     return note or None

@@ -14,10 +14,6 @@ from bot.models import Person, Workspace
 from bot.okr.period import known_zone
 
 
-def known_zone_name(name: object) -> str | None:
-    return name if isinstance(name, str) and known_zone(name) is not None else None
-
-
 def apply_profile(person: Person, user: dict[str, Any]) -> None:
     """What Slack says of a person: their zone, whether they are still here, their name, and
     whether they are a workspace admin or owner (our admins are exactly those; a facilitator
@@ -28,8 +24,8 @@ def apply_profile(person: Person, user: dict[str, Any]) -> None:
             person.role = "admin"
         elif person.role == "admin":
             person.role = "member"
-    tz = known_zone_name(user.get("tz"))
-    if tz is not None:
+    tz = user.get("tz")
+    if isinstance(tz, str) and known_zone(tz) is not None:
         person.timezone = tz
     if user.get("deleted"):
         person.is_deactivated = True
