@@ -28,7 +28,7 @@ layers: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache
 
 pytest: $(STAMP)
-	$(PY) -m pytest --durations=15
+	$(PY) -m pytest -n $${PYTEST_WORKERS:-auto} --durations=15
 
 bench: $(STAMP)
 	$(PY) -m bench.run
