@@ -1,5 +1,5 @@
 """The app server of the load benchmark, as its own process: what `python -m bot serve` runs
-(settings from the environment, the app, its HTTP surface under uvicorn) plus a `/hello`
+(settings from the environment, WEB_CONCURRENCY web processes on one port) plus a `/hello`
 command that only acks, the baseline measured under the same load.
 
     python -m bench.load_server
@@ -7,36 +7,22 @@ command that only acks, the baseline measured under the same load.
 
 from __future__ import annotations
 
-import asyncio
+import sys
+from typing import Any
 
-import uvicorn
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.__main__ import _settings
-from bot.app import build_app
+from bot.__main__ import _settings, serve_http
 from bot.config import Mode
-from bot.web import WebApp
 
 
 async def hello(ack: AsyncAck) -> None:
     await ack(text="Hello!")
 
 
-async def serve() -> None:
-    settings = _settings(Mode.SERVE)
-    app = build_app(settings, mode=Mode.SERVE)
+def add_hello(app: Any) -> None:
     app.command("/hello")(hello)
-    await app.store.ensure_seeded()
-    config = uvicorn.Config(
-        WebApp(app),
-        host="127.0.0.1",
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-    )
-    await uvicorn.Server(config).serve()
 
 
 if __name__ == "__main__":
-    asyncio.run(serve())
+    sys.exit(serve_http(_settings(Mode.SERVE), customize=add_hello))

@@ -149,7 +149,9 @@ async def load_rows() -> list[Row]:
     statuses = ", ".join(f"{k or 'none'}: {v:,}" for k, v in sorted(r["statuses"].items()))
     mix = ", ".join(f"{k} {v:,}" for k, v in sorted(r["kinds"].items()))
     how = (
-        f"app server (`serve` + /hello) in its own process, `python -m bot clock` sending the "
+        f"app server (`serve` + /hello, WEB_CONCURRENCY={r['web_processes']}) in its own "
+        "processes, started and warmed up before the round is due; `python -m bot clock` "
+        f"sending the "
         f"round ({r['prompts']} prompts, {r['dms']} DMs of {r['round_expected']}), emulator and "
         f"open-loop generator (aiohttp, loop lag p99 {r['lag_p99'] * 1000:.0f} ms) in a third; "
         f"{r['requests']:,} requests in {r['load_seconds']:.0f} s incl. {r['hello_count']} "

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -43,15 +44,11 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve_http(settings: Settings, mode: Mode, *, with_clock: bool = False) -> None:
-    import uvicorn
-
-    from bot.app import build_app
+async def _preflight(app: Any, web: Any) -> None:
+    """What a web process checks before it serves: the database is usable and the Slack
+    token works (one line to the operator otherwise)."""
     from bot.slack.seed import TokenRejected
-    from bot.web import WebApp
 
-    app = build_app(settings, mode=mode)
-    web = WebApp(app, serve_slack_events=mode is Mode.SERVE, owns_engine=not with_clock)
     ready, detail = await web.readiness(starting=True)
     if not ready:
         await app.engine.dispose()
@@ -61,6 +58,37 @@ async def _serve_http(settings: Settings, mode: Mode, *, with_clock: bool = Fals
     except TokenRejected as exc:
         await app.engine.dispose()
         raise StartupError(str(exc)) from None
+
+
+async def _check_before_forking(settings: Settings, mode: Mode) -> None:
+    from bot.app import build_app
+    from bot.web import WebApp
+
+    app = build_app(settings, mode=mode)
+    await _preflight(app, WebApp(app, serve_slack_events=mode is Mode.SERVE))
+    await app.engine.dispose()
+
+
+async def _serve_http(
+    settings: Settings,
+    mode: Mode,
+    *,
+    with_clock: bool = False,
+    sock: socket.socket | None = None,
+    customize: Callable[[Any], None] | None = None,
+) -> None:
+    """One web process; `sock` is the port shared with its siblings (WEB_CONCURRENCY),
+    `customize` adds listeners (the load benchmark's `/hello`)."""
+    import uvicorn
+
+    from bot.app import build_app
+    from bot.web import WebApp
+
+    app = build_app(settings, mode=mode)
+    if customize is not None:
+        customize(app)
+    web = WebApp(app, serve_slack_events=mode is Mode.SERVE, owns_engine=not with_clock)
+    await _preflight(app, web)
     log.info(
         "serving Slack requests over HTTP" if mode is Mode.SERVE else "connecting over Socket Mode",
         extra={"port": settings.port},
@@ -81,7 +109,7 @@ async def _serve_http(settings: Settings, mode: Mode, *, with_clock: bool = Fals
 
         clock_task = asyncio.create_task(run_clock(app, stop_clock))
     try:
-        await _serve(server, app, settings, mode)
+        await _serve(server, app, settings, mode, sock=sock)
     finally:
         stop_clock.set()
         if clock_task is not None:
@@ -89,7 +117,26 @@ async def _serve_http(settings: Settings, mode: Mode, *, with_clock: bool = Fals
             await app.engine.dispose()
 
 
-async def _serve(server: Any, app: Any, settings: Settings, mode: Mode) -> None:
+def serve_http(settings: Settings, *, customize: Callable[[Any], None] | None = None) -> int:
+    """`python -m bot serve`: one web process, or WEB_CONCURRENCY of them on one port."""
+    if settings.web_concurrency == 1:
+        asyncio.run(_serve_http(settings, Mode.SERVE, customize=customize))
+        return 0
+    from bot.web_processes import Supervisor, listening_socket
+
+    asyncio.run(_check_before_forking(settings, Mode.SERVE))
+    sock = listening_socket(settings.host, settings.port)
+
+    def child(shared: socket.socket) -> int:
+        asyncio.run(_serve_http(settings, Mode.SERVE, sock=shared, customize=customize))
+        return 0
+
+    return Supervisor(processes=settings.web_concurrency, sock=sock, child=child).run()
+
+
+async def _serve(
+    server: Any, app: Any, settings: Settings, mode: Mode, *, sock: socket.socket | None = None
+) -> None:
     if mode is Mode.SOCKET:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -101,13 +148,11 @@ async def _serve(server: Any, app: Any, settings: Settings, mode: Mode) -> None:
         finally:
             await handler.close_async()  # type: ignore[no-untyped-call]
     else:
-        await server.serve()
+        await server.serve(sockets=[sock] if sock is not None else None)
 
 
 def cmd_serve(_args: argparse.Namespace) -> int:
-    settings = _settings(Mode.SERVE)
-    asyncio.run(_serve_http(settings, Mode.SERVE))
-    return 0
+    return serve_http(_settings(Mode.SERVE))
 
 
 def cmd_socket(_args: argparse.Namespace) -> int:

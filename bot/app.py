@@ -147,10 +147,24 @@ def build_app(
     app.settings = settings
     app.spool = Spool(settings.spool_path)
 
-    async def on_error(error: Exception, request: AsyncBoltRequest) -> BoltResponse | None:
+    async def on_error(
+        error: Exception, request: AsyncBoltRequest, response: BoltResponse | None
+    ) -> BoltResponse | None:
         """Never a 200 without a record: when authorization cannot tell (the database is
         away, a token no longer decrypts), an event is spooled (or answered 503 so Slack
-        redelivers) and a person is asked to try again in a minute."""
+        redelivers) and a person is asked to try again in a minute.
+
+        With no `response` the request was already answered (an event's work after its ack):
+        there is nothing left to answer, and an event's inbox row waits for the clock's retry."""
+        if response is None:
+            if isinstance(error, DATABASE_AWAY):
+                log.warning(
+                    "database unavailable after the ack; the clock retries the inbox row",
+                    extra={"error": type(error).__name__},
+                )
+            else:
+                log.error("unhandled error after the ack", exc_info=error)
+            return None
         if isinstance(error, AuthorizationUnavailable):
             log.warning("authorization unavailable", extra={"reason": str(error)})
             return unavailable_answer(request.body, app.spool, team_id=request.context.team_id)

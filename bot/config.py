@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     port: int = Field(default=3000, ge=0, le=65535)
     host: str = "0.0.0.0"
+    # `python -m bot serve` on several processes sharing PORT (use the cores the host has).
+    web_concurrency: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"
     # Timeouts and intervals: real defaults, small in tests.
     slack_http_timeout_seconds: float = Field(default=10.0, gt=0)

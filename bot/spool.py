@@ -3,8 +3,9 @@ acknowledged without being lost. One JSON line per event, appended and fsynced b
 answer; drained into the inbox, in order and once, when the database answers again (and at
 start-up, for events a killed process left behind). It must live on a persistent disk.
 
-Only the process that wrote a spool drains it (the web process); the file is locked while it
-is written or drained, so two tasks of that process never interleave.
+Every web process (WEB_CONCURRENCY) appends to the same file and any of them drains it, one
+drain at a time: appends hold a short lock (a lock file beside the spool), a drain holds a
+second lock for its whole pass and is skipped while another process drains.
 """
 
 from __future__ import annotations
@@ -78,6 +79,26 @@ class Spool:
         """
         if not self.path.exists():
             return 0
+        with self._draining() as mine:
+            if not mine:
+                return 0  # another process is draining it
+            return await self._drain(keep)
+
+    @contextmanager
+    def _draining(self) -> Iterator[bool]:
+        """One drain at a time across processes: yields False when another holds it."""
+        fd = os.open(self.path.with_suffix(".drain"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)
+
+    async def _drain(self, keep: Callable[[dict[str, Any]], Awaitable[None]]) -> int:
         with self._locked():
             lines = [line for line in self.path.read_bytes().splitlines() if line.strip()]
         done = 0

@@ -4,6 +4,9 @@ later, a command gets one clear line, and /readyz says what is wrong."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -130,3 +133,29 @@ async def test_a_database_lost_mid_command_says_try_again(
     monkeypatch.setattr(intake, "check_in", lost)
     answer = await stack.driver.command(ana, "update KR1 5")
     assert answer.status == 200 and TRY_AGAIN in answer.body
+
+
+async def test_a_database_blip_after_a_reply_was_acknowledged_leaves_its_row_for_the_retry(
+    stack: SandboxStack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The reply's inbox row was stored and Slack answered; processing it then finds no free
+    connection. Nothing is answered twice, no background task fails unseen, and the row waits
+    for the clock's inbox retry."""
+    assert stack.app is not None and stack.ws is not None and stack.driver is not None
+    ana = stack.slack.add_user(stack.ws, "ana")
+
+    async def no_connection(*_args: object, **_kwargs: object) -> None:
+        raise PoolTimeout("QueuePool limit reached, connection timed out")
+
+    monkeypatch.setattr("bot.listeners.replies.process_row", no_connection)
+    with caplog.at_level(logging.WARNING):
+        await stack.driver.say(ana, "KR1 45")
+        await asyncio.sleep(0.1)
+        gc.collect()
+    assert stack.driver.last_answers[0].status == 200
+    messages = [record.getMessage() for record in caplog.records]
+    assert not [m for m in messages if "never retrieved" in m], messages
+    assert "database unavailable after the ack; the clock retries the inbox row" in messages
+    async with stack.app.sessions() as session:
+        [row] = (await session.execute(select(InboxEvent))).scalars().all()
+    assert row.processed_at is None
