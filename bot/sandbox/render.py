@@ -103,16 +103,16 @@ class _Renderer:
         elif kind == "section":
             parts = [_text(block.get("text"), self.names)]
             parts += [_text(f, self.names) for f in block.get("fields") or []]
-            if isinstance(block.get("accessory"), dict):
-                parts.append(self.control(block["accessory"], block_id))
+            accessory = block.get("accessory")
+            if isinstance(accessory, dict) and accessory.get("type") == "image":
+                parts.append(_image(accessory))  # a picture, not something to press
+            elif isinstance(accessory, dict):
+                parts.append(self.control(accessory, block_id))
             self.lines.append("\n".join(p for p in parts if p))
         elif kind == "divider":
             self.lines.append("---")
         elif kind == "context":
-            texts = [
-                _text(e, self.names) or f"[image: {e.get('alt_text', '')}]"
-                for e in block.get("elements") or []
-            ]
+            texts = [_text(e, self.names) or _image(e) for e in block.get("elements") or []]
             self.lines.append("  ".join(t for t in texts if t))
         elif kind == "actions":
             self.lines.append(
@@ -122,11 +122,18 @@ class _Renderer:
             label = _text(block.get("label"), self.names)
             self.lines.append(self.control(block.get("element") or {}, block_id, label))
         elif kind == "image":
-            self.lines.append(f"[image: {block.get('alt_text', '')}]")
+            self.lines.append(_image(block))
         elif kind == "rich_text":
             self.lines.append(_rich_text(block))
         else:
             self.lines.append(f"[{kind}]")
+
+
+def _image(image: dict[str, Any]) -> str:
+    """An image as a person reads it without seeing it: its alt text (and title)."""
+    title = _text(image.get("title"), {})
+    alt = str(image.get("alt_text", ""))
+    return f"[image: {title} — {alt}]" if title else f"[image: {alt}]"
 
 
 def _rich_text(block: dict[str, Any]) -> str:

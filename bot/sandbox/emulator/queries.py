@@ -1,10 +1,12 @@
-"""Reading what happened: calls made, channels, threads, DMs, answers, modals, App Home."""
+"""Reading what happened: calls made, channels, threads, DMs, answers, modals, App Home,
+uploaded files."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.sandbox.emulator.state import Ephemeral, Message, SlackState, View
+from bot.sandbox.emulator.images import shown_files
+from bot.sandbox.emulator.state import Ephemeral, Message, SlackState, UploadedFile, View
 
 if TYPE_CHECKING:
     from bot.sandbox.emulator.server import RecordedCall
@@ -71,3 +73,21 @@ class Queries:
 
     def args_of(self, method: str) -> list[dict[str, Any]]:
         return [c.args for c in self.recorded(method)]
+
+    def uploaded_files(
+        self, team_id: str | None = None, *, deleted: bool | None = None
+    ) -> list[UploadedFile]:
+        """Completed uploads in the order they were made, deleted ones too unless `deleted`
+        says otherwise; each keeps its bytes (`content`), `title`, `shared_in`, `deleted`."""
+        done = [
+            f
+            for f in self.state.files.values()
+            if f.completed_at is not None
+            and (team_id is None or f.team_id == team_id)
+            and (deleted is None or f.deleted is deleted)
+        ]
+        return sorted(done, key=lambda f: (f.completed_at or 0.0, f.id))
+
+    def files_shown(self, message: Message) -> list[UploadedFile]:
+        """The uploaded files a message shows in its image blocks (`slack_file`)."""
+        return shown_files(self.state, message.blocks)

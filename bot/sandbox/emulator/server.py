@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.sandbox.emulator.blockkit import validate_message
-from bot.sandbox.emulator.faults import Fault, FaultPlan
+from bot.sandbox.emulator.faults import Fault, FaultPlan, Planned
 from bot.sandbox.emulator.http import (
     basic_client,
     bearer_token,
@@ -130,19 +130,9 @@ class SlackEmulator(Setup, Queries):
             if retry_after:  # refused before any planned fault is used up
                 return self._answer(record, {"ok": False, "error": "ratelimited"}, 429, retry_after)
         fault = self.faults.next_fault(name)
-        if fault is not None:
-            if fault.fault is Fault.DROP:
-                record.status = 0
-                return drop_connection(request)
-            if fault.fault in (Fault.HTTP_500, Fault.HTTP_503):
-                record.status = 500 if fault.fault is Fault.HTTP_500 else 503
-                return web.Response(status=record.status, text="upstream failure")
-            if fault.fault is Fault.RATELIMITED:
-                return self._answer(
-                    record, {"ok": False, "error": "ratelimited"}, 429, fault.retry_after
-                )
-            if fault.fault is Fault.FATAL_ERROR:
-                return self._answer(record, {"ok": False, "error": "fatal_error"})
+        refused = self._fault_before(record, fault, request)
+        if refused is not None:
+            return refused
         try:
             body = {"ok": True, **await spec.handler(call)}
         except ApiError as exc:
@@ -154,12 +144,43 @@ class SlackEmulator(Setup, Queries):
                 "error": "invalid_arguments",
                 "response_metadata": {"messages": [f"[ERROR] {type(exc).__name__}: {exc}"]},
             }
+        cut = await self._fault_after(record, fault, request, body)
+        return cut if cut is not None else self._answer(record, body)
+
+    def _fault_before(
+        self, record: RecordedCall, fault: Planned | None, request: web.Request
+    ) -> web.StreamResponse | None:
+        """The answer of a planned fault that refuses a call before anything is done."""
+        if fault is None:
+            return None
+        if fault.fault is Fault.DROP:
+            record.status = 0
+            return drop_connection(request)
+        if fault.fault in (Fault.HTTP_500, Fault.HTTP_503):
+            record.status = 500 if fault.fault is Fault.HTTP_500 else 503
+            return web.Response(status=record.status, text="upstream failure")
+        if fault.fault is Fault.RATELIMITED:
+            return self._answer(
+                record, {"ok": False, "error": "ratelimited"}, 429, fault.retry_after
+            )
+        if fault.fault is Fault.FATAL_ERROR:
+            return self._answer(record, {"ok": False, "error": "fatal_error"})
+        return None
+
+    async def _fault_after(
+        self,
+        record: RecordedCall,
+        fault: Planned | None,
+        request: web.Request,
+        body: dict[str, Any],
+    ) -> web.StreamResponse | None:
+        """A planned fault once the call is done: the connection cut, or a late answer."""
         if fault is not None and fault.fault is Fault.ACCEPT_THEN_DROP:
             record.response, record.status = body, 0
             return drop_connection(request)
         if fault is not None and fault.fault is Fault.SLOW:
             await asyncio.sleep(fault.delay)  # done already; only the answer is late
-        return self._answer(record, body)
+        return None
 
     def _authenticate(
         self,
@@ -258,12 +279,30 @@ class SlackEmulator(Setup, Queries):
         except ApiError:
             return None
 
-    async def _upload(self, request: web.Request) -> web.Response:
-        file = self.state.files.get(request.match_info["file_id"])
-        if file is None:
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        """The upload URL: the bytes of one file, until it is completed. Faults are planned
+        as for methods, under the name `upload` (`faults.fail("upload", Fault.HTTP_500)`)."""
+        file_id = request.match_info["file_id"]
+        content = await read_upload(request)
+        record = RecordedCall("upload", {"file_id": file_id, "bytes": len(content)}, None)
+        record.at = self.state.clock()
+        self.calls.append(record)
+        file = self.state.files.get(file_id)
+        if file is None or file.deleted or file.completed_at is not None:
+            record.status = 404
             return web.Response(status=404, text="file not found")
-        file.content = await read_upload(request)
-        return web.Response(text=f"OK - {len(file.content)}")
+        record.team_id = file.team_id
+        await self.faults.wait_if_held("upload")
+        fault = self.faults.next_fault("upload")
+        refused = self._fault_before(record, fault, request)
+        if refused is not None:
+            return refused
+        file.content = content
+        cut = await self._fault_after(record, fault, request, {"ok": True})
+        if cut is not None:
+            return cut
+        record.response = {"ok": True}
+        return web.Response(text=f"OK - {len(content)}")
 
     async def _authorize(self, request: web.Request) -> web.Response:
         client = self.oauth_clients.get(request.query.get("client_id", ""))

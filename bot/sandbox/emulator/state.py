@@ -172,13 +172,22 @@ class View:
 
 @dataclass
 class UploadedFile:
+    """A file from files.getUploadURLExternal: its bytes once POSTed to the upload URL,
+    completed by files.completeUploadExternal (shared only when given a channel)."""
+
     id: str
     team_id: str
     filename: str
     length: int
+    user: str = ""  # who uploaded it (the bot user)
+    alt_txt: str | None = None
+    created: float = 0.0
     content: bytes | None = None
     title: str | None = None
     shared_in: list[str] = field(default_factory=list)
+    completed_at: float | None = None
+    ready_at: float | None = None  # when Slack has processed it: messages may show it
+    deleted: bool = False
 
 
 @dataclass
@@ -243,6 +252,9 @@ class SlackState:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
+        # Seconds Slack takes to process a completed upload; until then a message naming
+        # the file is refused (invalid slack file). 0: at once.
+        self.file_processing_seconds = 0.0
         self.workspaces: dict[str, Workspace] = {}
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}

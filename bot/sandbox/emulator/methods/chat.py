@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot.sandbox.emulator.blockkit import validate_message
+from bot.sandbox.emulator.images import check_images
 from bot.sandbox.emulator.methods.conversations import visible_channel
 from bot.sandbox.emulator.methods.registry import Call, as_bool, method
 from bot.sandbox.emulator.state import ApiError, Channel, Ephemeral, Message
@@ -48,6 +49,7 @@ def _own(call: Call, message: Message, error: str) -> None:
 async def chat_post_message(call: Call) -> dict[str, Any]:
     channel = target_channel(call)
     text, blocks = validate_message(call.args)
+    check_images(call.state, call.ws.id, blocks)
     thread_ts = call.args.get("thread_ts") or None
     parent = None
     if thread_ts is not None:
@@ -85,7 +87,10 @@ async def chat_update(call: Call) -> dict[str, Any]:
     merged = {"text": call.args.get("text", message.text), "blocks": call.args.get("blocks")}
     if merged["blocks"] is None:
         merged["blocks"] = message.blocks
-    message.text, message.blocks = validate_message(merged)
+    text, blocks = validate_message(merged)
+    if call.args.get("blocks") is not None:  # images already shown are not checked again
+        check_images(call.state, call.ws.id, blocks)
+    message.text, message.blocks = text, blocks
     if "metadata" in call.args:
         message.metadata = _metadata(call.args["metadata"])
     message.edited_ts = call.state.new_ts()
@@ -113,6 +118,7 @@ async def chat_post_ephemeral(call: Call) -> dict[str, Any]:
     if user.id not in channel.members:
         raise ApiError("user_not_in_channel")
     text, blocks = validate_message(call.args)
+    check_images(call.state, call.ws.id, blocks)
     ts = call.state.new_ts()
     message = Message(channel=channel.id, ts=ts, text=text, blocks=blocks, bot_id=call.ws.bot_id)
     call.state.ephemerals.append(Ephemeral(channel.id, user.id, message, "chat.postEphemeral"))
