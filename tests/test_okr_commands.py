@@ -103,7 +103,7 @@ async def test_show_update_align(stack: SandboxStack) -> None:
             Step("sam", "/okr update kr2 4%", sees=("Recorded *KR2* Monthly churn: 4% of 2%",)),
             Step(
                 "sam",
-                "/okr show KR1",
+                "/okr show O1",  # `/okr show KR1` is the key result's own page now
                 sees=(
                     "`█████·····` 50%  40 (from 30 to 50)",
                     "`███·······` 33%  4% (from 5% to 2%)",

@@ -7,7 +7,7 @@ from typing import Any
 from bot.blocks.help import INTRO
 from bot.blocks.ids import Action, Block
 from bot.blocks.lists import SECTION_CHARS, Listing
-from bot.blocks.okrs import number, progress_bar
+from bot.blocks.okrs import number, outdated_mark, progress_bar
 from bot.blocks.text import context, escape, header, plain, section
 
 MAX_HOME_BLOCKS = 95
@@ -33,6 +33,17 @@ def _buttons(*, can_check_in: bool | None = None) -> dict[str, Any]:
             {"type": "button", "action_id": Action.HOME_TREE, "text": plain("Alignment tree")}
         )
     return {"type": "actions", "block_id": Block.HOME_ACTIONS, "elements": elements}
+
+
+def _with_history_button(block: dict[str, Any], ref: str) -> dict[str, Any]:
+    """A key result's line, with a button that opens its page (history and sparkline)."""
+    button = {
+        "type": "button",
+        "action_id": Action.HOME_KEY_RESULT,
+        "value": ref,
+        "text": plain("History"),
+    }
+    return {**block, "accessory": button}
 
 
 def build_home_view(
@@ -65,14 +76,16 @@ def build_home_view(
         for kr in objective.key_results:
             now = number(kr.current, kr.unit) if kr.current is not None else "no check-in yet"
             confidence = f" · confidence {kr.confidence}/10" if kr.confidence is not None else ""
-            lines.append(
+            text = (
                 f"*{kr.ref}* {escape(kr.title)}\n{progress_bar(kr.progress)}  {now} → "
-                f"{number(kr.target, kr.unit)}{confidence}  _({objective.ref})_"
+                f"{number(kr.target, kr.unit)}{confidence}{outdated_mark(kr.outdated)}"
+                f"  _({objective.ref})_"
             )
+            lines.append((kr.ref, text))
     if not lines:
         blocks.append(context("You own no key results in this cycle yet."))
-    for line in lines:
-        blocks.append(section(line[:SECTION_CHARS]))
+    for ref, line in lines:
+        blocks.append(_with_history_button(section(line[:SECTION_CHARS]), ref))
     if team is not None and team.objectives:
         blocks.append({"type": "divider"})
         blocks.append(section("*Your teams' objectives*"))

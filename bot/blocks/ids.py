@@ -30,6 +30,9 @@ class Action(StrEnum):
     HOME_NEW_OBJECTIVE = "home.new_objective"
     HOME_CHECKIN = "home.checkin"
     HOME_TREE = "home.tree"
+    HOME_KEY_RESULT = "home.key_result"  # a key result's "History": its page in a modal
+    KEY_RESULT_OLDER = "okr.key_result.older"  # a key result's page: older check-ins
+    KEY_RESULT_NEWER = "okr.key_result.newer"  # ... and newer ones
     CHECKIN_FROM_PROMPT = "checkin_from_prompt"
     PARENT_OPTIONS = "parent"  # external_select: objectives of the cycle
     TEAM_OPTIONS = "team"  # external_select: teams, when there are too many to list
@@ -40,6 +43,7 @@ class Block(StrEnum):
 
     ARCHIVE = "archive"
     HOME_ACTIONS = "home.actions"
+    KEY_RESULT_PAGING = "key_result.paging"
 
 
 class Field(StrEnum):

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.blocks.okrs import KeyResultLine, number, progress_bar
+from bot.blocks.okrs import KeyResultLine, number, outdated_mark, progress_bar
 from bot.blocks.text import context, escape, header, plain, section
 
 SECTION_CHARS = 2900
@@ -63,7 +63,7 @@ def _lines(
                 now = number(kr.current, kr.unit) if kr.current is not None else "–"
                 yield (
                     f"{indent}\u2003• *{kr.ref}* {escape(kr.title)}  {progress_bar(kr.progress)}  "
-                    f"{now} → {number(kr.target, kr.unit)}"
+                    f"{now} → {number(kr.target, kr.unit)}{outdated_mark(kr.outdated)}"
                 )
         yield from _lines(node.children, with_key_results=with_key_results, depth=depth + 1)
 

@@ -10,6 +10,7 @@ from bot.blocks.text import context, escape, header, section
 from bot.okr.numbers import format_number
 
 BAR_CELLS = 10
+OUTDATED_MARK = "⏳ outdated"  # no check-in for `okr.progress.OUTDATED_AFTER_PERIODS` periods
 
 
 def progress_bar(progress: float | None) -> str:
@@ -37,6 +38,12 @@ class KeyResultLine:
     progress: float | None
     owner_slack_id: str | None
     confidence: int | None = None
+    outdated: bool = False  # `okr.progress.is_outdated`: its last status no longer holds
+
+
+def outdated_mark(outdated: bool) -> str:
+    """What follows a key result's line when it is outdated (nothing otherwise)."""
+    return f" · {OUTDATED_MARK}" if outdated else ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ def key_result_text(kr: KeyResultLine) -> str:
     return (
         f"*{kr.ref}* {escape(kr.title)}\n{progress_bar(kr.progress)}  {now} "
         f"(from {number(kr.start, kr.unit)} to {number(kr.target, kr.unit)}){owner}{confidence}"
+        f"{outdated_mark(kr.outdated)}"
     )
 
 

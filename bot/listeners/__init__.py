@@ -12,6 +12,7 @@ from bot.listeners import (
     edit_modals,
     events,
     home,
+    key_result_page,
     middleware,
     okr_modals,
     replies,
@@ -36,6 +37,7 @@ def register_listeners(
     commands.register(registry, sessions=sessions)
     okr_modals.register(registry, sessions=sessions)
     home.register(registry, sessions=sessions)
+    key_result_page.register(registry, sessions=sessions)
     team_commands.register(registry, sessions=sessions)
     archive.register(registry, sessions=sessions)
     settings_modal.register(registry, sessions=sessions)

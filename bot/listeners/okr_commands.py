@@ -4,15 +4,21 @@ the commit."""
 from __future__ import annotations
 
 from bot.blocks.help import CommandHelp
+from bot.blocks.key_result_page import build_key_result_page, key_result_page_text
 from bot.blocks.lists import build_listing
 from bot.blocks.okrs import build_objective_page
 from bot.blocks.text import escape
 from bot.listeners.command_call import CommandCall
 from bot.listeners.home_refresh import refresh_home_soon
-from bot.services import lists, objectives, reading
+from bot.services import key_result_page, lists, objectives, reading
 from bot.services.errors import Invalid
 
-SHOW_HELP = (CommandHelp("/okr show O7|KR12", "an objective, its key results and progress"),)
+SHOW_HELP = (
+    CommandHelp(
+        "/okr show O7|KR12",
+        "an objective with its key results, or a key result with its check-in history",
+    ),
+)
 ALIGN_HELP = (
     CommandHelp("/okr align O7 to O2", "say which objective O7 serves"),
     CommandHelp("/okr unalign O7", "take O7 out of the tree"),
@@ -29,8 +35,14 @@ async def run_show(call: CommandCall) -> None:
     if len(call.args) != 1:
         raise Invalid("Name one objective or key result: `/okr show O7` or `/okr show KR12`.")
     actor = await call.actor()
+    if call.args[0].upper().startswith("KR"):
+        kr_page = await key_result_page.key_result_page(
+            call.sessions, actor=actor, ref=call.args[0]
+        )
+        await call.reply(key_result_page_text(kr_page), build_key_result_page(kr_page))
+        return
     page = await reading.show(call.sessions, actor=actor, ref=call.args[0])
-    await call.reply(f"{page.ref} {page.title}", build_objective_page(page))
+    await call.reply(f"{page.ref} {escape(page.title)}", build_objective_page(page))
 
 
 async def run_align(call: CommandCall) -> None:

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.okr.period import monday_of
+
 ON_TRACK_MARGIN = 0.10  # on track while progress >= expected - this
 OFF_TRACK_MARGIN = 0.25  # off track once progress < expected - this
 ON_TRACK_MIN_CONFIDENCE = 7  # on track needs confidence >= this (or no confidence given)
@@ -201,3 +203,26 @@ def status(
     ):
         return Status.ON_TRACK
     return Status.AT_RISK
+
+
+OUTDATED_AFTER_PERIODS = 2  # periods in a row with no check-in before a status is stale
+
+
+def is_outdated(
+    *, last_checkin_period: str | None, current_period: str, created_period: str
+) -> bool:
+    """Whether a key result has gone `OUTDATED_AFTER_PERIODS` or more of its team's periods
+    without a check-in (then its last reported status no longer tells how it is doing).
+
+    Periods are labels like `2026-W49` (`okr.period`). `current_period` is the round open now
+    (`okr.period.open_period`), `created_period` the first period the key result could take
+    a check-in (its creation, or its cycle's first period if later): a key result is counted
+    from there, so one created this period is never outdated. Periods after the last check-in
+    up to and including the current one count as missed: checked in 2026-W47, it is outdated
+    from 2026-W49 on.
+    """
+    since = created_period
+    if last_checkin_period is not None and last_checkin_period > since:
+        since = last_checkin_period
+    missed = (monday_of(current_period) - monday_of(since)).days // 7
+    return missed >= OUTDATED_AFTER_PERIODS

@@ -19,14 +19,19 @@ class CurrentValue:
     confidence: int | None
     period: str
     recorded_at: datetime
+    status: str | None = None  # the status reported for the period, if any
+    note: str | None = None
 
 
 def value_for_period(rows: Sequence[Checkin]) -> CurrentValue | None:
     """One period's value: the newest row (recorded_at, then id) whose source_ref has no
-    later retraction; a missing confidence carries over from earlier rows of the period."""
+    later retraction; a missing confidence, status or note carries over from earlier rows of
+    the period (a status reported in a check-in holds for its week)."""
     retracted: set[tuple[str, str]] = set()
     chosen: Checkin | None = None
     confidence: int | None = None
+    status: str | None = None
+    note: str | None = None
     for row in sorted(rows, key=lambda r: (r.recorded_at, r.id), reverse=True):
         key = (row.source, row.source_ref)
         if row.retraction:
@@ -38,11 +43,17 @@ def value_for_period(rows: Sequence[Checkin]) -> CurrentValue | None:
             chosen = row
         if confidence is None and row.confidence is not None:
             confidence = row.confidence
-        if confidence is not None:
+        if status is None and row.status:
+            status = row.status
+        if note is None and row.note:
+            note = row.note
+        if confidence is not None and status is not None and note is not None:
             break
     if chosen is None or chosen.value is None:
         return None
-    return CurrentValue(chosen.value, confidence, chosen.period, chosen.recorded_at)
+    return CurrentValue(
+        chosen.value, confidence, chosen.period, chosen.recorded_at, status=status, note=note
+    )
 
 
 def periods_with_values(
@@ -142,3 +153,16 @@ async def recorded_by(
         )
     )
     return {(kr, period) for kr, period in found}
+
+
+async def checkins_of_key_result(
+    session: AsyncSession, *, workspace_id: int, key_result_id: int
+) -> list[Checkin]:
+    """Every row of one key result, retractions and revisions included, oldest first (one
+    query however many there are)."""
+    rows = await session.execute(
+        select(Checkin)
+        .where(Checkin.workspace_id == workspace_id, Checkin.key_result_id == key_result_id)
+        .order_by(Checkin.recorded_at, Checkin.id)
+    )
+    return list(rows.scalars())

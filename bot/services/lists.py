@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import clock
 from bot.blocks.lists import Listing, ObjectiveNode, TeamListing
 from bot.db import readers_for
 from bot.models import Cycle, KeyResult, Objective, ObjectiveContributor, Team, TeamMember
@@ -23,6 +24,7 @@ from bot.services.actors import Actor
 from bot.services.errors import Invalid
 from bot.services.okr_lookup import objective_by_ref
 from bot.services.reading import key_result_line
+from bot.services.round_periods import outdated_key_results
 
 
 async def _active_cycle(session: AsyncSession, actor: Actor) -> Cycle | None:
@@ -37,10 +39,23 @@ async def _active_cycle(session: AsyncSession, actor: Actor) -> Cycle | None:
 
 
 async def _nodes(
-    session: AsyncSession, actor: Actor, objectives: Sequence[Objective], krs: Sequence[KeyResult]
+    session: AsyncSession,
+    actor: Actor,
+    cycle: Cycle,
+    objectives: Sequence[Objective],
+    krs: Sequence[KeyResult],
 ) -> dict[int, ObjectiveNode]:
     values = await current_values(
         session, workspace_id=actor.workspace_id, key_result_ids=[kr.id for kr in krs]
+    )
+    stale = await outdated_key_results(
+        session,
+        workspace_id=actor.workspace_id,
+        cycle=cycle,
+        key_results=krs,
+        team_of_objective={o.id: o.team_id for o in objectives},
+        values=values,
+        at=clock.now(),
     )
     nodes = {
         o.id: ObjectiveNode(o.id, o.ref, o.title, o.level, o.parent_objective_id, None)
@@ -48,7 +63,7 @@ async def _nodes(
     }
     weights: dict[int, list[Weighted]] = {}
     for kr in krs:
-        line = key_result_line(kr, values.get(kr.id))
+        line = key_result_line(kr, values.get(kr.id), outdated=kr.id in stale)
         weights.setdefault(kr.objective_id, []).append(
             Weighted(kr.id, line.progress or 0.0, kr.weight)
         )
@@ -62,8 +77,9 @@ async def _nodes(
 async def my_okrs(session: AsyncSession, *, actor: Actor, stewarded: bool = False) -> Listing:
     """My key results in the active cycle, under their objectives; with `stewarded`, also the
     objectives I own or whose team (or a contributing team) I lead, each with all its key
-    results, flagged when it has fewer than it should. Four queries whatever the size: the
-    cycle, the objectives, their key results, the current values."""
+    results, flagged when it has fewer than it should. The same queries whatever the size:
+    the cycle, the objectives, their key results, the current values, and the few that find
+    each key result's round (for the outdated mark, `round_periods`)."""
     cycle = await _active_cycle(session, actor)
     if cycle is None:
         return Listing(None, [])
@@ -114,7 +130,7 @@ async def my_okrs(session: AsyncSession, *, actor: Actor, stewarded: bool = Fals
         if objectives
         else []
     )
-    nodes = await _nodes(session, actor, objectives, krs)
+    nodes = await _nodes(session, actor, cycle, objectives, krs)
     for objective, is_steward in rows:
         node = nodes[objective.id]
         node.needs_key_results = bool(is_steward) and len(node.key_results) < MIN_KEY_RESULTS
@@ -152,7 +168,7 @@ async def _cycle_objectives(
         .scalars()
         .all()
     )
-    return cycle.name, objectives, await _nodes(session, actor, objectives, krs)
+    return cycle.name, objectives, await _nodes(session, actor, cycle, objectives, krs)
 
 
 async def cycle_tree(session: AsyncSession, *, actor: Actor, levels: Sequence[str] = ()) -> Listing:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import clock
 from bot.blocks.okrs import KeyResultLine, ObjectivePage
 from bot.db import readers_for
 from bot.models import Cycle, KeyResult, Objective, Person, Team
@@ -22,6 +23,7 @@ from bot.okr.progress import (
 from bot.repository.checkins import CurrentValue, current_values
 from bot.services.actors import Actor
 from bot.services.okr_lookup import key_result_by_ref, objective_by_ref
+from bot.services.round_periods import outdated_key_results
 
 
 def measure_of(kr: KeyResult) -> Measure:
@@ -35,10 +37,14 @@ def measure_of(kr: KeyResult) -> Measure:
 
 
 def key_result_line(
-    kr: KeyResult, current: CurrentValue | None, owner_slack_id: str | None = None
+    kr: KeyResult,
+    current: CurrentValue | None,
+    owner_slack_id: str | None = None,
+    *,
+    outdated: bool = False,
 ) -> KeyResultLine:
     """A key result as shown: its current value and progress (clamped; none for hold, which
-    needs the whole cycle)."""
+    needs the whole cycle), and whether it is outdated (`round_periods.outdated`)."""
     progress = None
     if current is not None and kr.direction != Direction.HOLD:
         progress = clamp(key_result_progress(measure_of(kr), [current.value]))
@@ -52,6 +58,7 @@ def key_result_line(
         progress,
         owner_slack_id,
         current.confidence if current else None,
+        outdated,
     )
 
 
@@ -95,12 +102,22 @@ async def objective_page(session: AsyncSession, *, actor: Actor, ref: str) -> Ob
     values = await current_values(
         session, workspace_id=actor.workspace_id, key_result_ids=[kr.id for kr in key_results]
     )
+    stale = await outdated_key_results(
+        session,
+        workspace_id=actor.workspace_id,
+        cycle=cycle,
+        key_results=key_results,
+        team_of_objective={objective.id: objective.team_id},
+        values=values,
+        at=clock.now(),
+    )
     lines, weighted = [], []
     for kr in key_results:
         line = key_result_line(
             kr,
             values.get(kr.id),
             slack_ids.get(kr.owner_person_id) if kr.owner_person_id else None,
+            outdated=kr.id in stale,
         )
         weighted.append(Weighted(kr.id, line.progress or 0.0, kr.weight))
         lines.append(line)
