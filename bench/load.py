@@ -535,6 +535,7 @@ async def _run(
         while done := await ceremony.retry_inbox():
             retried += done
     finally:
+        await app.http.close()
         await app.engine.dispose()
     still_left = await _unprocessed(sessions)
     run.watch_round()

@@ -22,7 +22,7 @@ from bot.listeners import register_listeners
 from bot.listeners.registry import ListenerRegistry
 from bot.listeners.unavailable import unavailable_answer
 from bot.slack.authorize import AuthorizationUnavailable, StoreAuthorize
-from bot.slack.clients import web_client
+from bot.slack.clients import SharedHttp, web_client
 from bot.slack.installation_store import SINGLE_TOKEN_CLIENT_ID, DatabaseInstallationStore
 from bot.slack.oauth_state import DatabaseOAuthStateStore
 from bot.slack.seed import SingleTokenSeeder
@@ -70,6 +70,7 @@ class OkrApp(AsyncApp):
     store: DatabaseInstallationStore
     spool: Spool
     registry: ListenerRegistry
+    http: SharedHttp  # the clock's connection pool to Slack (closed by whoever runs the clock)
 
 
 def build_app(
@@ -146,6 +147,7 @@ def build_app(
     )
     app.settings = settings
     app.spool = Spool(settings.spool_path)
+    app.http = SharedHttp()
 
     async def on_error(
         error: Exception, request: AsyncBoltRequest, response: BoltResponse | None

@@ -39,7 +39,10 @@ class Ceremony:
         self.settings = app.settings
         self.sessions = app.sessions
         self.clients = WorkspaceClients(
-            settings=app.settings, store=app.store, readers=readers_for(app.sessions)
+            settings=app.settings,
+            store=app.store,
+            readers=readers_for(app.sessions),
+            http=app.http,
         )
         self.sender = OutboxSender(
             sessions=app.sessions, settings=app.settings, clients=self.clients
@@ -143,6 +146,7 @@ async def run_clock(app: OkrApp, stop: asyncio.Event) -> None:
         if sender is not None:
             await sender
         await lock.release()
+        await app.http.close()
 
 
 class WorkerLocked(Exception):

@@ -8,6 +8,7 @@ committed), `reconciling` (history read, nothing committed).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 
@@ -51,4 +52,18 @@ def reached(boundary: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     if _armed.get(boundary) == _seen[boundary]:
         del _armed[boundary]
+        _stop_other_sends()
         raise SimulatedCrash(boundary)
+
+
+def _stop_other_sends() -> None:
+    """As SIGKILL would: every other send in flight stops where it is now, not at whatever
+    point the loop next runs it (a post on a kept-alive connection goes out in one step)."""
+    try:
+        me = asyncio.current_task()
+    except RuntimeError:
+        return
+    for task in asyncio.all_tasks():
+        name = getattr(task.get_coro(), "__qualname__", "")
+        if task is not me and name == "OutboxSender._guarded":
+            task.cancel()

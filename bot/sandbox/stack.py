@@ -99,6 +99,8 @@ class SandboxStack:
 
     async def stop(self) -> None:
         await home_refresh.drain()
+        if self.app is not None:
+            await self.app.http.close()
         if isinstance(self._delivery, HttpDelivery):
             await self._delivery.close()
         if self._server is not None and self._task is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import cast
 
+import aiohttp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -31,12 +32,38 @@ def retry_handlers() -> list[AsyncRetryHandler]:
     return [AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
 
 
+class SharedHttp:
+    """One HTTP session (one connection pool) per timeout for the clock's Web API calls, so a
+    post reuses a kept-alive connection instead of opening one (a new TCP connection was a
+    good part of the sender's CPU per message). aiohttp never retries a POST on a reused
+    connection that turned out closed, so this adds no duplicate. slack_sdk applies its own
+    timeout only to sessions it makes, so each session carries its clients' timeout. Made on
+    first use, on the running loop; whoever runs the loop closes it (`close`)."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[float, aiohttp.ClientSession] = {}
+
+    def session(self, *, timeout_seconds: float) -> aiohttp.ClientSession:
+        found = self._sessions.get(timeout_seconds)
+        if found is None or found.closed:
+            found = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_seconds))
+            self._sessions[timeout_seconds] = found
+        return found
+
+    async def close(self) -> None:
+        sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            if not session.closed:
+                await session.close()
+
+
 def web_client(
     settings: Settings,
     *,
     token: str | None = None,
     retries: bool = True,
     timeout: float | None = None,
+    http: SharedHttp | None = None,
 ) -> AsyncWebClient:
     """A client for one workspace's token (or none: Bolt fills it in per request).
 
@@ -50,6 +77,7 @@ def web_client(
         base_url=settings.slack_api_url,
         timeout=cast(int, seconds),
         retry_handlers=retry_handlers() if retries else [],
+        session=http.session(timeout_seconds=seconds) if http is not None else None,
     )
 
 
@@ -64,8 +92,10 @@ class WorkspaceClients:
         settings: Settings,
         store: DatabaseInstallationStore,
         readers: async_sessionmaker[AsyncSession],
+        http: SharedHttp | None = None,
     ) -> None:
         self._settings = settings
+        self._http = http
         self._store = store
         self._readers = readers
         self._clients: dict[int, AsyncWebClient] = {}
@@ -98,6 +128,7 @@ class WorkspaceClients:
             # A call always ends (or times out, outcome unknown) well inside a claim's lease, so
             # no other sender can take the row over while a post is under way.
             timeout=self._settings.outbox_lease_seconds / 3,
+            http=self._http,
         )
         self._clients[workspace_id] = client
         return client
