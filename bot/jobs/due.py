@@ -16,6 +16,12 @@ still owed until its digest time D), never from the scheduler's memory.
 - Catching up (the clock was down at a DM's or reminder's time): it goes out at once inside
   08:00–19:00 of the person's zone, else at their next 08:00, unless that is past the
   deadline (a message no one should get at night, and no use after the digest).
+- A team's digest (part 1) is due from D until D + `DIGEST_WINDOW` or the next week's P,
+  whichever comes first: later it would describe a round that is over. It waits (at most
+  `SWEEP_WAIT`) while a check-in DM with a line of the team's round is not swept yet, so the
+  DM sweep's finds are in it. Part k+1 is queued once part k is sent; a part past the end
+  composes to nothing and is cancelled, which ends the chain (the number of parts is only
+  known when the message is composed, at send time).
 - Left out: paused teams, skipped weeks, paused workspaces, away or deactivated people, key
   results whose cycle does not cover the round's date.
 """
@@ -29,13 +35,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.models import outbox_keys
-from bot.models.outbox_keys import Kind, dm_key, prompt_key, reminder_key
-from bot.okr.period import label, monday_of, prompt_instant
+from bot.models.outbox_keys import Kind, digest_key, dm_key, prompt_key, reminder_key
+from bot.okr.period import label, monday_of, next_period, prompt_instant
 from bot.okr.schedule import DEFAULT_DIGEST_DELAY, DEFAULT_REMINDER_DELAY
 
 REMINDER_EARLIEST = time(8, 0)
 REMINDER_LATEST = time(19, 0)
 CATCH_UP_GRACE = timedelta(minutes=15)  # later than this, a DM or reminder is caught up
+DIGEST_WINDOW = timedelta(days=2)  # a digest not sent by D + this (or the next P) is dropped
+SWEEP_WAIT = timedelta(hours=1)  # a digest waits this long at most for the DM sweep
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,12 @@ class Snapshot:
     queued: frozenset[str] = frozenset()  # idempotency keys already in the outbox
     # `/okr checkin now`: team id -> the instant its round of that week was started by hand.
     started: Mapping[int, datetime] = field(default_factory=dict)
+    # Digest rows near now: every key (cancelled ones too: a cancelled part ends its chain)
+    # and the keys of those sent; and the (key result, period) lines of sent check-in DMs the
+    # DM sweep has not read yet.
+    digests: frozenset[str] = frozenset()
+    digests_sent: frozenset[str] = frozenset()
+    unswept: frozenset[tuple[int, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -289,8 +303,55 @@ def _person_messages(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
                 )  # fmt: skip
 
 
+def digest_window(snapshot: Snapshot, team: Round, week: str) -> tuple[datetime, datetime]:
+    """D of a team's round of `week`, and the end of the time its digest may go out."""
+    at = _prompt_at(snapshot, team, week)
+    digest_at = max(at, team.schedule.instant(week)) + team.digest_delay
+    next_p = team.schedule.instant(next_period(week))
+    return digest_at, max(digest_at, min(digest_at + DIGEST_WINDOW, next_p))
+
+
+def _digests(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
+    by_team: dict[int, list[KeyResultDue]] = {}
+    for kr in snapshot.key_results:
+        if kr.team_id is not None:
+            by_team.setdefault(kr.team_id, []).append(kr)
+    for team_id, krs in sorted(by_team.items()):
+        team = snapshot.teams.get(team_id)
+        workspace = snapshot.workspaces.get(krs[0].workspace_id)
+        if team is None or workspace is None or not workspace.acting or not team.channel_id:
+            continue
+        for week in weeks_around(now, team.schedule.tz):
+            if not team.takes_place(week):
+                continue
+            digest_at, deadline = digest_window(snapshot, team, week)
+            day = digest_at.astimezone(team.schedule.tz).date()
+            if not any(kr.in_cycle(day) for kr in krs) or not digest_at <= now < deadline:
+                continue
+            extra = {"team_id": team_id, "channel": team.channel_id,
+                     "digest_at": digest_at.isoformat()}  # fmt: skip
+            part = 1
+            while digest_key(workspace.id, team_id, week, part) in snapshot.digests_sent:
+                part += 1
+            key = digest_key(workspace.id, team_id, week, part)
+            if key in snapshot.digests:
+                continue
+            if part == 1:
+                waiting = any((kr.id, week) in snapshot.unswept for kr in krs)
+                if waiting and now < digest_at + SWEEP_WAIT:
+                    continue
+            yield OutboxDue(
+                workspace.id, Kind.DIGEST, key, str(team_id), week, now if part > 1 else digest_at,
+                deadline, (), {**extra, "part": part},
+            )  # fmt: skip
+
+
 def due(now: datetime, snapshot: Snapshot) -> list[OutboxDue]:
-    """Every prompt, DM and reminder owed at `now` that the outbox does not hold yet."""
+    """Every prompt, DM, reminder and digest owed at `now` that the outbox does not hold."""
     if now.tzinfo is None:
         raise ValueError("due needs an aware instant")
-    return [*_prompts(now, snapshot), *_person_messages(now, snapshot)]
+    return [
+        *_prompts(now, snapshot),
+        *_person_messages(now, snapshot),
+        *_digests(now, snapshot),
+    ]

@@ -31,7 +31,7 @@ from bot.models import (
     TeamSkippedPeriod,
     Workspace,
 )
-from bot.models.outbox_keys import CEREMONY_KINDS
+from bot.models.outbox_keys import CEREMONY_KINDS, Kind
 from bot.okr.period import zone
 from bot.okr.schedule import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
 from bot.repository.checkins import periods_with_values
@@ -171,6 +171,7 @@ async def load_snapshot(
             tuple(away.get(person.id, ())),
             not person.is_deactivated,
         )
+    digests, digests_sent, unswept = await _digest_rows(session, ids, periods)
     return Snapshot(
         workspaces=workspaces,
         teams=teams,
@@ -179,6 +180,9 @@ async def load_snapshot(
         checked_in=await _checked_in(session, ids, periods),
         queued=await _queued(session, ids, periods),
         started=started or {},
+        digests=digests,
+        digests_sent=digests_sent,
+        unswept=unswept,
     )
 
 
@@ -206,3 +210,29 @@ async def _queued(
             )
         ).scalars()
     )
+
+
+async def _digest_rows(
+    session: AsyncSession, workspace_ids: list[int], periods: list[str]
+) -> tuple[frozenset[str], frozenset[str], frozenset[tuple[int, str]]]:
+    """Digest keys (all states) and those sent; the lines of sent DMs not swept yet."""
+    digests: set[str] = set()
+    sent: set[str] = set()
+    unswept: set[tuple[int, str]] = set()
+    rows = await session.execute(
+        select(
+            OutboxItem.kind, OutboxItem.idempotency_key, OutboxItem.state, OutboxItem.payload
+        ).where(
+            OutboxItem.workspace_id.in_(workspace_ids),
+            OutboxItem.kind.in_((Kind.DIGEST, Kind.DM)),
+            OutboxItem.period.in_(periods),
+        )
+    )
+    for kind, key, state, payload in rows:
+        if kind == Kind.DIGEST:
+            digests.add(key)
+            if state == "sent":
+                sent.add(key)
+        elif state == "sent" and not (payload or {}).get("swept_at"):
+            unswept |= {(int(kr), str(period)) for kr, period in payload.get("lines") or []}
+    return frozenset(digests), frozenset(sent), frozenset(unswept)

@@ -53,13 +53,15 @@ PERSON_CYCLE_KINDS: Final = (Kind.GRADING, Kind.GRADING_REMINDER, Kind.CARRY_OVE
 TEAM_CYCLE_KINDS: Final = (Kind.RETRO, Kind.SUMMARY)
 
 # Lower goes first. Prompts, then DMs and reminders; a notice about a failed delivery after
-# them; a prompt's coalescing edit (`update`) below prompts and DMs.
+# them; a prompt's coalescing edit (`update`) below prompts and DMs; a team's digest after
+# all of those (it can wait a minute, a check-in DM cannot).
 PRIORITY: Final[Mapping[str, int]] = {
     Kind.PROMPT: 10,
     Kind.DM: 20,
     Kind.REMINDER: 30,
     Kind.NOTICE: 40,
     Kind.UPDATE: 50,
+    Kind.DIGEST: 60,
 }
 DEFAULT_PRIORITY: Final = 100  # a kind without its own place in the order
 
@@ -87,7 +89,9 @@ def pull_key(workspace_id: int, key_result_id: int, period_or_request: str) -> s
     return f"{Kind.PULL}:{workspace_id}:{key_result_id}:{period_or_request}"
 
 
-def digest_key(workspace_id: int, team_id: int, period: str, part: int) -> str:
+def digest_key(workspace_id: int, team_id: int, period: str, part: int | str) -> str:
+    """A team's digest at D, one key a part (`part` 1..n; `manual-<request>` for a post by
+    hand, whose later parts are `manual-<request>-<n>`)."""
     return f"{Kind.DIGEST}:{workspace_id}:{team_id}:{period}:{part}"
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import OutboxItem, Person, Team
 from bot.models.outbox_keys import CEREMONY_KINDS, Kind
-from bot.services import notices, prompts
+from bot.services import digests, notices, prompts
 from bot.services.prompts import Composed
 
 
@@ -18,13 +18,15 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
         return await prompts.compose(session, item=item, now=now)
     if item.kind == Kind.NOTICE:
         return await notices.compose(session, item=item)
+    if item.kind == Kind.DIGEST:
+        return await digests.compose(session, item=item, now=now)
     return None
 
 
 async def history_channel(session: AsyncSession, *, item: OutboxItem) -> str | None:
     """The conversation whose history shows whether the row was posted (None: DM not known
     yet; the caller opens it)."""
-    if item.kind == Kind.PROMPT:
+    if item.kind in (Kind.PROMPT, Kind.DIGEST):
         team = await session.get(Team, int(item.payload["team_id"]))
         return team.channel_id if team else None
     person_id = item.payload.get("person_id")

@@ -1,0 +1,359 @@
+"""A team's digest: everything it shows, read in a fixed number of statements.
+
+`read_digest` returns plain data for `blocks.digest`: the team's objectives (its own and the
+shared ones it contributes to) and its members' personal ones, every key result with its
+value, change since the last period, confidence and status at D (a reported status wins for
+its week; an outdated key result shows as outdated whatever it last reported), and who
+checked in, who is missing (with their streak) and who is away. `compose` builds one part of
+it for an outbox row, at send time, so it reads the check-ins as they are when it is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.blocks.digest import (
+    DigestData,
+    DigestKeyResult,
+    DigestObjective,
+    MissingPerson,
+    build_digest_parts,
+    digest_fallback,
+)
+from bot.models import (
+    AwayPeriod,
+    Checkin,
+    Cycle,
+    KeyResult,
+    Objective,
+    ObjectiveContributor,
+    OutboxItem,
+    Person,
+    Team,
+    TeamMember,
+    TeamSkippedPeriod,
+)
+from bot.okr.period import label, monday_of, period_of, zone
+from bot.okr.progress import (
+    Status,
+    Weighted,
+    clamp,
+    expected_progress,
+    is_outdated,
+    key_result_progress,
+    objective_progress,
+    status,
+)
+from bot.okr.series import CycleDates, cycle_periods
+from bot.repository.checkins import CurrentValue, value_for_period
+from bot.services.prompts import Composed
+from bot.services.reading import measure_of
+
+_UTC = ZoneInfo("UTC")
+CONFIDENCE_DROP = 3  # confidence that fell by this much or more since last period
+WIN_AT = 0.70  # crossing this progress is a win (so is reaching the target)
+
+
+@dataclass(frozen=True)
+class _KeyResultFacts:
+    row: DigestKeyResult
+    owner_id: int | None
+    checked_in: bool
+
+
+async def read_digest(
+    session: AsyncSession, *, team: Team, period: str, at: datetime
+) -> DigestData | None:
+    """The digest of `team`'s round of `period` as it stands at `at` (D, or now for a
+    preview); None when no active cycle covers the round."""
+    tz = zone(team.timezone, _UTC)
+    ws = team.workspace_id
+    cycles = (
+        await session.execute(
+            select(Cycle).where(Cycle.workspace_id == ws, Cycle.state == "active")
+        )
+    ).scalars()
+    day = at.astimezone(tz).date()
+    cycle = next(
+        (c for c in cycles if c.starts_on <= max(day, monday_of(period)) <= c.ends_on), None
+    )
+    if cycle is None:
+        return None
+    members = list(
+        (
+            await session.execute(
+                select(TeamMember.person_id).where(
+                    TeamMember.workspace_id == ws, TeamMember.team_id == team.id
+                )
+            )
+        ).scalars()
+    )
+    shared = select(ObjectiveContributor.objective_id).where(
+        ObjectiveContributor.workspace_id == ws, ObjectiveContributor.team_id == team.id
+    )
+    objectives = list(
+        (
+            await session.execute(
+                select(Objective)
+                .where(
+                    Objective.workspace_id == ws,
+                    Objective.cycle_id == cycle.id,
+                    Objective.state == "active",
+                    or_(
+                        Objective.team_id == team.id,
+                        Objective.id.in_(shared),
+                        (Objective.level == "personal") & Objective.owner_person_id.in_(members),
+                    ),
+                )
+                .order_by(Objective.ref_number)
+            )
+        ).scalars()
+    )
+    key_results = list(
+        (
+            await session.execute(
+                select(KeyResult)
+                .where(
+                    KeyResult.workspace_id == ws,
+                    KeyResult.objective_id.in_([o.id for o in objectives]),
+                    KeyResult.state == "active",
+                )
+                .order_by(KeyResult.ref_number)
+            )
+        ).scalars()
+    )
+    checkins: dict[int, dict[str, list[Checkin]]] = {}
+    for row in (
+        await session.execute(
+            select(Checkin).where(
+                Checkin.workspace_id == ws,
+                Checkin.key_result_id.in_([kr.id for kr in key_results]),
+                Checkin.period <= period,
+            )
+        )
+    ).scalars():
+        checkins.setdefault(row.key_result_id, {}).setdefault(row.period, []).append(row)
+    owner_ids = {kr.owner_person_id for kr in key_results if kr.owner_person_id is not None}
+    people = {
+        p.id: p
+        for p in (
+            await session.execute(
+                select(Person).where(
+                    Person.workspace_id == ws, Person.id.in_(owner_ids | set(members))
+                )
+            )
+        ).scalars()
+    }
+    round_day = monday_of(period) + timedelta(days=team.checkin_weekday)
+    away_rows = (
+        await session.execute(
+            select(AwayPeriod).where(
+                AwayPeriod.workspace_id == ws,
+                AwayPeriod.person_id.in_(list(people)),
+                AwayPeriod.ends_on >= cycle.starts_on,
+                AwayPeriod.starts_on <= max(round_day, day),
+            )
+        )
+    ).scalars()
+    away: dict[int, list[tuple[date, date]]] = {}
+    for away_row in away_rows:
+        away.setdefault(away_row.person_id, []).append((away_row.starts_on, away_row.ends_on))
+    skipped = set(
+        (
+            await session.execute(
+                select(TeamSkippedPeriod.period).where(
+                    TeamSkippedPeriod.workspace_id == ws, TeamSkippedPeriod.team_id == team.id
+                )
+            )
+        ).scalars()
+    )
+    dates = CycleDates(cycle.starts_on, cycle.ends_on, tz)
+    periods = [p for p in cycle_periods(dates, through=period) if p not in skipped or p == period]
+    expected = expected_progress(at, starts_on=cycle.starts_on, ends_on=cycle.ends_on, tz=tz)
+    before = expected_progress(
+        at - timedelta(days=7), starts_on=cycle.starts_on, ends_on=cycle.ends_on, tz=tz
+    )
+
+    def slack_id(person_id: int | None) -> str | None:
+        person = people.get(person_id or 0)
+        return person.slack_user_id if person else None
+
+    facts: dict[int, _KeyResultFacts] = {}
+    for kr in key_results:
+        by_period = checkins.get(kr.id, {})
+        values = {
+            p: v for p in periods if (v := value_for_period(by_period.get(p, []))) is not None
+        }
+        facts[kr.id] = _key_result(kr, values, periods, period, cycle, tz, expected, before,
+                                   slack_id(kr.owner_person_id))  # fmt: skip
+    by_objective: dict[int, list[KeyResult]] = {}
+    for kr in key_results:
+        by_objective.setdefault(kr.objective_id, []).append(kr)
+
+    def objective(o: Objective) -> DigestObjective:
+        krs = by_objective.get(o.id, [])
+        rows = tuple(facts[kr.id].row for kr in krs)
+        now = objective_progress(
+            Weighted(kr.id, facts[kr.id].row.progress, kr.weight) for kr in krs
+        )
+        then = objective_progress(
+            Weighted(kr.id, facts[kr.id].row.previous_progress, kr.weight) for kr in krs
+        )
+        return DigestObjective(
+            o.ref, o.title, now, None if now is None or then is None else now - then,
+            shared=o.team_id != team.id and o.level != "personal",
+            owner_slack_id=slack_id(o.owner_person_id) if o.level == "personal" else None,
+            key_results=rows,
+        )  # fmt: skip
+
+    team_objectives = tuple(objective(o) for o in objectives if o.level != "personal")
+    personal = tuple(objective(o) for o in objectives if o.level == "personal")
+    all_rows = [f.row for f in facts.values()]
+    away_now = {pid for pid, spans in away.items()
+                if any(s <= round_day <= e or s <= day <= e for s, e in spans)}  # fmt: skip
+    owners: dict[int, bool] = {}
+    for kr in key_results:
+        if kr.owner_person_id is not None:
+            done = facts[kr.id].checked_in
+            owners[kr.owner_person_id] = owners.get(kr.owner_person_id, True) and done
+    checked = sorted(slack_id(p) or "" for p, done in owners.items() if done and p not in away_now)
+    missing = []
+    for person_id, done in owners.items():
+        if done or person_id in away_now:
+            continue
+        streak = _streak(person_id, key_results, checkins, periods, away.get(person_id, []), team)
+        missing.append(MissingPerson(slack_id(person_id) or "", streak))
+    return DigestData(
+        team_name=team.name,
+        period=period,
+        expected=expected,
+        objectives=team_objectives,
+        personal=personal,
+        attention=tuple(r for r in all_rows if r.status in (Status.AT_RISK, Status.OFF_TRACK)),
+        drops=tuple(r for r in all_rows if r.dropped),
+        wins=tuple(r for r in all_rows if r.win),
+        checked_in=tuple(s for s in checked if s),
+        missing=tuple(sorted((m for m in missing if m.slack_id), key=lambda m: m.slack_id)),
+        away=tuple(
+            sorted(s for p in away_now if p in owners or p in members if (s := slack_id(p)))
+        ),  # fmt: skip
+    )
+
+
+def _key_result(
+    kr: KeyResult,
+    values: dict[str, CurrentValue],
+    periods: Sequence[str],
+    period: str,
+    cycle: Cycle,
+    tz: ZoneInfo,
+    expected: float,
+    before: float,
+    owner: str | None,
+) -> _KeyResultFacts:
+    measure = measure_of(kr)
+    known = [values[p].value for p in periods if p in values]
+    earlier = [values[p].value for p in periods if p in values and p < period]
+    current = values.get(period)
+    latest = next((values[p] for p in reversed(periods) if p in values), None)
+    previous = next((values[p] for p in reversed(periods) if p in values and p < period), None)
+    progress = clamp(key_result_progress(measure, known))
+    previous_progress = clamp(key_result_progress(measure, earlier))
+    confidence = latest.confidence if latest else None
+    previous_confidence = previous.confidence if previous else None
+    reported = Status(current.status) if current and current.status in set(Status) else None
+    now_status = status(progress=progress, expected=expected, confidence=confidence,
+                        reported=reported)  # fmt: skip
+    then_reported = Status(previous.status) if previous and previous.status in set(Status) else None
+    then_status = status(progress=previous_progress, expected=before,
+                         confidence=previous_confidence, reported=then_reported)  # fmt: skip
+    created = max(period_of(kr.created_at, tz), label(cycle.starts_on))
+    outdated = is_outdated(
+        last_checkin_period=latest.period if latest else None,
+        current_period=period,
+        created_period=created,
+    )
+    dropped = previous is not None and (
+        (confidence is not None and previous_confidence is not None
+         and previous_confidence - confidence >= CONFIDENCE_DROP)
+        or (then_status is Status.ON_TRACK and now_status is not Status.ON_TRACK)
+    )  # fmt: skip
+    raw, raw_before = key_result_progress(measure, known), key_result_progress(measure, earlier)
+    win = current is not None and (
+        raw_before < 1.0 <= raw or previous_progress < WIN_AT <= progress
+    )
+    row = DigestKeyResult(
+        ref=kr.ref,
+        title=kr.title,
+        unit=kr.unit,
+        target=kr.target_value,
+        value=latest.value if latest else None,
+        previous_value=previous.value if previous else None,
+        progress=progress,
+        previous_progress=previous_progress,
+        confidence=confidence,
+        previous_confidence=previous_confidence,
+        status=now_status,
+        reported=reported is not None,
+        outdated=outdated,
+        note=latest.note if latest else None,
+        owner_slack_id=owner,
+        dropped=bool(dropped) and not outdated,
+        win=win,
+    )
+    return _KeyResultFacts(row, kr.owner_person_id, current is not None)
+
+
+def _streak(
+    person_id: int,
+    key_results: Sequence[KeyResult],
+    checkins: dict[int, dict[str, list[Checkin]]],
+    periods: Sequence[str],
+    away: Sequence[tuple[date, date]],
+    team: Team,
+) -> int:
+    """Weeks in a row, up to this one, in which the person left a key result without a
+    check-in; weeks they were away are passed over (neither counted nor ending it)."""
+    theirs = [kr for kr in key_results if kr.owner_person_id == person_id]
+    streak = 0
+    for p in reversed(periods):
+        day = monday_of(p) + timedelta(days=team.checkin_weekday)
+        if any(s <= day <= e for s, e in away):
+            continue
+        if all(value_for_period(checkins.get(kr.id, {}).get(p, [])) is not None for kr in theirs):
+            break
+        streak += 1
+    return streak
+
+
+async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> Composed | None:
+    """One part of a team's digest, or None when it is not owed (team paused or skipping,
+    past its time, or a part past the digest's end)."""
+    team = await session.get(Team, int(item.payload["team_id"]))
+    if team is None or team.paused or not team.channel_id or not item.period:
+        return None
+    skipped = await session.get(TeamSkippedPeriod, {"team_id": team.id, "period": item.period})
+    if skipped is not None:
+        return None
+    part = int(item.payload.get("part") or 1)
+    deadline = item.payload.get("deadline")
+    if part == 1 and isinstance(deadline, str) and now >= datetime.fromisoformat(deadline):
+        return None
+    at_raw = item.payload.get("digest_at")
+    at = datetime.fromisoformat(at_raw) if isinstance(at_raw, str) else now
+    data = await read_digest(session, team=team, period=item.period, at=at)
+    if data is None:
+        return None
+    parts = build_digest_parts(data)
+    if part > len(parts):
+        return None
+    return Composed(
+        team.channel_id, digest_fallback(data, part, len(parts)), parts[part - 1], (),
+        team_id=team.id,
+    )  # fmt: skip

@@ -1,0 +1,288 @@
+"""The team digest at D over the emulator: a cycle of check-ins, then the digest shows what the
+test works out by hand (progress, change, pace, at risk, drops, wins, missing with streaks,
+away, outdated), escaped; paused teams and skipped weeks get none; a big team's digest comes
+in parts with every key result; the read model's statements do not grow with the teams."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot import clock
+from bot.jobs.clock import Ceremony
+from bot.models import (
+    AwayPeriod,
+    Checkin,
+    Cycle,
+    KeyResult,
+    Objective,
+    OutboxItem,
+    Team,
+    TeamMember,
+    TeamSkippedPeriod,
+    Workspace,
+)
+from bot.sandbox.emulator.state import Message
+from bot.sandbox.stack import SandboxStack
+from bot.sandbox.world import World, build_world
+from bot.services.digests import read_digest
+from tests import factories
+from tests.databases import Database
+from tests.statements import counting_statements
+
+MONDAY_TEN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # 2026-W49, P of the world's teams
+D = MONDAY_TEN + timedelta(days=2)  # the default digest delay
+CYCLE = (date(2026, 11, 2), date(2026, 12, 27))  # 2026-W45 .. 2026-W52
+
+
+def set_now(at: datetime) -> None:
+    clock.set_offset(at - datetime.now(UTC))
+
+
+@pytest.fixture(autouse=True)
+def frozen_offset() -> Iterator[None]:
+    before = clock.offset()
+    set_now(MONDAY_TEN)
+    yield
+    clock.set_offset(before)
+
+
+@pytest.fixture
+async def stack(database: Database) -> AsyncIterator[SandboxStack]:
+    url = database.urls.sync_url.render_as_string(hide_password=False)
+    async with SandboxStack(database_url=url, over_http=False, outbox_poll_seconds=0.05) as running:
+        yield running
+
+
+def digests_in(stack: SandboxStack, channel: str) -> list[Message]:
+    assert stack.ws is not None
+    return [
+        m
+        for m in stack.slack.channel_messages(channel)
+        if m.bot_id == stack.ws.bot_id
+        and str((m.metadata or {}).get("event_payload", {}).get("key", "")).startswith("digest:")
+    ]
+
+
+async def run_until_quiet(ceremony: Ceremony, at: datetime, rounds: int = 8) -> None:
+    for _ in range(rounds):
+        set_now(at)
+        await ceremony.tick()
+        await ceremony.sender.drain()
+
+
+async def add_history(
+    sessions: async_sessionmaker[AsyncSession],
+    world: World,
+    rows: list[tuple[int, str, float, int | None]],
+) -> None:
+    """Check-ins of earlier weeks (key result index, period, value, confidence)."""
+    team = world.teams[0]
+    async with sessions.begin() as session:
+        await session.execute(
+            update(KeyResult).values(created_at=datetime(2026, 10, 20, tzinfo=UTC))
+        )
+        for n, (index, period, value, confidence) in enumerate(rows):
+            session.add(
+                Checkin(
+                    workspace_id=world.workspace_id,
+                    key_result_id=team.key_result_ids[index],
+                    period=period,
+                    value=value,
+                    confidence=confidence,
+                    recorded_at=MONDAY_TEN - timedelta(days=30) + timedelta(hours=n),
+                    source="modal",
+                    source_ref=f"V{n}",
+                )
+            )
+
+
+async def test_digest_at_d_shows_figures_worked_out_by_hand(stack: SandboxStack) -> None:
+    assert stack.app is not None and stack.ws is not None and stack.driver is not None
+    sessions = stack.app.sessions
+    world = await build_world(sessions, stack.slack, stack.ws, owners_per_team=3, cycle=CYCLE)
+    team = world.teams[0]
+    ana, ben, cy = team.owners  # KR1 signups 0→100, KR2 NPS 30→50, KR3 signups 0→100
+    await add_history(sessions, world, [
+        (0, "2026-W46", 10, 8), (0, "2026-W47", 20, 8), (0, "2026-W48", 40, 9),
+        (1, "2026-W46", 35, 7), (1, "2026-W47", 40, 7),  # then nothing: outdated at W49
+        (2, "2026-W46", 5, 6), (2, "2026-W47", 10, 6), (2, "2026-W48", 20, 6),
+    ])  # fmt: skip
+    async with sessions.begin() as session:
+        await session.execute(
+            update(Objective).values(title="Win <!channel> & <@U999> *bold* <https://x|y>")
+        )
+        session.add(
+            AwayPeriod(workspace_id=world.workspace_id, person_id=world.people[cy.id],
+                       starts_on=date(2026, 11, 28), ends_on=date(2026, 12, 6))
+        )  # fmt: skip
+    ceremony = Ceremony(stack.app)
+    await ceremony.tick()
+    await ceremony.sender.drain()
+    [prompt] = [m for m in stack.slack.channel_messages(team.channel.id) if m.bot_id]
+    await stack.driver.say(
+        ana, "#1 72 conf 5 churn <!channel> worries me", channel=team.channel, thread_ts=prompt.ts
+    )
+    # Before D: nothing. At D the DMs are swept first (the digest waits for it), then it goes.
+    await run_until_quiet(ceremony, D - timedelta(minutes=1), rounds=2)
+    assert digests_in(stack, team.channel.id) == []
+    await run_until_quiet(ceremony, D)
+    [digest] = digests_in(stack, team.channel.id)
+    async with sessions() as session:
+        dms = (await session.execute(select(OutboxItem).where(OutboxItem.kind == "dm"))).scalars()
+        assert all("swept_at" in (dm.payload or {}) for dm in dms)
+    text = str(digest.blocks)
+    # Worked out by hand. Cycle: 2026-11-02 00:00 to 2026-12-28 00:00 (56 days); D is
+    # 30 days 10 hours in: 54 %. KR1 72/100 = 72 % (was 40 %), KR2 (40-30)/20 = 50 %,
+    # KR3 20 %: the objective (72+50+20)/3 = 47 % (was (40+50+20)/3 = 37 %: +11 pts).
+    assert "47 % done, 54 % of the cycle gone: behind" in text
+    assert "(+11 pts)" in text
+    assert "72 of 100 (was 40) · confidence 5/10" in text and "72% (+32 pts)" in text
+    assert "40 of 50 · confidence 7/10 · ⏳ outdated" in text
+    # KR1: 72 % ≥ 54 − 10 but confidence 5 < 7: at risk (suggested), its note escaped.
+    assert "🟡 at risk (suggested)" in text
+    assert "churn &lt;!channel&gt; worries me" in text
+    # KR3: 20 % < 54 − 25: off track. KR2: last check-in W47, two weeks ago: outdated.
+    assert "🔴 off track (suggested)" in text and "⏳ outdated" in text
+    assert "*Confidence drops*" in text and "confidence 9 → 5" in text
+    assert "*Wins*" in text and "72 % — past 70 %" in text
+    # Ana checked in; Ben missed W48 and W49; Cy is away, not missing.
+    who = text[text.index("*Who*") :]
+    assert f"Checked in: <@{ana.id}>" in who
+    assert f"Missing: <@{ben.id}> (2 weeks in a row)" in who
+    assert f"Away: <@{cy.id}>" in who and f"<@{cy.id}> (" not in who
+    # Escaped: nobody is pinged by the title.
+    assert "<!channel>" not in text and "<@U999>" not in text
+    assert "&lt;!channel&gt; &amp; &lt;@U999&gt;" in text
+    assert "&" not in digest.text.replace("&amp;", "").replace("&lt;", "").replace("&gt;", "")
+    # Later ticks add nothing; the second part's row found no part and was cancelled.
+    await run_until_quiet(ceremony, D + timedelta(hours=3), rounds=2)
+    assert len(digests_in(stack, team.channel.id)) == 1
+    async with sessions() as session:
+        rows = (
+            await session.execute(
+                select(OutboxItem.idempotency_key, OutboxItem.state)
+                .where(OutboxItem.kind == "digest")
+                .order_by(OutboxItem.id)
+            )
+        ).all()
+    ws = world.workspace_id
+    assert [tuple(r) for r in rows] == [
+        (f"digest:{ws}:{team.id}:2026-W49:1", "sent"),
+        (f"digest:{ws}:{team.id}:2026-W49:2", "cancelled"),
+    ]
+
+
+@pytest.mark.parametrize("how", ["paused", "skipped"])
+async def test_paused_team_or_skipped_week_gets_no_digest(stack: SandboxStack, how: str) -> None:
+    assert stack.app is not None and stack.ws is not None
+    world = await build_world(stack.app.sessions, stack.slack, stack.ws, teams=2, cycle=CYCLE)
+    quiet, other = world.teams
+    ceremony = Ceremony(stack.app)
+    await run_until_quiet(ceremony, MONDAY_TEN, rounds=1)
+    async with stack.app.sessions.begin() as session:
+        if how == "paused":
+            await session.execute(update(Team).where(Team.id == quiet.id).values(paused=True))
+        else:
+            session.add(TeamSkippedPeriod(workspace_id=world.workspace_id, team_id=quiet.id,
+                                          period="2026-W49"))  # fmt: skip
+    await run_until_quiet(ceremony, D, rounds=3)
+    assert digests_in(stack, quiet.channel.id) == []
+    assert len(digests_in(stack, other.channel.id)) == 1
+
+
+async def test_digest_past_its_window_is_not_sent(stack: SandboxStack) -> None:
+    assert stack.app is not None and stack.ws is not None
+    world = await build_world(stack.app.sessions, stack.slack, stack.ws, cycle=CYCLE)
+    ceremony = Ceremony(stack.app)
+    await run_until_quiet(ceremony, MONDAY_TEN, rounds=1)
+    # The clock was down from before D until after D + 2 days: that digest is dropped.
+    await run_until_quiet(ceremony, D + timedelta(days=2, minutes=1), rounds=2)
+    assert digests_in(stack, world.teams[0].channel.id) == []
+
+
+async def test_big_team_digest_comes_in_parts_with_every_key_result(stack: SandboxStack) -> None:
+    assert stack.app is not None and stack.ws is not None
+    world = await build_world(stack.app.sessions, stack.slack, stack.ws, owners_per_team=1,
+                              cycle=CYCLE)  # fmt: skip
+    team = world.teams[0]
+    refs: list[str] = []
+    async with stack.app.sessions.begin() as session:
+        owner = world.people[team.owners[0].id]
+        cycle_id = (await session.execute(select(Objective.cycle_id))).scalars().first()
+        ws = await session.get(Workspace, world.workspace_id)
+        assert ws is not None and cycle_id is not None
+        cyc = await session.get(Cycle, cycle_id)
+        assert cyc is not None
+        for o in range(30):
+            objective = await factories.objective(
+                session, ws, cyc, level="team", team_id=team.id, owner_person_id=owner,
+                title=f"Objective {o} " + "<long & hostile> " * 12,
+            )  # fmt: skip
+            for k in range(5):
+                kr = await factories.key_result(
+                    session, objective, owner_person_id=owner, unit="<u>",
+                    title=f"KR {o}.{k} " + "words & more " * 15,
+                )  # fmt: skip
+                refs.append(kr.ref)
+                session.add(Checkin(workspace_id=ws.id, key_result_id=kr.id, period="2026-W48",
+                                    value=40.0, confidence=2, note="<!here> " * 60,
+                                    recorded_at=MONDAY_TEN - timedelta(days=5),
+                                    source="modal", source_ref=f"B{kr.id}"))  # fmt: skip
+    ceremony = Ceremony(stack.app)
+    await run_until_quiet(ceremony, MONDAY_TEN, rounds=1)
+    await run_until_quiet(ceremony, D, rounds=14)
+    parts = digests_in(stack, team.channel.id)
+    assert len(parts) >= 4
+    rejected = [
+        call
+        for call in stack.slack.recorded("chat.postMessage", ok=False)
+        if "digest for" in str(call.args.get("text"))
+    ]
+    assert rejected == []
+    keys = [m.metadata["event_payload"]["key"] for m in parts if m.metadata]
+    assert keys == [f"digest:{world.workspace_id}:{team.id}:2026-W49:{n}"
+                    for n in range(1, len(parts) + 1)]  # fmt: skip
+    shown = " ".join(str(m.blocks) for m in parts)
+    for ref in refs:
+        assert f"*{ref}*" in shown
+    for message in parts:
+        assert len(message.blocks) <= 50
+        assert f"of {len(parts)}" in str(message.blocks)
+    assert "<!here>" not in shown and "<u>" not in shown
+
+
+async def _many_teams(session: AsyncSession, count: int) -> Team:
+    ws = await factories.workspace(session)
+    cyc = await factories.cycle(session, ws, starts_on=CYCLE[0], ends_on=CYCLE[1], state="active")
+    first: Team | None = None
+    for _ in range(count):
+        person = await factories.person(session, ws)
+        team = await factories.team(session, ws, checkin_time=time(10), lead_person_id=person.id)
+        session.add(TeamMember(team_id=team.id, person_id=person.id, workspace_id=ws.id))
+        objective = await factories.objective(session, ws, cyc, level="team", team_id=team.id)
+        for _ in range(2):
+            kr = await factories.key_result(session, objective, owner_person_id=person.id)
+            await factories.checkin(session, kr, period="2026-W48", value=40.0)
+        first = first or team
+    assert first is not None
+    return first
+
+
+async def test_read_model_statements_do_not_grow_with_teams(engine: AsyncEngine) -> None:
+    counts = []
+    for teams in (10, 200):
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        async with sessions.begin() as session:
+            team = await _many_teams(session, teams)
+        async with sessions() as session:
+            with counting_statements(engine) as seen:
+                data = await read_digest(session, team=team, period="2026-W49", at=D)
+            assert data is not None and len(data.objectives) == 1
+            assert len(data.objectives[0].key_results) == 2
+            counts.append(len(seen))
+    assert counts[0] == counts[1]
