@@ -22,6 +22,8 @@ still owed until its digest time D), never from the scheduler's memory.
   DM sweep's finds are in it. Part k+1 is queued once part k is sent; a part past the end
   composes to nothing and is cancelled, which ends the chain (the number of parts is only
   known when the message is composed, at send time).
+- The facilitators' weekly report DM goes out the day after the workspace default round, at
+  10:00 in the workspace's zone, until that day ends (`_reports`).
 - Left out: paused teams, skipped weeks, paused workspaces, away or deactivated people, key
   results whose cycle does not cover the round's date.
 """
@@ -122,6 +124,9 @@ class Snapshot:
     digests: frozenset[str] = frozenset()
     digests_sent: frozenset[str] = frozenset()
     unswept: frozenset[tuple[int, str]] = frozenset()
+    # The weekly report DM: facilitators and admins, and the report keys already queued.
+    facilitators: tuple[FacilitatorDue, ...] = ()
+    reports: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -346,6 +351,46 @@ def _digests(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
             )  # fmt: skip
 
 
+REPORT_AT = time(10, 0)  # the weekly report DM: the day after the default round, 10:00
+
+
+@dataclass(frozen=True)
+class FacilitatorDue:
+    id: int
+    workspace_id: int
+    role: str  # facilitator | admin
+    active: bool = True
+
+
+def _reports(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
+    """The weekly report DM to each facilitator (to each admin when there is none): the day
+    after the workspace default schedule's round at `REPORT_AT` in the workspace's zone, due
+    until that day ends; not for a paused workspace nor a deactivated person."""
+    by_workspace: dict[int, list[FacilitatorDue]] = {}
+    for person in snapshot.facilitators:
+        if person.active:
+            by_workspace.setdefault(person.workspace_id, []).append(person)
+    for workspace_id, people in sorted(by_workspace.items()):
+        workspace = snapshot.workspaces.get(workspace_id)
+        if workspace is None or not workspace.acting:
+            continue
+        facilitators = [p for p in people if p.role == "facilitator"]
+        schedule = workspace.default.schedule
+        for week in weeks_around(now, schedule.tz):
+            day = monday_of(week) + timedelta(days=schedule.weekday + 1)
+            send_at = datetime.combine(day, REPORT_AT, tzinfo=schedule.tz)
+            deadline = datetime.combine(day + timedelta(days=1), time(0), tzinfo=schedule.tz)
+            if not send_at <= now < deadline:
+                continue
+            for person in sorted(facilitators or people, key=lambda p: p.id):
+                key = outbox_keys.report_key(workspace_id, person.id, day)
+                if key not in snapshot.reports:
+                    yield OutboxDue(
+                        workspace_id, Kind.REPORT, key, str(person.id), label(day), send_at,
+                        deadline, (), {"person_id": person.id},
+                    )  # fmt: skip
+
+
 def due(now: datetime, snapshot: Snapshot) -> list[OutboxDue]:
     """Every prompt, DM, reminder and digest owed at `now` that the outbox does not hold."""
     if now.tzinfo is None:
@@ -354,4 +399,5 @@ def due(now: datetime, snapshot: Snapshot) -> list[OutboxDue]:
         *_prompts(now, snapshot),
         *_person_messages(now, snapshot),
         *_digests(now, snapshot),
+        *_reports(now, snapshot),
     ]

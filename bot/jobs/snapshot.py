@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.jobs.due import (
+    FacilitatorDue,
     KeyResultDue,
     PersonDue,
     Round,
@@ -183,6 +185,7 @@ async def load_snapshot(
         digests=digests,
         digests_sent=digests_sent,
         unswept=unswept,
+        **await _report_rows(session, ids, periods),
     )
 
 
@@ -236,3 +239,30 @@ async def _digest_rows(
         elif state == "sent" and not (payload or {}).get("swept_at"):
             unswept |= {(int(kr), str(period)) for kr, period in payload.get("lines") or []}
     return frozenset(digests), frozenset(sent), frozenset(unswept)
+
+
+async def _report_rows(
+    session: AsyncSession, workspace_ids: list[int], periods: list[str]
+) -> dict[str, Any]:
+    """The weekly report DM's part of the snapshot: facilitators and admins (deactivated ones
+    too, marked), and the report keys near now in any state (a cancelled one stays so)."""
+    facilitators = tuple(
+        FacilitatorDue(person_id, workspace_id, role, not deactivated)
+        for person_id, workspace_id, role, deactivated in await session.execute(
+            select(Person.id, Person.workspace_id, Person.role, Person.is_deactivated).where(
+                Person.workspace_id.in_(workspace_ids), Person.role.in_(("facilitator", "admin"))
+            )
+        )
+    )
+    reports = frozenset(
+        (
+            await session.execute(
+                select(OutboxItem.idempotency_key).where(
+                    OutboxItem.workspace_id.in_(workspace_ids),
+                    OutboxItem.kind == Kind.REPORT,
+                    OutboxItem.period.in_(periods),
+                )
+            )
+        ).scalars()
+    )
+    return {"facilitators": facilitators, "reports": reports}

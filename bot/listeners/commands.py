@@ -27,9 +27,11 @@ from bot.listeners import (
     away_commands,
     checkin_commands,
     cycle_commands,
+    digest_commands,
     edit_modals,
     okr_commands,
     okr_modals,
+    report_commands,
     settings_modal,
     team_commands,
 )
@@ -74,9 +76,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         Subcommand("archive", archive.ARCHIVE_HELP, archive.run_archive),
         Subcommand("team", team_commands.TEAM_HELP, team_commands.run_team),
         Subcommand("away", away_commands.AWAY_HELP, away_commands.run_away),
+        Subcommand("digest", digest_commands.DIGEST_HELP, digest_commands.run_digest),
         Subcommand("cycle", cycle_commands.CYCLE_HELP, cycle_commands.run_cycle),
         Subcommand("settings", settings_modal.SETTINGS_HELP, settings_modal.run_settings),
         Subcommand("facilitator", cycle_commands.FACILITATOR_HELP, cycle_commands.run_facilitator),
+        Subcommand("report", report_commands.REPORT_HELP, report_commands.run_report),
     )
 }
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import OutboxItem, Person, Team
 from bot.models.outbox_keys import CEREMONY_KINDS, Kind
-from bot.services import digests, notices, prompts
+from bot.services import digests, notices, prompts, report
 from bot.services.prompts import Composed
 
 
@@ -18,6 +18,8 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
         return await prompts.compose(session, item=item, now=now)
     if item.kind == Kind.NOTICE:
         return await notices.compose(session, item=item)
+    if item.kind == Kind.REPORT:
+        return await report.compose(session, item=item, now=now)
     if item.kind == Kind.DIGEST:
         return await digests.compose(session, item=item, now=now)
     return None
