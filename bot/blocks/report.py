@@ -202,8 +202,8 @@ def build_report(report: Report) -> list[dict[str, Any]]:
     if report.teams:
         blocks += _table(report)
         if report.left_out_weeks:
-            blocks.append(context(f"The cycle's first {report.left_out_weeks} weeks are left "
-                                  "out here for width."))  # fmt: skip
+            blocks.append(context(f"The cycle's first {report.left_out_weeks} weeks are not "
+                                  "shown (nobody was due yet, or for width)."))  # fmt: skip
     else:
         blocks.append(section("No team has key results in this cycle yet."))
     blocks.append(
