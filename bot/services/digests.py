@@ -184,6 +184,9 @@ async def read_digest(
         person = people.get(person_id or 0)
         return person.slack_user_id if person else None
 
+    created = {
+        kr.id: max(period_of(kr.created_at, tz), label(cycle.starts_on)) for kr in key_results
+    }
     facts: dict[int, _KeyResultFacts] = {}
     for kr in key_results:
         by_period = checkins.get(kr.id, {})
@@ -227,7 +230,8 @@ async def read_digest(
     for person_id, done in owners.items():
         if done or person_id in away_now:
             continue
-        streak = _streak(person_id, key_results, checkins, periods, away.get(person_id, []), team)
+        streak = _streak(person_id, key_results, checkins, periods, away.get(person_id, []),
+                         team, created)  # fmt: skip
         missing.append(MissingPerson(slack_id(person_id) or "", streak))
     return DigestData(
         team_name=team.name,
@@ -317,12 +321,17 @@ def _streak(
     periods: Sequence[str],
     away: Sequence[tuple[date, date]],
     team: Team,
+    created: dict[int, str],
 ) -> int:
     """Weeks in a row, up to this one, in which the person left a key result without a
-    check-in; weeks they were away are passed over (neither counted nor ending it)."""
-    theirs = [kr for kr in key_results if kr.owner_person_id == person_id]
+    check-in; weeks they were away are passed over (neither counted nor ending it), and a
+    week before their key results existed ends it."""
+    mine = [kr for kr in key_results if kr.owner_person_id == person_id]
     streak = 0
     for p in reversed(periods):
+        theirs = [kr for kr in mine if created[kr.id] <= p]
+        if not theirs:
+            break
         day = monday_of(p) + timedelta(days=team.checkin_weekday)
         if any(s <= day <= e for s, e in away):
             continue
