@@ -31,6 +31,7 @@ from bot.jobs.recorder import Recorder
 from bot.models import OutboxItem, Workspace
 from bot.models.outbox_keys import Kind
 from bot.services import notices
+from bot.services.posted import Posted
 from bot.services.updates import UpdateMessage, finish_update
 from bot.slack.clients import WorkspaceClients
 from bot.slack.errors import Classified, Failure, classify
@@ -130,7 +131,7 @@ class OutboxSender:
                     await self._send(claim, prepared)
             # The record is written with others of the moment, outside the gate: a slow
             # commit (a SQLite checkpoint) does not hold up the next posts.
-            await self.recorder.written(claim)
+            await self.recorder.written(claim.id)
         except crashpoints.SimulatedCrash:
             raise
         except Exception:
@@ -172,7 +173,7 @@ class OutboxSender:
                                        delay=self._backoff(1), refund=True)  # fmt: skip
                     return
                 if found is not None:
-                    await self._record(claim, found[0], found[1], found[2], verify=False)
+                    await self._record(claim, prepared, found[0], found[1], found[2], verify=False)
                     self.stats.reconciled += 1
                     return
             await self._finish(claim, state="cancelled", error="no longer owed")
@@ -200,7 +201,9 @@ class OutboxSender:
                 self.stats.duplicates_deleted += len(extra)
                 for duplicate in extra:
                     await client.chat_delete(channel=channel, ts=duplicate)
-                await self._record(claim, channel, ts, lines or composed.lines, verify=False)
+                await self._record(
+                    claim, prepared, channel, ts, lines or composed.lines, verify=False
+                )
                 self.stats.reconciled += 1
                 return
         # The others waited for the budget before taking their slot; a 429 may have come
@@ -237,8 +240,9 @@ class OutboxSender:
             return
         crashpoints.reached("answered")
         await self._record(
-            claim, str(response["channel"]), str(response["ts"]), composed.lines, verify=unverified
-        )
+            claim, prepared, str(response["channel"]), str(response["ts"]), composed.lines,
+            verify=unverified,
+        )  # fmt: skip
         self.stats.sent += 1
 
     async def _requeue_held(self, claim: Claim) -> None:
@@ -272,13 +276,27 @@ class OutboxSender:
     async def _record(
         self,
         claim: Claim,
+        prepared: Prepared,
         channel: str,
         ts: str,
         lines: tuple[tuple[int, str], ...] | list[tuple[int, str]],
         *,
         verify: bool,
     ) -> None:
-        self.recorder.add(claim, channel, ts, tuple(lines), verify=verify)
+        posted = Posted(
+            outbox_id=claim.id,
+            lease_until=claim.lease_until,
+            kind=claim.kind,
+            workspace_id=claim.workspace_id,
+            period=prepared.period,
+            person_id=prepared.person_id,
+            team_id=prepared.team_id,
+            channel=channel,
+            ts=ts,
+            lines=tuple(lines),
+            known_im_channel=prepared.im_channel,
+        )
+        self.recorder.add(posted, verify=verify)
 
     # --- failures -----------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import OutboxItem, Workspace
@@ -49,6 +49,10 @@ class Prepared:
     update: UpdateMessage | None
     composed: Composed | None
     channel_hint: str | None
+    period: str = ""
+    person_id: int | None = None
+    team_id: int | None = None
+    im_channel: str | None = None  # the person's DM channel, as known now
 
 
 async def claim_rows(
@@ -93,16 +97,30 @@ async def claim_rows(
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=OutboxItem, skip_locked=True)
-    claims = []
+    claims: list[Claim] = []
+    sending: list[int] = []
+    checking: list[int] = []
     for row in (await session.execute(query)).scalars():
-        checking = row.state == "sent"
-        reconcile = row.state in ("sending", "uncertain") or checking
-        if not checking:
-            row.state, row.attempts = "sending", row.attempts + 1
-        row.lease_until = lease
-        if checking:
-            row.next_attempt_at = lease  # not picked again while this sender checks
+        check = row.state == "sent"
+        reconcile = row.state in ("sending", "uncertain") or check
+        (checking if check else sending).append(row.id)
         claims.append(Claim(row.id, row.workspace_id, row.kind, reconcile, lease, row.step))
+    # The batch's claims in two statements (the rows are locked on PostgreSQL; on SQLite this
+    # transaction is the only writer), not one UPDATE per row.
+    if sending:
+        await session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(sending))
+            .values(state="sending", attempts=OutboxItem.attempts + 1, lease_until=lease)
+            .execution_options(synchronize_session=False)
+        )
+    if checking:  # a duplicate check: not picked again while this sender checks
+        await session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(checking))
+            .values(lease_until=lease, next_attempt_at=lease)
+            .execution_options(synchronize_session=False)
+        )
     return claims
 
 
@@ -137,5 +155,13 @@ async def prepare(session: AsyncSession, claims: list[Claim], now: datetime) -> 
             channel_hint=(
                 await deliveries.history_channel(session, item=row) if claim.reconcile else None
             ),
+            period=row.period or "",
+            person_id=_int_or_none(row.payload.get("person_id")),
+            team_id=_int_or_none(row.payload.get("team_id")),
+            im_channel=prompt_prefetch.im_channel(session, row.payload.get("person_id")),
         )
     return prepared
+
+
+def _int_or_none(value: object) -> int | None:
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None

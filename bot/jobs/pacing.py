@@ -25,7 +25,6 @@ class Pacer:
     burst: int = BURST
     _buckets: dict[int, _Bucket] = field(default_factory=dict)
     _held_until: dict[int, datetime] = field(default_factory=dict)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def hold(self, workspace_id: int, seconds: float, *, now: datetime) -> None:
         until = now + timedelta(seconds=seconds)
@@ -44,19 +43,26 @@ class Pacer:
 
     async def wait(self, workspace_id: int) -> bool:
         """True when one more message may go to this workspace now; False, at once, while
-        Slack holds the workspace (the caller puts the message back for later)."""
-        while True:
-            async with self._lock:
-                held = self._held_until.get(workspace_id)
-                if held is not None and held > clock.now():
-                    return False
-                now = time.monotonic()
-                rate = self.per_minute / 60.0
-                bucket = self._buckets.setdefault(workspace_id, _Bucket(self.burst, now))
-                bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * rate)
-                bucket.updated = now
-                if bucket.tokens >= 1:
-                    bucket.tokens -= 1
-                    return True
-                pause = (1 - bucket.tokens) / rate
-            await asyncio.sleep(pause)
+        Slack holds the workspace (the caller puts the message back for later).
+
+        Each caller reserves the next slot and sleeps once until it (a bucket that may go
+        below zero), instead of every waiter waking at each new token to find it taken."""
+        if self._is_held(workspace_id):
+            return False
+        now = time.monotonic()
+        rate = self.per_minute / 60.0
+        bucket = self._buckets.setdefault(workspace_id, _Bucket(self.burst, now))
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * rate)
+        bucket.updated = now
+        bucket.tokens -= 1
+        if bucket.tokens >= 0:
+            return True
+        await asyncio.sleep(-bucket.tokens / rate)
+        if self._is_held(workspace_id):  # a 429 came while this one waited
+            bucket.tokens += 1  # its slot goes back
+            return False
+        return True
+
+    def _is_held(self, workspace_id: int) -> bool:
+        held = self._held_until.get(workspace_id)
+        return held is not None and held > clock.now()

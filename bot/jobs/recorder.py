@@ -5,6 +5,7 @@ next posts. A crash before the commit leaves rows that reconciliation finds post
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
@@ -12,11 +13,8 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
-from bot.jobs.outbox_rows import VERIFY, Claim
-from bot.models import OutboxItem
-from bot.services import prompts
-
-Lines = tuple[tuple[int, str], ...]
+from bot.jobs.outbox_rows import VERIFY
+from bot.services.posted import Posted, record_posted
 
 
 class Recorder:
@@ -28,20 +26,21 @@ class Recorder:
     ) -> None:
         self._writing = writing
         self._verify_after = timedelta(seconds=verify_after_seconds)
-        self._records: list[tuple[Claim, str, str, Lines, bool, asyncio.Future[None]]] = []
+        self._records: list[tuple[Posted, bool, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._waiting: dict[int, asyncio.Future[None]] = {}
 
-    def add(self, claim: Claim, channel: str, ts: str, lines: Lines, *, verify: bool) -> None:
-        """Queue the record of a posted message; `written(claim)` waits for it."""
+    def add(self, posted: Posted, *, verify: bool) -> None:
+        """Queue the record of a posted message; `written(outbox_id)` waits for it. With
+        `verify`, a check for a duplicate stays owed (the post went out unverified)."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._records.append((claim, channel, ts, lines, verify, done))
+        self._records.append((posted, verify, done))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        self._waiting[claim.id] = done
+        self._waiting[posted.outbox_id] = done
 
-    async def written(self, claim: Claim) -> None:
-        waiting = self._waiting.pop(claim.id, None)
+    async def written(self, outbox_id: int) -> None:
+        waiting = self._waiting.pop(outbox_id, None)
         if waiting is not None:
             await waiting
 
@@ -50,18 +49,15 @@ class Recorder:
         while self._records:
             batch, self._records = self._records, []
             now = clock.now()
+            posted = [
+                dataclasses.replace(one, error=VERIFY, next_attempt_at=now + self._verify_after)
+                if verify
+                else one
+                for one, verify, _done in batch
+            ]
             try:
                 async with self._writing() as session:
-                    for claim, channel, ts, lines, verify, _done in batch:
-                        row = await session.get(OutboxItem, claim.id)
-                        if row is None or row.lease_until != claim.lease_until:
-                            continue  # another sender holds it now: it reconciles and records
-                        await prompts.record_posted(
-                            session, item=row, channel=channel, ts=ts, lines=lines, now=now
-                        )
-                        if verify:
-                            row.error = VERIFY
-                            row.next_attempt_at = now + self._verify_after
+                    await record_posted(session, posted=posted, now=now)
             except Exception as exc:  # noqa: BLE001 - each waiting send handles it
                 for *_rest, done in batch:
                     if not done.done():

@@ -10,6 +10,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+def ignoring_conflicts(
+    session: AsyncSession, table: Any, *, conflict_columns: Sequence[str] | None = None
+) -> Insert:
+    """The same INSERT without values, executed with a list of rows (`session.execute(stmt,
+    rows)`): one compiled statement for any number of rows, where a multi-row VALUES is
+    compiled anew each time."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing(index_elements=conflict_columns)  # type: ignore[no-any-return]
+
+
 def insert_ignoring_conflicts(
     session: AsyncSession,
     table: Any,

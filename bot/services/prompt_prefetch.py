@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import (
+    AwayPeriod,
     Checkin,
     Cycle,
     KeyResult,
@@ -22,6 +24,7 @@ from bot.models import (
     Person,
     Team,
     TeamSkippedPeriod,
+    Workspace,
 )
 from bot.models.outbox_keys import Kind
 
@@ -38,6 +41,12 @@ class Prefetched:
     periods: set[str] = field(default_factory=set)
     team_ids: set[int] = field(default_factory=set)  # every team asked about
     skipped: set[tuple[int, str]] = field(default_factory=set)
+    people: set[int] = field(default_factory=set)  # every person a DM or reminder is for
+    im_channels: dict[int, str | None] = field(default_factory=dict)
+    away: dict[int, list[tuple[date, date]]] = field(default_factory=dict)
+    # Rows loaded whole for `session.get` to find: the session's identity map holds rows
+    # only while something else does, so the batch holds them.
+    held: list[object] = field(default_factory=list)
 
     def covers(self, ids: Iterable[int]) -> bool:
         return set(ids) <= self.key_results
@@ -67,6 +76,18 @@ def cached(session: AsyncSession) -> Prefetched | None:
     return found if isinstance(found, Prefetched) else None
 
 
+def im_channel(session: AsyncSession, person_id: object) -> str | None:
+    """The person's DM channel as the batch read it (None when unknown or not read)."""
+    found = cached(session)
+    if found is None or not isinstance(person_id, int | str) or not str(person_id).isdigit():
+        return None
+    return found.im_channels.get(int(person_id))
+
+
+def away_on(found: Prefetched, person_id: int, day: date) -> bool:
+    return any(start <= day <= end for start, end in found.away.get(person_id, ()))
+
+
 async def prefetch(session: AsyncSession, items: Sequence[OutboxItem]) -> Prefetched:
     lines = [
         (int(kr), str(period)) for item in items for kr, period in item.payload.get("lines") or []
@@ -85,6 +106,35 @@ async def prefetch(session: AsyncSession, items: Sequence[OutboxItem]) -> Prefet
             )
         ).scalars():
             found.checkins.setdefault(checkin.key_result_id, []).append(checkin)
+    # The people the DMs and reminders are for, their workspaces and their away periods:
+    # loaded whole, so composing looks them up in the session instead of one query each.
+    found.people = {
+        int(i.payload["person_id"])
+        for i in items
+        if i.kind != Kind.PROMPT and str(i.payload.get("person_id", "")).isdigit()
+    }
+    found.held.extend(
+        (await session.execute(select(Workspace).where(Workspace.id.in_(workspaces)))).scalars()
+    )
+    if found.people:
+        for person in (
+            await session.execute(
+                select(Person).where(
+                    Person.workspace_id.in_(workspaces), Person.id.in_(found.people)
+                )
+            )
+        ).scalars():
+            found.im_channels[person.id] = person.im_channel_id
+            found.held.append(person)
+        for person_id, starts_on, ends_on in (
+            await session.execute(
+                select(AwayPeriod.person_id, AwayPeriod.starts_on, AwayPeriod.ends_on).where(
+                    AwayPeriod.workspace_id.in_(workspaces),
+                    AwayPeriod.person_id.in_(found.people),
+                )
+            )
+        ).all():
+            found.away.setdefault(person_id, []).append((starts_on, ends_on))
     people = {kr.owner_person_id for kr, _ in found.live.values() if kr.owner_person_id}
     if people:
         rows2 = await session.execute(
@@ -97,9 +147,11 @@ async def prefetch(session: AsyncSession, items: Sequence[OutboxItem]) -> Prefet
     teams |= {int(i.payload["team_id"]) for i in items if i.kind == Kind.PROMPT}
     if teams:
         rows3 = await session.execute(
-            select(Team.id, Team.name).where(Team.workspace_id.in_(workspaces), Team.id.in_(teams))
+            select(Team).where(Team.workspace_id.in_(workspaces), Team.id.in_(teams))
         )
-        found.team_names = {tid: name for tid, name in rows3.all()}  # noqa: C416
+        loaded_teams = list(rows3.scalars())
+        found.held.extend(loaded_teams)
+        found.team_names = {team.id: team.name for team in loaded_teams}
         skipped = await session.execute(
             select(TeamSkippedPeriod.team_id, TeamSkippedPeriod.period).where(
                 TeamSkippedPeriod.workspace_id.in_(workspaces),

@@ -1,10 +1,9 @@
-"""What a ceremony message shows when it is sent, and the record of what it showed.
+"""What a ceremony message shows when it is sent.
 
 `compose` reads the outbox row's lines (key result, period) and builds the message with the
 values as they are now, leaving out key results archived since; `None` means the message is
 no longer owed (team paused or skipping, person away, nothing missing any more, past its
-deadline). `record_posted` stores the `prompt` and its numbered lines, so that `#2` in a
-reply means line 2 of *that* message.
+deadline). `bot.services.posted` records what it showed once Slack took it.
 """
 
 from __future__ import annotations
@@ -26,19 +25,14 @@ from bot.models import (
     Objective,
     OutboxItem,
     Person,
-    Prompt,
     Team,
     TeamSkippedPeriod,
     Workspace,
 )
-from bot.models import (
-    PromptLine as PromptLineRow,
-)
-from bot.models.outbox_keys import CEREMONY_KINDS, Kind
+from bot.models.outbox_keys import Kind
 from bot.okr.period import zone
 from bot.repository.checkins import current_from, current_values, periods_with_values
-from bot.repository.upsert import insert_ignoring_conflicts
-from bot.services.prompt_prefetch import cached, live_key_results_query
+from bot.services.prompt_prefetch import away_on, cached, live_key_results_query
 from bot.services.reading import key_result_line
 
 
@@ -91,6 +85,9 @@ async def _skipping(session: AsyncSession, team: Team, period: str) -> bool:
 
 
 async def _away(session: AsyncSession, person: Person, day: date) -> bool:
+    cache = cached(session)
+    if cache is not None and person.id in cache.people:
+        return away_on(cache, person.id, day)
     found = await session.execute(
         select(AwayPeriod.id).where(
             AwayPeriod.workspace_id == person.workspace_id,
@@ -271,61 +268,3 @@ async def _labels(
         select(model.id, column).where(model.workspace_id == workspace_id, model.id.in_(wanted))
     )
     return {key: value for key, value in rows.all()}  # noqa: C416
-
-
-async def record_posted(
-    session: AsyncSession,
-    *,
-    item: OutboxItem,
-    channel: str,
-    ts: str,
-    lines: Sequence[tuple[int, str]],
-    now: datetime,
-) -> None:
-    """Mark the row sent and store what the message showed (once, whatever the retries)."""
-    item.state, item.slack_channel, item.slack_ts = "sent", channel, ts
-    item.sent_at, item.lease_until, item.error = now, None, None
-    if item.kind not in CEREMONY_KINDS:
-        return
-    person_id = item.payload.get("person_id")
-    team_id = item.payload.get("team_id") if item.kind == Kind.PROMPT else None
-    if person_id is not None and item.kind != Kind.PROMPT:
-        person = await session.get(Person, int(person_id))
-        if person is not None and person.im_channel_id != channel:
-            person.im_channel_id = channel
-    result = await session.execute(
-        insert_ignoring_conflicts(
-            session,
-            Prompt,
-            {
-                "workspace_id": item.workspace_id,
-                "kind": "round" if item.kind == Kind.PROMPT else "dm",
-                "outbox_id": item.id,
-                "team_id": team_id,
-                "person_id": None if item.kind == Kind.PROMPT else person_id,
-                "period": item.period or "",
-                "channel_id": channel,
-                "message_ts": ts,
-            },
-            conflict_columns=["workspace_id", "channel_id", "message_ts"],
-        ).returning(Prompt.id)
-    )
-    prompt_id = result.scalar_one_or_none()
-    if prompt_id is None or not lines:
-        return
-    await session.execute(
-        insert_ignoring_conflicts(
-            session,
-            PromptLineRow,
-            [
-                {
-                    "prompt_id": prompt_id,
-                    "line_no": number,
-                    "workspace_id": item.workspace_id,
-                    "key_result_id": kr,
-                    "period": period,
-                }
-                for number, (kr, period) in enumerate(lines, start=1)
-            ],
-        )
-    )
