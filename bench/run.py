@@ -107,27 +107,51 @@ async def post_message_rows() -> list[Row]:
 async def fanout_rows() -> list[Row]:
     from bench.fanout import OWNERS_PER_TEAM, PACE, TEAMS, TIME_SCALE, fanout
 
-    f = await fanout()
-    name = (
-        f"weekly fan-out: {TEAMS} teams, {TEAMS * OWNERS_PER_TEAM:,} owners due in one minute "
-        f"(prompts + DMs), emulator limits on, time scale x{TIME_SCALE:g}"
-    )
-    how = (
-        f"one `python -m bot clock` process on SQLite, sending at {PACE:.0%} of the budget; "
-        f"floor = {f['expected']:,.0f} messages / {300 * TIME_SCALE:,.0f} a minute; "
-        f"first post {f['first_post']:.1f} s after start; duplicates {f['duplicates']:.0f}, "
-        f"losses {f['losses']:.0f}, 429s {f['rate_limited']:.0f}; clock CPU {f['clock_cpu']:.1f} s"
-    )
-    memory = (
-        f"peak {f['peak_mib']:.0f} MiB during the fan-out vs {f['idle_mib']:.0f} MiB idling "
-        "over the same data (a Sunday: nothing due)"
-    )
-    return [
-        Row(name + ": wall time / floor", f"{f['wall']:.1f} s", f"{f['floor']:.1f} s",
-            f["ratio"], how),
-        Row("same: clock peak memory / idle clock", f"{f['peak_mib']:.0f} MiB",
-            f"{f['idle_mib']:.0f} MiB", f["memory_ratio"], memory),
-    ]  # fmt: skip
+    rows: list[Row] = []
+    for scale, goal in ((TIME_SCALE, 1.15), (2 * TIME_SCALE, 1.25)):
+        f = await fanout(scale)
+        name = (
+            f"weekly fan-out: {TEAMS} teams, {TEAMS * OWNERS_PER_TEAM:,} owners due in one "
+            f"minute (prompts + DMs), emulator limits on, time scale x{scale:g}"
+        )
+        met = "met" if f["ratio"] <= goal else "MISSED"
+        how = (
+            f"one `python -m bot clock` process on SQLite, sending at {PACE:.0%} of the budget; "
+            f"floor = {f['expected']:,.0f} messages / {300 * scale:,.0f} a minute; goal at most "
+            f"{goal:g}: {met}; first post {f['first_post']:.1f} s after start; duplicates "
+            f"{f['duplicates']:.0f}, losses {f['losses']:.0f}, 429s {f['rate_limited']:.0f}; "
+            f"clock CPU {f['clock_cpu']:.1f} s in all"
+        )
+        cpu = (
+            f"the clock's CPU from its first post to its last record ({f['sending_cpu']:.1f} s) "
+            f"per message sent, against {BARE_CALLS_NOTE} (the same DM, blocks and metadata) "
+            "through one AsyncWebClient and one reused HTTP session in a process of their own"
+        )
+        rows += [
+            Row(name + ": wall time / floor", f"{f['wall']:.1f} s", f"{f['floor']:.1f} s",
+                f["ratio"], how),
+            Row("same: clock CPU per message / bare chat.postMessage CPU",
+                f"{f['cpu_per_message'] * 1000:.2f} ms", f"{f['bare_post_cpu'] * 1000:.2f} ms",
+                f["cpu_ratio"], cpu),
+        ]  # fmt: skip
+        if scale == TIME_SCALE:
+            memory = (
+                f"peak {f['peak_mib']:.0f} MiB during the fan-out vs {f['idle_mib']:.0f} MiB "
+                "idling over the same data (a Sunday: nothing due)"
+            )
+            rows.append(
+                Row(
+                    "same: clock peak memory / idle clock",
+                    f"{f['peak_mib']:.0f} MiB",
+                    f"{f['idle_mib']:.0f} MiB",
+                    f["memory_ratio"],
+                    memory,
+                )  # fmt: skip
+            )
+    return rows
+
+
+BARE_CALLS_NOTE = "500 sequential bare chat.postMessage calls"
 
 
 def _seconds(value: float, *, cap: float) -> str:
