@@ -29,6 +29,7 @@ class Kind:
     RETRO: Final = "retro"
     SUMMARY: Final = "summary"
     NOTICE: Final = "notice"
+    CHART: Final = "chart"
 
 
 OUTBOX_KINDS: Final = (
@@ -46,6 +47,7 @@ OUTBOX_KINDS: Final = (
     Kind.RETRO,
     Kind.SUMMARY,
     Kind.NOTICE,
+    Kind.CHART,
 )
 # The weekly ceremony's messages: the clock owes them, they list key results to check in on.
 CEREMONY_KINDS: Final = (Kind.PROMPT, Kind.DM, Kind.REMINDER)
@@ -54,7 +56,8 @@ TEAM_CYCLE_KINDS: Final = (Kind.RETRO, Kind.SUMMARY)
 
 # Lower goes first. Prompts, then DMs and reminders; a notice about a failed delivery after
 # them; a prompt's coalescing edit (`update`) below prompts and DMs; a team's digest after
-# all of those (it can wait a minute, a check-in DM cannot).
+# all of those (it can wait a minute, a check-in DM cannot); its chart after the digest (it is
+# posted in the digest's thread).
 PRIORITY: Final[Mapping[str, int]] = {
     Kind.PROMPT: 10,
     Kind.DM: 20,
@@ -62,6 +65,7 @@ PRIORITY: Final[Mapping[str, int]] = {
     Kind.NOTICE: 40,
     Kind.UPDATE: 50,
     Kind.DIGEST: 60,
+    Kind.CHART: 70,
 }
 DEFAULT_PRIORITY: Final = 100  # a kind without its own place in the order
 
@@ -93,6 +97,11 @@ def digest_key(workspace_id: int, team_id: int, period: str, part: int | str) ->
     """A team's digest at D, one key a part (`part` 1..n; `manual-<request>` for a post by
     hand, whose later parts are `manual-<request>-<n>`)."""
     return f"{Kind.DIGEST}:{workspace_id}:{team_id}:{period}:{part}"
+
+
+def chart_key(workspace_id: int, team_id: int, period: str) -> str:
+    """A team digest's chart, posted in the thread of the digest's part 1."""
+    return f"{Kind.CHART}:{workspace_id}:{team_id}:{period}"
 
 
 def company_digest_key(workspace_id: int, day: date) -> str:
