@@ -22,6 +22,7 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox.emulator import SlackEmulator
+from bot.sandbox.emulator.limits import WORKSPACE_MESSAGES_PER_MINUTE
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
@@ -237,12 +238,50 @@ async def parse_time_rows() -> list[Row]:
     ]
 
 
+async def digest_rows() -> list[Row]:
+    from bench import digest as db
+
+    t = await db.digest_time()
+    c = db.chart_time()
+    f = await db.digest_fanout()
+    met = "met" if t["ratio"] <= db.DIGEST_GOAL else "MISSED"
+    exact = "met" if f["duplicates"] == 0 and f["losses"] == 0 else "MISSED"
+    per_minute = WORKSPACE_MESSAGES_PER_MINUTE * db.FANOUT_SCALE
+    return [
+        Row(f"digest time: one team's digest composed as the sender does (PostgreSQL, "
+            f"{db.TEAMS} teams, {db.TEAMS * db.KEY_RESULTS_PER_TEAM:,} key results, "
+            f"{db.HISTORY} periods of check-ins) vs its blocks built from the read model in memory",
+            f"{t['composed'] * 1000:.1f} ms", f"{t['built'] * 1000:.2f} ms", t["ratio"],
+            f"median per team, {db.SAMPLE} teams x {db.ROUNDS} rounds, each round in a fresh "
+            f"reader session, interleaved; {t['checkins']:,} check-ins seeded in "
+            f"{t['seed_seconds']:.0f} s; {t['statements']:.1f} statements a digest, "
+            f"{t['in_database'] * 1000:.1f} ms of it (mean) in the database driver; "
+            f"{t['blocks_per_digest']:.0f} blocks a digest, {t['parts']} parts for "
+            f"{db.SAMPLE} teams; goal at most {db.DIGEST_GOAL:g}: {met}"),
+        Row(f"chart time: render_progress_chart ({db.CHART_OBJECTIVES} objectives x "
+            f"{db.HISTORY} periods) vs render_empty of the same size",
+            f"{c['chart'] * 1000:.1f} ms", f"{c['empty'] * 1000:.1f} ms", c["ratio"],
+            f"median of {db.CHART_RUNS} interleaved runs after a warm-up; "
+            f"{c['bytes'] / 1024:.0f} kB PNG"),
+        Row(f"digest fan-out: {f['expected']} teams' digests due at once at D, emulator limits "
+            f"on, time scale x{db.FANOUT_SCALE:g}: wall time / floor",
+            f"{f['wall']:.1f} s", f"{f['floor']:.1f} s", f["ratio"],
+            f"one `python -m bot clock` process on SQLite started at D of a round whose prompts "
+            f"and DMs are over, sending at {db.PACE:.0%} of the budget; floor = "
+            f"{f['expected']} messages / {per_minute:,.0f} a minute; first post "
+            f"{f['first_post']:.1f} s after start; duplicates {f['duplicates']}, losses "
+            f"{f['losses']} (goal 0): {exact}; 429s {f['rate_limited']}; other posts "
+            f"{sum(f['other_keys'].values()) + f['dms']}; clock CPU {f['clock_cpu']:.1f} s"),
+    ]  # fmt: skip
+
+
 BENCHMARKS: list[Callable[[], Awaitable[list[Row]]]] = [
     post_message_rows,
     okr_mine_rows,
     fanout_rows,
     load_rows,
     parse_time_rows,
+    digest_rows,
 ]
 
 
