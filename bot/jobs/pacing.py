@@ -7,9 +7,11 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from bot import clock
 
+Admitted = Literal["now", "waited"]  # within the burst, or after waiting for the budget
 BURST = 3  # small: evens out our own loop's jitter, never a burst that meets a 429
 
 
@@ -43,12 +45,16 @@ class Pacer:
 
     async def wait(self, workspace_id: int) -> bool:
         """True when one more message may go to this workspace now; False, at once, while
-        Slack holds the workspace (the caller puts the message back for later).
+        Slack holds the workspace (the caller puts the message back for later)."""
+        return await self.admit(workspace_id) is not None
+
+    async def admit(self, workspace_id: int) -> Admitted | None:
+        """As `wait`, saying whether the send had to wait for the budget (None: held).
 
         Each caller reserves the next slot and sleeps once until it (a bucket that may go
         below zero), instead of every waiter waking at each new token to find it taken."""
         if self._is_held(workspace_id):
-            return False
+            return None
         now = time.monotonic()
         rate = self.per_minute / 60.0
         bucket = self._buckets.setdefault(workspace_id, _Bucket(self.burst, now))
@@ -56,12 +62,12 @@ class Pacer:
         bucket.updated = now
         bucket.tokens -= 1
         if bucket.tokens >= 0:
-            return True
+            return "now"
         await asyncio.sleep(-bucket.tokens / rate)
         if self._is_held(workspace_id):  # a 429 came while this one waited
             bucket.tokens += 1  # its slot goes back
-            return False
-        return True
+            return None
+        return "waited"
 
     def _is_held(self, workspace_id: int) -> bool:
         held = self._held_until.get(workspace_id)

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import OutboxItem, Person, Prompt, PromptLine
+from bot.models.base import UTCDateTime
 from bot.models.outbox_keys import CEREMONY_KINDS, Kind
 from bot.repository.upsert import ignoring_conflicts
 
@@ -44,30 +45,59 @@ async def record_posted(
 ) -> list[int]:
     """Mark each row sent and store what its message showed; returns the outbox ids recorded
     (a row another sender has taken over since is left to it)."""
-    recorded: list[Posted] = []
-    for one in posted:
-        values: dict[str, Any] = {
-            "state": "sent",
-            "slack_channel": one.channel,
-            "slack_ts": one.ts,
-            "sent_at": now,
-            "lease_until": None,
-            "error": one.error,
-        }
-        if one.next_attempt_at is not None:
-            values["next_attempt_at"] = one.next_attempt_at
-        result = await session.execute(
-            update(OutboxItem)
-            .where(OutboxItem.id == one.outbox_id, OutboxItem.lease_until == one.lease_until)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount:  # type: ignore[attr-defined]
-            recorded.append(one)
+    recorded = await _mark_sent(session, posted, now=now)
     ceremony = [one for one in recorded if one.kind in CEREMONY_KINDS]
     await _learn_dm_channels(session, ceremony)
     await _store_prompts(session, ceremony)
     return [one.outbox_id for one in recorded]
+
+
+async def _mark_sent(
+    session: AsyncSession, posted: Sequence[Posted], *, now: datetime
+) -> list[Posted]:
+    """Each row sent with its message, if its claim still holds it: one compiled UPDATE run
+    with the batch's rows (the lease checked in its WHERE), then one read of which took."""
+    if not posted:
+        return []
+    outbox = cast(Table, OutboxItem.__table__)
+    await session.execute(
+        update(outbox)
+        .where(outbox.c.id == bindparam("row_id"), outbox.c.lease_until == bindparam("held_until"))
+        .values(
+            state="sent",
+            slack_channel=bindparam("channel"),
+            slack_ts=bindparam("ts"),
+            sent_at=now,
+            lease_until=None,
+            error=bindparam("row_error"),
+            next_attempt_at=func.coalesce(
+                bindparam("check_at", type_=UTCDateTime), outbox.c.next_attempt_at
+            ),
+        ),
+        [
+            {
+                "row_id": one.outbox_id,
+                "held_until": one.lease_until,
+                "channel": one.channel,
+                "ts": one.ts,
+                "row_error": one.error,
+                "check_at": one.next_attempt_at,
+            }
+            for one in posted
+        ],
+    )
+    taken = {
+        (row_id, channel, ts)
+        for row_id, channel, ts in (
+            await session.execute(
+                select(OutboxItem.id, OutboxItem.slack_channel, OutboxItem.slack_ts).where(
+                    OutboxItem.id.in_([one.outbox_id for one in posted]),
+                    OutboxItem.state == "sent",
+                )
+            )
+        ).all()
+    }
+    return [one for one in posted if (one.outbox_id, one.channel, one.ts) in taken]
 
 
 async def _learn_dm_channels(session: AsyncSession, posted: Sequence[Posted]) -> None:
