@@ -216,3 +216,15 @@ def build_digest_parts(data: DigestData) -> list[list[dict[str, Any]]]:
 def digest_fallback(data: DigestData, part: int, total: int) -> str:
     suffix = f" (part {part} of {total})" if total > 1 else ""
     return f"{_cut(data.team_name, 80)} · digest for {data.period}{suffix}"
+
+
+CHART_TEXT = "📈 Progress per week against the expected line"
+
+
+def build_chart(file_id: str, alt_text: str) -> list[dict[str, Any]]:
+    """The digest chart's message: the uploaded PNG as an image block (`alt_text` is plain
+    text, at most 2000 characters, as `bot.charts.alt_text` makes it)."""
+    return [
+        {"type": "image", "slack_file": {"id": file_id}, "alt_text": alt_text},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": CHART_TEXT}]},
+    ]

@@ -3,7 +3,8 @@ SIGKILL itself the nth time it reaches `<boundary>`; in-process tests `arm` one 
 which raises `SimulatedCrash` (a BaseException nothing in the bot catches).
 
 Boundaries: `claimed` (claim committed, nothing sent), `answered` (Slack answered, nothing
-committed), `reconciling` (history read, nothing committed).
+committed), `reconciling` (history read, nothing committed), `uploaded` (a digest chart's
+file uploaded and kept on its row, not posted yet).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import os
 import signal
 
-BOUNDARIES = ("claimed", "answered", "reconciling")
+BOUNDARIES = ("claimed", "answered", "reconciling", "uploaded")
 
 
 class SimulatedCrash(BaseException):

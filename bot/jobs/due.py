@@ -22,6 +22,7 @@ still owed until its digest time D), never from the scheduler's memory.
   DM sweep's finds are in it. Part k+1 is queued once part k is sent; a part past the end
   composes to nothing and is cancelled, which ends the chain (the number of parts is only
   known when the message is composed, at send time).
+- Its chart is due once part 1 is sent, in part 1's thread (`_charts`).
 - The facilitators' weekly report DM goes out the day after the workspace default round, at
   10:00 in the workspace's zone, until that day ends (`_reports`).
 - Left out: paused teams, skipped weeks, paused workspaces, away or deactivated people, key
@@ -37,7 +38,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.models import outbox_keys
-from bot.models.outbox_keys import Kind, digest_key, dm_key, prompt_key, reminder_key
+from bot.models.outbox_keys import (
+    Kind,
+    chart_key,
+    digest_key,
+    dm_key,
+    prompt_key,
+    reminder_key,
+)
 from bot.okr.period import label, monday_of, next_period, prompt_instant
 from bot.okr.schedule import DEFAULT_DIGEST_DELAY, DEFAULT_REMINDER_DELAY
 
@@ -124,6 +132,11 @@ class Snapshot:
     digests: frozenset[str] = frozenset()
     digests_sent: frozenset[str] = frozenset()
     unswept: frozenset[tuple[int, str]] = frozenset()
+    # The digest chart: (workspace, team, period) -> (channel, ts) of each sent scheduled
+    # digest's part 1 near now (the thread the chart goes in), and the chart keys queued in
+    # any state (a cancelled chart stays cancelled).
+    digest_threads: Mapping[tuple[int, int, str], tuple[str, str]] = field(default_factory=dict)
+    charts: frozenset[str] = frozenset()
     # The weekly report DM: facilitators and admins, and the report keys already queued.
     facilitators: tuple[FacilitatorDue, ...] = ()
     reports: frozenset[str] = frozenset()
@@ -351,6 +364,25 @@ def _digests(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
             )  # fmt: skip
 
 
+def _charts(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
+    """A team digest's chart, once the scheduled digest's part 1 is sent (its thread is where
+    the chart goes); not for a digest posted by hand, a paused team or workspace."""
+    for (workspace_id, team_id, week), (channel, ts) in sorted(snapshot.digest_threads.items()):
+        team = snapshot.teams.get(team_id)
+        workspace = snapshot.workspaces.get(workspace_id)
+        if team is None or workspace is None or not workspace.acting or not team.takes_place(week):
+            continue
+        key = chart_key(workspace_id, team_id, week)
+        if key in snapshot.charts:
+            continue
+        digest_at, deadline = digest_window(snapshot, team, week)
+        yield OutboxDue(
+            workspace_id, Kind.CHART, key, str(team_id), week, now, max(now, deadline), (),
+            {"team_id": team_id, "channel": channel, "thread_ts": ts,
+             "digest_at": digest_at.isoformat()},
+        )  # fmt: skip
+
+
 REPORT_AT = time(10, 0)  # the weekly report DM: the day after the default round, 10:00
 
 
@@ -399,5 +431,6 @@ def due(now: datetime, snapshot: Snapshot) -> list[OutboxDue]:
         *_prompts(now, snapshot),
         *_person_messages(now, snapshot),
         *_digests(now, snapshot),
+        *_charts(now, snapshot),
         *_reports(now, snapshot),
     ]

@@ -23,7 +23,7 @@ from bot import clock
 from bot.blocks.checkin import prompt_metadata
 from bot.config import Settings
 from bot.db import readers_for
-from bot.jobs import crashpoints
+from bot.jobs import chart_send, crashpoints
 from bot.jobs.outbox_rows import VERIFY, Claim, Prepared, SendStats, claim_rows, prepare
 from bot.jobs.pacing import Pacer
 from bot.jobs.posting import find_posted, remove_duplicates
@@ -120,20 +120,18 @@ class OutboxSender:
 
     async def _guarded(self, claim: Claim, prepared: Prepared | None) -> None:
         try:
-            paced = False
-            if prepared is not None and prepared.composed is not None and not claim.reconcile:
+            sends = prepared is not None and (
+                prepared.composed is not None or prepared.chart is not None
+            )
+            if sends and not claim.reconcile:
                 # Wait for this workspace's budget before taking a send slot, so a workspace
                 # that must go slowly does not hold the slots other workspaces need.
-                admitted = await self.pacer.admit(claim.workspace_id)
-                if admitted is None:
+                if not await self.pacer.wait(claim.workspace_id):
                     await self._requeue_held(claim)
                     return
-                # A send that waited for the budget is part of a paced stream: its record may
-                # wait a moment to share a transaction with the next answers.
-                paced = admitted == "waited"
             async with self._gate:
                 if prepared is not None:
-                    await self._send(claim, prepared, paced=paced)
+                    await self._send(claim, prepared)
             # The record is written with others of the moment, outside the gate: a slow
             # commit (a SQLite checkpoint) does not hold up the next posts.
             await self.recorder.written(claim.id)
@@ -145,13 +143,16 @@ class OutboxSender:
 
     # --- sending ------------------------------------------------------------------------------
 
-    async def _send(self, claim: Claim, prepared: Prepared, *, paced: bool = False) -> None:
+    async def _send(self, claim: Claim, prepared: Prepared) -> None:
         key, verify, composed = prepared.key, prepared.verify, prepared.composed
         sent_channel, sent_ts = prepared.sent_channel, prepared.sent_ts
         update, channel_hint = prepared.update, prepared.channel_hint
         client = await self.clients.get(claim.workspace_id)
         if client is None:
             await self._workspace_fatal(claim, "no_installation")
+            return
+        if claim.kind == Kind.CHART:  # uploaded, then posted in the digest's thread
+            await chart_send.send(self, claim, prepared, client)
             return
         if verify:
             assert sent_channel and sent_ts
@@ -219,17 +220,7 @@ class OutboxSender:
         if self.pacer.held_for(claim.workspace_id, clock.now()) > 0:
             await self._requeue_held(claim)
             return
-        margin = timedelta(
-            seconds=min(
-                self.settings.slack_http_timeout_seconds + 1,
-                self.settings.outbox_lease_seconds / 2,
-            )
-        )
-        if clock.now() + margin >= claim.lease_until:
-            # Too close to the lease's end: another sender may take the row over while this
-            # post is under way. Nothing was posted, so it goes back to the queue.
-            await self._finish(claim, state="uncertain" if claim.reconcile else "pending",
-                               error=None, refund=True)  # fmt: skip
+        if await self._too_late_to_post(claim):
             return
         try:
             response = await client.chat_postMessage(
@@ -246,9 +237,24 @@ class OutboxSender:
         crashpoints.reached("answered")
         await self._record(
             claim, prepared, str(response["channel"]), str(response["ts"]), composed.lines,
-            verify=unverified, gather=paced,
+            verify=unverified,
         )  # fmt: skip
         self.stats.sent += 1
+
+    async def _too_late_to_post(self, claim: Claim) -> bool:
+        """Too close to the lease's end: another sender may take the row over while a post
+        is under way. Nothing was posted, so the row goes back to the queue."""
+        margin = timedelta(
+            seconds=min(
+                self.settings.slack_http_timeout_seconds + 1,
+                self.settings.outbox_lease_seconds / 2,
+            )
+        )
+        if clock.now() + margin < claim.lease_until:
+            return False
+        await self._finish(claim, state="uncertain" if claim.reconcile else "pending",
+                           error=None, refund=True)  # fmt: skip
+        return True
 
     async def _requeue_held(self, claim: Claim) -> None:
         """A 429 holds the workspace since this row was claimed: back to the queue until the
@@ -287,7 +293,6 @@ class OutboxSender:
         lines: tuple[tuple[int, str], ...] | list[tuple[int, str]],
         *,
         verify: bool,
-        gather: bool = False,
     ) -> None:
         posted = Posted(
             outbox_id=claim.id,
@@ -302,7 +307,7 @@ class OutboxSender:
             lines=tuple(lines),
             known_im_channel=prepared.im_channel,
         )
-        self.recorder.add(posted, verify=verify, gather=gather)
+        self.recorder.add(posted, verify=verify)
 
     # --- failures -----------------------------------------------------------------------------
 

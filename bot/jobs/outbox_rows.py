@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import OutboxItem, Workspace
 from bot.models.outbox_keys import Kind
 from bot.services import deliveries, prompt_prefetch
+from bot.services.digest_chart import ChartPost
 from bot.services.prompts import Composed
 from bot.services.updates import UpdateMessage, compose_update
 
@@ -53,6 +54,7 @@ class Prepared:
     person_id: int | None = None
     team_id: int | None = None
     im_channel: str | None = None  # the person's DM channel, as known now
+    chart: ChartPost | None = None  # a digest chart row's post (`jobs.chart_send`)
 
 
 async def claim_rows(
@@ -159,6 +161,11 @@ async def prepare(session: AsyncSession, claims: list[Claim], now: datetime) -> 
             person_id=_int_or_none(row.payload.get("person_id")),
             team_id=_int_or_none(row.payload.get("team_id")),
             im_channel=prompt_prefetch.im_channel(session, row.payload.get("person_id")),
+            chart=(
+                await deliveries.compose_chart(session, item=row, now=now, draw=not verify)
+                if claim.kind == Kind.CHART
+                else None
+            ),
         )
     return prepared
 

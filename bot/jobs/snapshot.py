@@ -33,7 +33,7 @@ from bot.models import (
     TeamSkippedPeriod,
     Workspace,
 )
-from bot.models.outbox_keys import CEREMONY_KINDS, Kind
+from bot.models.outbox_keys import CEREMONY_KINDS, Kind, digest_key
 from bot.okr.period import zone
 from bot.okr.schedule import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
 from bot.repository.checkins import periods_with_values
@@ -173,7 +173,6 @@ async def load_snapshot(
             tuple(away.get(person.id, ())),
             not person.is_deactivated,
         )
-    digests, digests_sent, unswept = await _digest_rows(session, ids, periods)
     return Snapshot(
         workspaces=workspaces,
         teams=teams,
@@ -182,9 +181,7 @@ async def load_snapshot(
         checked_in=await _checked_in(session, ids, periods),
         queued=await _queued(session, ids, periods),
         started=started or {},
-        digests=digests,
-        digests_sent=digests_sent,
-        unswept=unswept,
+        **await _digest_rows(session, ids, periods),
         **await _report_rows(session, ids, periods),
     )
 
@@ -217,28 +214,49 @@ async def _queued(
 
 async def _digest_rows(
     session: AsyncSession, workspace_ids: list[int], periods: list[str]
-) -> tuple[frozenset[str], frozenset[str], frozenset[tuple[int, str]]]:
-    """Digest keys (all states) and those sent; the lines of sent DMs not swept yet."""
+) -> dict[str, Any]:
+    """Digest keys (all states) and those sent; the lines of sent DMs not swept yet; where
+    each sent scheduled digest's part 1 is (its chart's thread) and the chart keys."""
     digests: set[str] = set()
     sent: set[str] = set()
     unswept: set[tuple[int, str]] = set()
+    threads: dict[tuple[int, int, str], tuple[str, str]] = {}
+    charts: set[str] = set()
     rows = await session.execute(
         select(
-            OutboxItem.kind, OutboxItem.idempotency_key, OutboxItem.state, OutboxItem.payload
+            OutboxItem.workspace_id,
+            OutboxItem.kind,
+            OutboxItem.idempotency_key,
+            OutboxItem.state,
+            OutboxItem.period,
+            OutboxItem.payload,
+            OutboxItem.slack_channel,
+            OutboxItem.slack_ts,
         ).where(
             OutboxItem.workspace_id.in_(workspace_ids),
-            OutboxItem.kind.in_((Kind.DIGEST, Kind.DM)),
+            OutboxItem.kind.in_((Kind.DIGEST, Kind.DM, Kind.CHART)),
             OutboxItem.period.in_(periods),
         )
     )
-    for kind, key, state, payload in rows:
+    for ws, kind, key, state, period, payload, channel, ts in rows:
         if kind == Kind.DIGEST:
             digests.add(key)
             if state == "sent":
                 sent.add(key)
+                team_id = int((payload or {}).get("team_id") or 0)
+                if key == digest_key(ws, team_id, period, 1) and channel and ts:  # not by hand
+                    threads[(ws, team_id, period)] = (channel, ts)
+        elif kind == Kind.CHART:
+            charts.add(key)
         elif state == "sent" and not (payload or {}).get("swept_at"):
             unswept |= {(int(kr), str(period)) for kr, period in payload.get("lines") or []}
-    return frozenset(digests), frozenset(sent), frozenset(unswept)
+    return {
+        "digests": frozenset(digests),
+        "digests_sent": frozenset(sent),
+        "unswept": frozenset(unswept),
+        "digest_threads": threads,
+        "charts": frozenset(charts),
+    }
 
 
 async def _report_rows(

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import OutboxItem, Person, Team
 from bot.models.outbox_keys import CEREMONY_KINDS, Kind
-from bot.services import digests, notices, prompts, report
+from bot.services import digest_chart, digests, notices, prompts, report
+from bot.services.digest_chart import ChartPost
 from bot.services.prompts import Composed
 
 
@@ -23,6 +24,14 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
     if item.kind == Kind.DIGEST:
         return await digests.compose(session, item=item, now=now)
     return None
+
+
+async def compose_chart(
+    session: AsyncSession, *, item: OutboxItem, now: datetime, draw: bool = True
+) -> ChartPost | None:
+    """A digest chart row's post: the digest's thread, the file it holds, and the chart
+    (None when no longer owed); `draw` False reads no chart (a duplicate check)."""
+    return await digest_chart.compose(session, item=item, now=now, draw=draw)
 
 
 async def history_channel(session: AsyncSession, *, item: OutboxItem) -> str | None:

@@ -67,11 +67,25 @@ class _KeyResultFacts:
     checked_in: bool
 
 
-async def read_digest(
+@dataclass(frozen=True)
+class DigestRows:
+    """What the digest and its chart share: the round's cycle, the objectives the digest
+    shows (ordered by ref) and their key results, check-ins up to the period, and the
+    cycle's periods up to it (skipped weeks left out, except the round's own)."""
+
+    cycle: Cycle
+    tz: ZoneInfo
+    members: list[int]
+    objectives: list[Objective]
+    key_results: list[KeyResult]
+    checkins: dict[int, dict[str, list[Checkin]]]
+    periods: list[str]
+
+
+async def load_digest_rows(
     session: AsyncSession, *, team: Team, period: str, at: datetime
-) -> DigestData | None:
-    """The digest of `team`'s round of `period` as it stands at `at` (D, or now for a
-    preview); None when no active cycle covers the round."""
+) -> DigestRows | None:
+    """Six statements, whatever the team; None when no active cycle covers the round."""
     tz = zone(team.timezone, _UTC)
     ws = team.workspace_id
     cycles = (
@@ -139,6 +153,32 @@ async def read_digest(
         )
     ).scalars():
         checkins.setdefault(row.key_result_id, {}).setdefault(row.period, []).append(row)
+    skipped = set(
+        (
+            await session.execute(
+                select(TeamSkippedPeriod.period).where(
+                    TeamSkippedPeriod.workspace_id == ws, TeamSkippedPeriod.team_id == team.id
+                )
+            )
+        ).scalars()
+    )
+    dates = CycleDates(cycle.starts_on, cycle.ends_on, tz)
+    periods = [p for p in cycle_periods(dates, through=period) if p not in skipped or p == period]
+    return DigestRows(cycle, tz, members, objectives, key_results, checkins, periods)
+
+
+async def read_digest(
+    session: AsyncSession, *, team: Team, period: str, at: datetime
+) -> DigestData | None:
+    """The digest of `team`'s round of `period` as it stands at `at` (D, or now for a
+    preview); None when no active cycle covers the round."""
+    rows = await load_digest_rows(session, team=team, period=period, at=at)
+    if rows is None:
+        return None
+    ws, tz, cycle, members = team.workspace_id, rows.tz, rows.cycle, rows.members
+    objectives, key_results, checkins = rows.objectives, rows.key_results, rows.checkins
+    periods = rows.periods
+    day = at.astimezone(tz).date()
     owner_ids = {kr.owner_person_id for kr in key_results if kr.owner_person_id is not None}
     people = {
         p.id: p
@@ -164,17 +204,6 @@ async def read_digest(
     away: dict[int, list[tuple[date, date]]] = {}
     for away_row in away_rows:
         away.setdefault(away_row.person_id, []).append((away_row.starts_on, away_row.ends_on))
-    skipped = set(
-        (
-            await session.execute(
-                select(TeamSkippedPeriod.period).where(
-                    TeamSkippedPeriod.workspace_id == ws, TeamSkippedPeriod.team_id == team.id
-                )
-            )
-        ).scalars()
-    )
-    dates = CycleDates(cycle.starts_on, cycle.ends_on, tz)
-    periods = [p for p in cycle_periods(dates, through=period) if p not in skipped or p == period]
     expected = expected_progress(at, starts_on=cycle.starts_on, ends_on=cycle.ends_on, tz=tz)
     before = expected_progress(
         at - timedelta(days=7), starts_on=cycle.starts_on, ends_on=cycle.ends_on, tz=tz

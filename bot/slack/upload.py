@@ -20,6 +20,7 @@ says `UNCERTAIN` for that too, so the post is tried again a little later.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,17 +52,29 @@ class UploadedFile:
 
 
 async def upload_unshared(
-    client: AsyncWebClient, *, filename: str, title: str, content: bytes, alt_text: str
+    client: AsyncWebClient,
+    *,
+    filename: str,
+    title: str,
+    content: bytes,
+    alt_text: str,
+    started: Callable[[str], Awaitable[None]] | None = None,
 ) -> UploadedFile:
     """Upload `content` as a file no channel shows. Raises `SlackApiError` (including for
     an upload URL that refuses the bytes, as `upload_failed` with its HTTP status) or a
-    network error; `classify_upload` says what each means."""
+    network error; `classify_upload` says what each means.
+
+    `started` is awaited with the file id before the bytes go up, so a caller can keep it
+    (and delete the file later) whatever happens next; what it raises ends the upload
+    before Slack has the file (an upload never completed is not a file)."""
     if not content:
         raise ValueError("nothing to upload: Slack refuses an empty file")
-    started = await client.files_getUploadURLExternal(
+    begun = await client.files_getUploadURLExternal(
         filename=filename, length=len(content), alt_txt=alt_text
     )
-    file_id, upload_url = str(started["file_id"]), str(started["upload_url"])
+    file_id, upload_url = str(begun["file_id"]), str(begun["upload_url"])
+    if started is not None:
+        await started(file_id)
     await _post_bytes(client, upload_url, content)
     done = await client.files_completeUploadExternal(files=[{"id": file_id, "title": title}])
     files = done.get("files") or []
