@@ -123,15 +123,20 @@ class OutboxSender:
             sends = prepared is not None and (
                 prepared.composed is not None or prepared.chart is not None
             )
+            paced = False
             if sends and not claim.reconcile:
                 # Wait for this workspace's budget before taking a send slot, so a workspace
                 # that must go slowly does not hold the slots other workspaces need.
-                if not await self.pacer.wait(claim.workspace_id):
+                admitted = await self.pacer.admit(claim.workspace_id)
+                if admitted is None:
                     await self._requeue_held(claim)
                     return
+                # A send that waited for the budget is part of a paced stream: its record may
+                # wait a moment to share a transaction with the next answers.
+                paced = admitted == "waited"
             async with self._gate:
                 if prepared is not None:
-                    await self._send(claim, prepared)
+                    await self._send(claim, prepared, paced=paced)
             # The record is written with others of the moment, outside the gate: a slow
             # commit (a SQLite checkpoint) does not hold up the next posts.
             await self.recorder.written(claim.id)
@@ -143,7 +148,7 @@ class OutboxSender:
 
     # --- sending ------------------------------------------------------------------------------
 
-    async def _send(self, claim: Claim, prepared: Prepared) -> None:
+    async def _send(self, claim: Claim, prepared: Prepared, *, paced: bool = False) -> None:
         key, verify, composed = prepared.key, prepared.verify, prepared.composed
         sent_channel, sent_ts = prepared.sent_channel, prepared.sent_ts
         update, channel_hint = prepared.update, prepared.channel_hint
@@ -237,7 +242,7 @@ class OutboxSender:
         crashpoints.reached("answered")
         await self._record(
             claim, prepared, str(response["channel"]), str(response["ts"]), composed.lines,
-            verify=unverified,
+            verify=unverified, gather=paced,
         )  # fmt: skip
         self.stats.sent += 1
 
@@ -293,6 +298,7 @@ class OutboxSender:
         lines: tuple[tuple[int, str], ...] | list[tuple[int, str]],
         *,
         verify: bool,
+        gather: bool = False,
     ) -> None:
         posted = Posted(
             outbox_id=claim.id,
@@ -307,7 +313,7 @@ class OutboxSender:
             lines=tuple(lines),
             known_im_channel=prepared.im_channel,
         )
-        self.recorder.add(posted, verify=verify)
+        self.recorder.add(posted, verify=verify, gather=gather)
 
     # --- failures -----------------------------------------------------------------------------
 
