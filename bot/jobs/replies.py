@@ -83,6 +83,16 @@ async def _process(
     if key is None or workspace is None or not key.user:
         return None
     actor = await actor_for(session, slack_team_id=workspace.slack_team_id, slack_user_id=key.user)
+    if (
+        key.is_dm
+        and key.action == "post"
+        and actor.person_id is not None
+        and row.attempts < PROMPT_WAIT_ATTEMPTS
+        and await replies.dm_not_recorded_yet(
+            session, workspace_id=row.workspace_id, person_id=actor.person_id
+        )
+    ):
+        raise PromptNotYet  # this week's DM may be posted but not recorded yet: try later
     prompt = await replies.prompt_for(
         session,
         workspace_id=row.workspace_id,

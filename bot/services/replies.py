@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Prompt
+from bot.models import OutboxItem, Prompt
+from bot.models.outbox_keys import Kind
 
 
 async def prompt_for(
@@ -48,3 +49,24 @@ async def prompt_for(
             .limit(1)
         )
     ).scalar_one_or_none()
+
+
+async def dm_not_recorded_yet(session: AsyncSession, *, workspace_id: int, person_id: int) -> bool:
+    """Whether a check-in DM or reminder to this person may be posted but not recorded yet
+    (its outbox row is still `sending`): a reply in the DM then waits for the record, so that
+    `#1` means a line of the message the person sees, not of last week's."""
+    prefixes = [
+        f"{Kind.DM}:{workspace_id}:{person_id}:",
+        f"{Kind.REMINDER}:{workspace_id}:{person_id}:",
+    ]
+    found = await session.execute(
+        select(OutboxItem.id)
+        .where(
+            OutboxItem.state == "sending",
+            OutboxItem.workspace_id == workspace_id,
+            OutboxItem.kind.in_((Kind.DM, Kind.REMINDER)),
+            or_(*(OutboxItem.idempotency_key.startswith(p, autoescape=True) for p in prefixes)),
+        )
+        .limit(1)
+    )
+    return found.first() is not None
