@@ -167,19 +167,22 @@ async def load_digest_rows(
     return DigestRows(cycle, tz, members, objectives, key_results, checkins, periods)
 
 
-async def read_digest(
-    session: AsyncSession, *, team: Team, period: str, at: datetime
-) -> DigestData | None:
-    """The digest of `team`'s round of `period` as it stands at `at` (D, or now for a
-    preview); None when no active cycle covers the round."""
-    rows = await load_digest_rows(session, team=team, period=period, at=at)
-    if rows is None:
-        return None
-    ws, tz, cycle, members = team.workspace_id, rows.tz, rows.cycle, rows.members
-    objectives, key_results, checkins = rows.objectives, rows.key_results, rows.checkins
-    periods = rows.periods
-    day = at.astimezone(tz).date()
-    owner_ids = {kr.owner_person_id for kr in key_results if kr.owner_person_id is not None}
+@dataclass(frozen=True)
+class DigestPeople:
+    """The people the digest names (key result owners and members) and their away spans
+    that touch the cycle up to the round."""
+
+    people: dict[int, Person]
+    away: dict[int, list[tuple[date, date]]]
+
+
+async def load_digest_people(
+    session: AsyncSession, *, team: Team, rows: DigestRows, period: str, at: datetime
+) -> DigestPeople:
+    """Two statements: the people, then their away periods."""
+    ws, cycle, members = team.workspace_id, rows.cycle, rows.members
+    day = at.astimezone(rows.tz).date()
+    owner_ids = {kr.owner_person_id for kr in rows.key_results if kr.owner_person_id is not None}
     people = {
         p.id: p
         for p in (
@@ -204,6 +207,31 @@ async def read_digest(
     away: dict[int, list[tuple[date, date]]] = {}
     for away_row in away_rows:
         away.setdefault(away_row.person_id, []).append((away_row.starts_on, away_row.ends_on))
+    return DigestPeople(people, away)
+
+
+async def read_digest(
+    session: AsyncSession, *, team: Team, period: str, at: datetime
+) -> DigestData | None:
+    """The digest of `team`'s round of `period` as it stands at `at` (D, or now for a
+    preview); None when no active cycle covers the round."""
+    rows = await load_digest_rows(session, team=team, period=period, at=at)
+    if rows is None:
+        return None
+    named = await load_digest_people(session, team=team, rows=rows, period=period, at=at)
+    return digest_from_rows(rows, named, team=team, period=period, at=at)
+
+
+def digest_from_rows(
+    rows: DigestRows, named: DigestPeople, *, team: Team, period: str, at: datetime
+) -> DigestData:
+    """The read model from rows already read (no statement): pure."""
+    tz, cycle, members = rows.tz, rows.cycle, rows.members
+    objectives, key_results, checkins = rows.objectives, rows.key_results, rows.checkins
+    periods = rows.periods
+    people, away = named.people, named.away
+    day = at.astimezone(tz).date()
+    round_day = monday_of(period) + timedelta(days=team.checkin_weekday)
     expected = expected_progress(at, starts_on=cycle.starts_on, ends_on=cycle.ends_on, tz=tz)
     before = expected_progress(
         at - timedelta(days=7), starts_on=cycle.starts_on, ends_on=cycle.ends_on, tz=tz
