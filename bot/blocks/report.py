@@ -43,6 +43,7 @@ class TeamRow:
     name: str  # as typed: escaped when shown
     paused: bool
     cells: tuple[Cell, ...]
+    team_id: int | None = None  # None: key results that follow the workspace default schedule
 
 
 @dataclass(frozen=True)

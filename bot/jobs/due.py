@@ -24,7 +24,9 @@ still owed until its digest time D), never from the scheduler's memory.
   known when the message is composed, at send time).
 - Its chart is due once part 1 is sent, in part 1's thread (`_charts`).
 - The facilitators' weekly report DM goes out the day after the workspace default round, at
-  10:00 in the workspace's zone, until that day ends (`_reports`).
+  10:00 in the workspace's zone, until that day ends (`_reports`); the company digest at the
+  same instant, to the company channel, or with none set to each facilitator by DM, while a
+  cycle is open (`_company_digests`).
 - Left out: paused teams, skipped weeks, paused workspaces, away or deactivated people, key
   results whose cycle does not cover the round's date.
 """
@@ -114,6 +116,8 @@ class WorkspaceDue:
     id: int
     default: Round  # team_id None
     acting: bool = True  # installed and not paused
+    company_channel: str | None = None  # `/okr settings`; None: the company digest goes by DM
+    open_cycle: bool = True
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,7 @@ class Snapshot:
     # The weekly report DM: facilitators and admins, and the report keys already queued.
     facilitators: tuple[FacilitatorDue, ...] = ()
     reports: frozenset[str] = frozenset()
+    company_digests: frozenset[str] = frozenset()  # company digest keys queued, any state
 
 
 @dataclass(frozen=True)
@@ -394,32 +399,76 @@ class FacilitatorDue:
     active: bool = True
 
 
-def _reports(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
-    """The weekly report DM to each facilitator (to each admin when there is none): the day
-    after the workspace default schedule's round at `REPORT_AT` in the workspace's zone, due
-    until that day ends; not for a paused workspace nor a deactivated person."""
+def report_window(week: str, schedule: Schedule) -> tuple[date, datetime, datetime]:
+    """The day after the default round of `week`, its `REPORT_AT` and its end: when the
+    weekly report DM and the company digest go out."""
+    day = monday_of(week) + timedelta(days=schedule.weekday + 1)
+    send_at = datetime.combine(day, REPORT_AT, tzinfo=schedule.tz)
+    return day, send_at, datetime.combine(day + timedelta(days=1), time(0), tzinfo=schedule.tz)
+
+
+def _recipients(snapshot: Snapshot) -> dict[int, list[FacilitatorDue]]:
+    """Per workspace, who gets the facilitators' DMs: the active facilitators, else the
+    active admins."""
     by_workspace: dict[int, list[FacilitatorDue]] = {}
     for person in snapshot.facilitators:
         if person.active:
             by_workspace.setdefault(person.workspace_id, []).append(person)
-    for workspace_id, people in sorted(by_workspace.items()):
+    return {
+        ws: sorted([p for p in people if p.role == "facilitator"] or people, key=lambda p: p.id)
+        for ws, people in by_workspace.items()
+    }
+
+
+def _reports(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
+    """The weekly report DM to each facilitator (to each admin when there is none): the day
+    after the workspace default schedule's round at `REPORT_AT` in the workspace's zone, due
+    until that day ends; not for a paused workspace nor a deactivated person."""
+    for workspace_id, people in sorted(_recipients(snapshot).items()):
         workspace = snapshot.workspaces.get(workspace_id)
         if workspace is None or not workspace.acting:
             continue
-        facilitators = [p for p in people if p.role == "facilitator"]
         schedule = workspace.default.schedule
         for week in weeks_around(now, schedule.tz):
-            day = monday_of(week) + timedelta(days=schedule.weekday + 1)
-            send_at = datetime.combine(day, REPORT_AT, tzinfo=schedule.tz)
-            deadline = datetime.combine(day + timedelta(days=1), time(0), tzinfo=schedule.tz)
+            day, send_at, deadline = report_window(week, schedule)
             if not send_at <= now < deadline:
                 continue
-            for person in sorted(facilitators or people, key=lambda p: p.id):
+            for person in people:
                 key = outbox_keys.report_key(workspace_id, person.id, day)
                 if key not in snapshot.reports:
                     yield OutboxDue(
                         workspace_id, Kind.REPORT, key, str(person.id), label(day), send_at,
                         deadline, (), {"person_id": person.id},
+                    )  # fmt: skip
+
+
+def _company_digests(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
+    """The company digest, at the weekly report's instant (`report_window`), until that day
+    ends: to the company channel (key `company_digest:<ws>:<date>`), or with none set to each
+    facilitator by DM (the person ends the key); not for a paused workspace nor without an
+    open cycle."""
+    recipients = _recipients(snapshot)
+    for workspace_id, workspace in sorted(snapshot.workspaces.items()):
+        if not workspace.acting or not workspace.open_cycle:
+            continue
+        schedule = workspace.default.schedule
+        for week in weeks_around(now, schedule.tz):
+            day, send_at, deadline = report_window(week, schedule)
+            if not send_at <= now < deadline:
+                continue
+            targets: list[tuple[str, int | None, dict[str, Any]]] = (
+                [(workspace.company_channel, None, {"channel": workspace.company_channel})]
+                if workspace.company_channel
+                else [
+                    (str(p.id), p.id, {"person_id": p.id}) for p in recipients.get(workspace_id, [])
+                ]
+            )
+            for target, person_id, extra in targets:
+                key = outbox_keys.company_digest_key(workspace_id, day, person_id)
+                if key not in snapshot.company_digests:
+                    yield OutboxDue(
+                        workspace_id, Kind.COMPANY_DIGEST, key, target, label(day), send_at,
+                        deadline, (), extra,
                     )  # fmt: skip
 
 
@@ -433,4 +482,5 @@ def due(now: datetime, snapshot: Snapshot) -> list[OutboxDue]:
         *_digests(now, snapshot),
         *_charts(now, snapshot),
         *_reports(now, snapshot),
+        *_company_digests(now, snapshot),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -93,8 +94,21 @@ async def load_snapshot(
         )
     ).scalars():
         acting = ws.state == "active" and (ws.paused_until is None or ws.paused_until <= now)
-        workspaces[ws.id] = WorkspaceDue(ws.id, default_round(ws), acting)
+        channel = (ws.settings or {}).get("company_channel")
+        workspaces[ws.id] = WorkspaceDue(
+            ws.id, default_round(ws), acting, str(channel) if channel else None, False
+        )
     ids = list(workspaces)
+    for ws_id in set(
+        (
+            await session.execute(
+                select(Cycle.workspace_id).where(
+                    Cycle.workspace_id.in_(ids), Cycle.state == "active"
+                )
+            )
+        ).scalars()
+    ):
+        workspaces[ws_id] = replace(workspaces[ws_id], open_cycle=True)
     periods = _periods_near(now)
     skipped: dict[int, set[str]] = {}
     for row in (
@@ -262,8 +276,9 @@ async def _digest_rows(
 async def _report_rows(
     session: AsyncSession, workspace_ids: list[int], periods: list[str]
 ) -> dict[str, Any]:
-    """The weekly report DM's part of the snapshot: facilitators and admins (deactivated ones
-    too, marked), and the report keys near now in any state (a cancelled one stays so)."""
+    """The weekly report DM's and the company digest's part of the snapshot: facilitators and
+    admins (deactivated ones too, marked), and the report and company digest keys near now in
+    any state (a cancelled one stays so)."""
     facilitators = tuple(
         FacilitatorDue(person_id, workspace_id, role, not deactivated)
         for person_id, workspace_id, role, deactivated in await session.execute(
@@ -272,15 +287,18 @@ async def _report_rows(
             )
         )
     )
-    reports = frozenset(
-        (
-            await session.execute(
-                select(OutboxItem.idempotency_key).where(
-                    OutboxItem.workspace_id.in_(workspace_ids),
-                    OutboxItem.kind == Kind.REPORT,
-                    OutboxItem.period.in_(periods),
-                )
-            )
-        ).scalars()
-    )
-    return {"facilitators": facilitators, "reports": reports}
+    reports: set[str] = set()
+    company: set[str] = set()
+    for kind, key in await session.execute(
+        select(OutboxItem.kind, OutboxItem.idempotency_key).where(
+            OutboxItem.workspace_id.in_(workspace_ids),
+            OutboxItem.kind.in_((Kind.REPORT, Kind.COMPANY_DIGEST)),
+            OutboxItem.period.in_(periods),
+        )
+    ):
+        (reports if kind == Kind.REPORT else company).add(key)
+    return {
+        "facilitators": facilitators,
+        "reports": frozenset(reports),
+        "company_digests": frozenset(company),
+    }

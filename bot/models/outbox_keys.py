@@ -104,8 +104,11 @@ def chart_key(workspace_id: int, team_id: int, period: str) -> str:
     return f"{Kind.CHART}:{workspace_id}:{team_id}:{period}"
 
 
-def company_digest_key(workspace_id: int, day: date) -> str:
-    return f"{Kind.COMPANY_DIGEST}:{workspace_id}:{day.isoformat()}"
+def company_digest_key(workspace_id: int, day: date, person_id: int | None = None) -> str:
+    """The company digest of `day`: one in the company channel, or, with none set, one for
+    each facilitator by DM (then the person ends the key)."""
+    key = f"{Kind.COMPANY_DIGEST}:{workspace_id}:{day.isoformat()}"
+    return key if person_id is None else f"{key}:{person_id}"
 
 
 def report_key(workspace_id: int, person_id: int, day: date) -> str:

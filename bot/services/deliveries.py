@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import OutboxItem, Person, Team
 from bot.models.outbox_keys import CEREMONY_KINDS, Kind
-from bot.services import digest_chart, digests, notices, prompts, report
+from bot.services import company_digest, digest_chart, digests, notices, prompts, report
 from bot.services.digest_chart import ChartPost
 from bot.services.prompts import Composed
 
@@ -23,6 +23,8 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
         return await report.compose(session, item=item, now=now)
     if item.kind == Kind.DIGEST:
         return await digests.compose(session, item=item, now=now)
+    if item.kind == Kind.COMPANY_DIGEST:
+        return await company_digest.compose(session, item=item, now=now)
     return None
 
 
@@ -40,6 +42,8 @@ async def history_channel(session: AsyncSession, *, item: OutboxItem) -> str | N
     if item.kind in (Kind.PROMPT, Kind.DIGEST):
         team = await session.get(Team, int(item.payload["team_id"]))
         return team.channel_id if team else None
+    if item.kind == Kind.COMPANY_DIGEST and item.payload.get("channel"):
+        return str(item.payload["channel"])  # the company channel (else a facilitator's DM)
     person_id = item.payload.get("person_id")
     person = await session.get(Person, int(person_id)) if person_id is not None else None
     return person.im_channel_id if person else None

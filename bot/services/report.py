@@ -265,7 +265,7 @@ async def read_report(session: AsyncSession, *, workspace_id: int, now: datetime
     cut = len(periods) - len(shown)
     names: dict[int | None, str] = {None: "no team", **{t.id: t.name for t in teams.values()}}
     rows = tuple(
-        TeamRow(names[team], bool(team is not None and teams[team].paused), cells[cut:])
+        TeamRow(names[team], bool(team is not None and teams[team].paused), cells[cut:], team)
         for team, cells in sorted(
             counted.cells.items(), key=lambda kv: (kv[0] is None, names[kv[0]].lower())
         )
