@@ -305,3 +305,30 @@ def test_due_owes_it_once_at_the_report_instant_only_with_an_open_cycle() -> Non
     assert owed(TUESDAY, open_cycle=False) == []
     assert owed(TUESDAY, acting=False) == []
     assert owed(TUESDAY, company_channel=None) == [f"{key}:7"]  # the facilitator, not the admin
+
+
+def test_a_long_company_digest_is_cut_within_slacks_limits() -> None:
+    from bot.blocks.company_digest import (
+        AttentionKeyResult,
+        CompanyDigest,
+        CompanyObjective,
+        TeamWeek,
+        build_company_digest,
+    )
+
+    krs = tuple(
+        AttentionKeyResult(f"KR{i}", "x" * 300, "at_risk", 0.2, "U1", "O9") for i in range(40)
+    )
+    data = CompanyDigest(
+        "Q4",
+        "2026-12-01",
+        0.5,
+        tuple(CompanyObjective(f"O{i}", "y" * 300, 0.3, 0.4, 5, krs) for i in range(40)),
+        tuple(TeamWeek(f"Team {i}", WEEK, 1, 2) for i in range(400)),
+    )
+    blocks = build_company_digest(data)
+    validate_message({"text": "Company digest", "blocks": blocks})
+    text = str(blocks)
+    assert len(blocks) <= 50
+    assert "more company objectives" in text and "more key results" in text
+    assert "more teams" in text and "Participation by team" in text
