@@ -24,22 +24,32 @@ still owed until its digest time D), never from the scheduler's memory.
   known when the message is composed, at send time).
 - Its chart is due once part 1 is sent, in part 1's thread (`_charts`).
 - The facilitators' weekly report DM goes out the day after the workspace default round, at
-  10:00 in the workspace's zone, until that day ends (`_reports`); the company digest at the
-  same instant, to the company channel, or with none set to each facilitator by DM, while a
-  cycle is open (`_company_digests`).
+  10:00 in the workspace's zone, until that day ends; the company digest at the same instant,
+  to the company channel, or with none set to each facilitator by DM, while a cycle is open
+  (both in `bot.jobs.due_facilitators`).
 - Left out: paused teams, skipped weeks, paused workspaces, away or deactivated people, key
   results whose cycle does not cover the round's date.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.models import outbox_keys
+from bot.jobs.due_data import (
+    FacilitatorDue,
+    KeyResultDue,
+    OutboxDue,
+    PersonDue,
+    Round,
+    Schedule,
+    Snapshot,
+    WorkspaceDue,
+    weeks_around,
+)
+from bot.jobs.due_facilitators import company_digests, reports
 from bot.models.outbox_keys import (
     Kind,
     chart_key,
@@ -48,8 +58,7 @@ from bot.models.outbox_keys import (
     prompt_key,
     reminder_key,
 )
-from bot.okr.period import label, monday_of, next_period, prompt_instant
-from bot.okr.schedule import DEFAULT_DIGEST_DELAY, DEFAULT_REMINDER_DELAY
+from bot.okr.period import label, next_period, prompt_instant
 
 REMINDER_EARLIEST = time(8, 0)
 REMINDER_LATEST = time(19, 0)
@@ -57,125 +66,22 @@ CATCH_UP_GRACE = timedelta(minutes=15)  # later than this, a DM or reminder is c
 DIGEST_WINDOW = timedelta(days=2)  # a digest not sent by D + this (or the next P) is dropped
 SWEEP_WAIT = timedelta(hours=1)  # a digest waits this long at most for the DM sweep
 
-
-@dataclass(frozen=True)
-class Schedule:
-    weekday: int  # 0 = Monday
-    at: time
-    tz: ZoneInfo
-
-    def instant(self, week: str, tz: ZoneInfo | None = None) -> datetime:
-        """This schedule's weekday and time in week `week`, read in `tz` (default: its own)."""
-        day = monday_of(week) + timedelta(days=self.weekday)
-        return datetime.combine(day, self.at, tzinfo=tz or self.tz)
-
-
-@dataclass(frozen=True)
-class Round:
-    """Whose week a key result follows: a team's, or the workspace default (team_id None)."""
-
-    team_id: int | None
-    schedule: Schedule
-    digest_delay: timedelta = DEFAULT_DIGEST_DELAY
-    reminder_delay: timedelta = DEFAULT_REMINDER_DELAY
-    channel_id: str | None = None
-    paused: bool = False
-    skipped: frozenset[str] = frozenset()
-
-    def takes_place(self, week: str) -> bool:
-        return not self.paused and week not in self.skipped
-
-
-@dataclass(frozen=True)
-class KeyResultDue:
-    id: int
-    workspace_id: int
-    owner_id: int | None
-    team_id: int | None  # the round it follows; None = the workspace default schedule
-    cycle_start: date
-    cycle_end: date
-
-    def in_cycle(self, day: date) -> bool:
-        return self.cycle_start <= day <= self.cycle_end
-
-
-@dataclass(frozen=True)
-class PersonDue:
-    id: int
-    workspace_id: int
-    tz: ZoneInfo
-    away: tuple[tuple[date, date], ...] = ()
-    active: bool = True
-
-    def away_on(self, day: date) -> bool:
-        return any(start <= day <= end for start, end in self.away)
-
-
-@dataclass(frozen=True)
-class WorkspaceDue:
-    id: int
-    default: Round  # team_id None
-    acting: bool = True  # installed and not paused
-    company_channel: str | None = None  # `/okr settings`; None: the company digest goes by DM
-    open_cycle: bool = True
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    workspaces: Mapping[int, WorkspaceDue]
-    teams: Mapping[int, Round]
-    people: Mapping[int, PersonDue]
-    key_results: tuple[KeyResultDue, ...]
-    checked_in: frozenset[tuple[int, str]] = frozenset()  # (key result, period) with a value
-    queued: frozenset[str] = frozenset()  # idempotency keys already in the outbox
-    # `/okr checkin now`: team id -> the instant its round of that week was started by hand.
-    started: Mapping[int, datetime] = field(default_factory=dict)
-    # Digest rows near now: every key (cancelled ones too: a cancelled part ends its chain)
-    # and the keys of those sent; and the (key result, period) lines of sent check-in DMs the
-    # DM sweep has not read yet.
-    digests: frozenset[str] = frozenset()
-    digests_sent: frozenset[str] = frozenset()
-    unswept: frozenset[tuple[int, str]] = frozenset()
-    # The digest chart: (workspace, team, period) -> (channel, ts) of each sent scheduled
-    # digest's part 1 near now (the thread the chart goes in), and the chart keys queued in
-    # any state (a cancelled chart stays cancelled).
-    digest_threads: Mapping[tuple[int, int, str], tuple[str, str]] = field(default_factory=dict)
-    charts: frozenset[str] = frozenset()
-    # The weekly report DM: facilitators and admins, and the report keys already queued.
-    facilitators: tuple[FacilitatorDue, ...] = ()
-    reports: frozenset[str] = frozenset()
-    company_digests: frozenset[str] = frozenset()  # company digest keys queued, any state
-
-
-@dataclass(frozen=True)
-class OutboxDue:
-    workspace_id: int
-    kind: str
-    key: str
-    target: str
-    period: str
-    send_at: datetime
-    deadline: datetime
-    lines: tuple[tuple[int, str], ...]  # (key result id, period), in display order
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def priority(self) -> int:
-        return outbox_keys.priority(self.kind)
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "lines": [list(line) for line in self.lines],
-            "deadline": self.deadline.isoformat(),
-            "send_at": self.send_at.isoformat(),
-            **self.extra,
-        }
-
-
-def weeks_around(now: datetime, tz: ZoneInfo) -> tuple[str, str]:
-    """Last week's and this week's labels in `tz`: the only rounds that can still be owed."""
-    today = now.astimezone(tz).date()
-    return label(today - timedelta(days=7)), label(today)
+# The snapshot's and the items' types live in `due_data`; callers may take them from here.
+__all__ = [
+    "FacilitatorDue",
+    "KeyResultDue",
+    "OutboxDue",
+    "PersonDue",
+    "Round",
+    "Schedule",
+    "Snapshot",
+    "WorkspaceDue",
+    "weeks_around",
+    "caught_up",
+    "digest_window",
+    "due",
+    "within_reminder_hours",
+]
 
 
 def within_reminder_hours(at: datetime, tz: ZoneInfo) -> datetime:
@@ -388,90 +294,6 @@ def _charts(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
         )  # fmt: skip
 
 
-REPORT_AT = time(10, 0)  # the weekly report DM: the day after the default round, 10:00
-
-
-@dataclass(frozen=True)
-class FacilitatorDue:
-    id: int
-    workspace_id: int
-    role: str  # facilitator | admin
-    active: bool = True
-
-
-def report_window(week: str, schedule: Schedule) -> tuple[date, datetime, datetime]:
-    """The day after the default round of `week`, its `REPORT_AT` and its end: when the
-    weekly report DM and the company digest go out."""
-    day = monday_of(week) + timedelta(days=schedule.weekday + 1)
-    send_at = datetime.combine(day, REPORT_AT, tzinfo=schedule.tz)
-    return day, send_at, datetime.combine(day + timedelta(days=1), time(0), tzinfo=schedule.tz)
-
-
-def _recipients(snapshot: Snapshot) -> dict[int, list[FacilitatorDue]]:
-    """Per workspace, who gets the facilitators' DMs: the active facilitators, else the
-    active admins."""
-    by_workspace: dict[int, list[FacilitatorDue]] = {}
-    for person in snapshot.facilitators:
-        if person.active:
-            by_workspace.setdefault(person.workspace_id, []).append(person)
-    return {
-        ws: sorted([p for p in people if p.role == "facilitator"] or people, key=lambda p: p.id)
-        for ws, people in by_workspace.items()
-    }
-
-
-def _reports(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
-    """The weekly report DM to each facilitator (to each admin when there is none): the day
-    after the workspace default schedule's round at `REPORT_AT` in the workspace's zone, due
-    until that day ends; not for a paused workspace nor a deactivated person."""
-    for workspace_id, people in sorted(_recipients(snapshot).items()):
-        workspace = snapshot.workspaces.get(workspace_id)
-        if workspace is None or not workspace.acting:
-            continue
-        schedule = workspace.default.schedule
-        for week in weeks_around(now, schedule.tz):
-            day, send_at, deadline = report_window(week, schedule)
-            if not send_at <= now < deadline:
-                continue
-            for person in people:
-                key = outbox_keys.report_key(workspace_id, person.id, day)
-                if key not in snapshot.reports:
-                    yield OutboxDue(
-                        workspace_id, Kind.REPORT, key, str(person.id), label(day), send_at,
-                        deadline, (), {"person_id": person.id},
-                    )  # fmt: skip
-
-
-def _company_digests(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
-    """The company digest, at the weekly report's instant (`report_window`), until that day
-    ends: to the company channel (key `company_digest:<ws>:<date>`), or with none set to each
-    facilitator by DM (the person ends the key); not for a paused workspace nor without an
-    open cycle."""
-    recipients = _recipients(snapshot)
-    for workspace_id, workspace in sorted(snapshot.workspaces.items()):
-        if not workspace.acting or not workspace.open_cycle:
-            continue
-        schedule = workspace.default.schedule
-        for week in weeks_around(now, schedule.tz):
-            day, send_at, deadline = report_window(week, schedule)
-            if not send_at <= now < deadline:
-                continue
-            targets: list[tuple[str, int | None, dict[str, Any]]] = (
-                [(workspace.company_channel, None, {"channel": workspace.company_channel})]
-                if workspace.company_channel
-                else [
-                    (str(p.id), p.id, {"person_id": p.id}) for p in recipients.get(workspace_id, [])
-                ]
-            )
-            for target, person_id, extra in targets:
-                key = outbox_keys.company_digest_key(workspace_id, day, person_id)
-                if key not in snapshot.company_digests:
-                    yield OutboxDue(
-                        workspace_id, Kind.COMPANY_DIGEST, key, target, label(day), send_at,
-                        deadline, (), extra,
-                    )  # fmt: skip
-
-
 def due(now: datetime, snapshot: Snapshot) -> list[OutboxDue]:
     """Every prompt, DM, reminder and digest owed at `now` that the outbox does not hold."""
     if now.tzinfo is None:
@@ -481,6 +303,6 @@ def due(now: datetime, snapshot: Snapshot) -> list[OutboxDue]:
         *_person_messages(now, snapshot),
         *_digests(now, snapshot),
         *_charts(now, snapshot),
-        *_reports(now, snapshot),
-        *_company_digests(now, snapshot),
+        *reports(now, snapshot),
+        *company_digests(now, snapshot),
     ]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.jobs.due import (
+from bot.jobs.due_data import (
     FacilitatorDue,
     KeyResultDue,
     PersonDue,
