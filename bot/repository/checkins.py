@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Checkin
+from bot.models import Checkin, KeyResult
 from bot.repository.upsert import insert_ignoring_conflicts
 
 
@@ -166,3 +166,40 @@ async def checkins_of_key_result(
         .order_by(Checkin.recorded_at, Checkin.id)
     )
     return list(rows.scalars())
+
+
+CheckinsByPeriod = dict[int, dict[str, list[Checkin]]]  # key result -> period -> its rows
+
+
+async def active_key_results_with_checkins(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    objective_ids: Sequence[int],
+    through_period: str | None = None,
+) -> tuple[list[KeyResult], CheckinsByPeriod]:
+    """The active key results of `objective_ids` (by ref) and every check-in row of theirs
+    (up to `through_period` when given), grouped by key result and period: two statements."""
+    key_results = list(
+        (
+            await session.execute(
+                select(KeyResult)
+                .where(
+                    KeyResult.workspace_id == workspace_id,
+                    KeyResult.objective_id.in_(objective_ids),
+                    KeyResult.state == "active",
+                )
+                .order_by(KeyResult.ref_number)
+            )
+        ).scalars()
+    )
+    rows = select(Checkin).where(
+        Checkin.workspace_id == workspace_id,
+        Checkin.key_result_id.in_([kr.id for kr in key_results]),
+    )
+    if through_period is not None:
+        rows = rows.where(Checkin.period <= through_period)
+    checkins: CheckinsByPeriod = {}
+    for row in (await session.execute(rows)).scalars():
+        checkins.setdefault(row.key_result_id, {}).setdefault(row.period, []).append(row)
+    return key_results, checkins

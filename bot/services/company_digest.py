@@ -27,7 +27,7 @@ from bot.blocks.company_digest import (
     build_company_digest,
     company_digest_text,
 )
-from bot.models import Checkin, Cycle, KeyResult, Objective, OutboxItem, Person, Team, Workspace
+from bot.models import Cycle, KeyResult, Objective, OutboxItem, Person, Team, Workspace
 from bot.okr.period import period_of, prompt_instant, zone
 from bot.okr.progress import (
     ObjectiveNode,
@@ -41,7 +41,7 @@ from bot.okr.progress import (
     status,
 )
 from bot.okr.schedule import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY, DEFAULT_DIGEST_DELAY
-from bot.repository.checkins import CurrentValue, value_for_period
+from bot.repository.checkins import CurrentValue, active_key_results_with_checkins, value_for_period
 from bot.services.prompts import Composed, deadline_of
 from bot.services.reading import measure_of
 from bot.services.report import read_report
@@ -87,29 +87,11 @@ async def read_company_digest(
             )
         ).scalars()
     )
-    key_results = list(
-        (
-            await session.execute(
-                select(KeyResult)
-                .where(
-                    KeyResult.workspace_id == workspace_id,
-                    KeyResult.objective_id.in_([o.id for o in objectives]),
-                    KeyResult.state == "active",
-                )
-                .order_by(KeyResult.ref_number)
-            )
-        ).scalars()
+    key_results, checkins = await active_key_results_with_checkins(
+        session,
+        workspace_id=workspace_id,
+        objective_ids=[o.id for o in objectives],
     )
-    checkins: dict[int, dict[str, list[Checkin]]] = {}
-    for row in (
-        await session.execute(
-            select(Checkin).where(
-                Checkin.workspace_id == workspace_id,
-                Checkin.key_result_id.in_([kr.id for kr in key_results]),
-            )
-        )
-    ).scalars():
-        checkins.setdefault(row.key_result_id, {}).setdefault(row.period, []).append(row)
     owner_ids = {kr.owner_person_id for kr in key_results if kr.owner_person_id is not None}
     owners = await session.execute(
         select(Person.id, Person.slack_user_id).where(

@@ -51,7 +51,7 @@ from bot.okr.progress import (
     status,
 )
 from bot.okr.series import CycleDates, cycle_periods
-from bot.repository.checkins import CurrentValue, value_for_period
+from bot.repository.checkins import CurrentValue, active_key_results_with_checkins, value_for_period
 from bot.services.prompts import Composed
 from bot.services.reading import measure_of
 
@@ -129,30 +129,12 @@ async def load_digest_rows(
             )
         ).scalars()
     )
-    key_results = list(
-        (
-            await session.execute(
-                select(KeyResult)
-                .where(
-                    KeyResult.workspace_id == ws,
-                    KeyResult.objective_id.in_([o.id for o in objectives]),
-                    KeyResult.state == "active",
-                )
-                .order_by(KeyResult.ref_number)
-            )
-        ).scalars()
+    key_results, checkins = await active_key_results_with_checkins(
+        session,
+        workspace_id=ws,
+        objective_ids=[o.id for o in objectives],
+        through_period=period,
     )
-    checkins: dict[int, dict[str, list[Checkin]]] = {}
-    for row in (
-        await session.execute(
-            select(Checkin).where(
-                Checkin.workspace_id == ws,
-                Checkin.key_result_id.in_([kr.id for kr in key_results]),
-                Checkin.period <= period,
-            )
-        )
-    ).scalars():
-        checkins.setdefault(row.key_result_id, {}).setdefault(row.period, []).append(row)
     skipped = set(
         (
             await session.execute(
