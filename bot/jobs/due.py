@@ -33,7 +33,7 @@ still owed until its digest time D), never from the scheduler's memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -129,7 +129,11 @@ def _prompt_at(snapshot: Snapshot, team: Round, week: str) -> datetime:
     )
 
 
-def _prompts(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
+def _team_rounds(
+    snapshot: Snapshot,
+) -> Iterator[tuple[int, Round, WorkspaceDue, list[KeyResultDue]]]:
+    """Each team with key results, a channel and an acting workspace, with those key results
+    (the rounds whose prompts and digests may be owed)."""
     by_team: dict[int, list[KeyResultDue]] = {}
     for kr in snapshot.key_results:
         if kr.team_id is not None:
@@ -139,6 +143,11 @@ def _prompts(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
         workspace = snapshot.workspaces.get(krs[0].workspace_id)
         if team is None or workspace is None or not workspace.acting or not team.channel_id:
             continue
+        yield team_id, team, workspace, krs
+
+
+def _prompts(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
+    for team_id, team, workspace, krs in _team_rounds(snapshot):
         for week in weeks_around(now, team.schedule.tz):
             key = prompt_key(workspace.id, team_id, week)
             if key in snapshot.queued or not team.takes_place(week):
@@ -241,15 +250,7 @@ def digest_window(snapshot: Snapshot, team: Round, week: str) -> tuple[datetime,
 
 
 def _digests(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
-    by_team: dict[int, list[KeyResultDue]] = {}
-    for kr in snapshot.key_results:
-        if kr.team_id is not None:
-            by_team.setdefault(kr.team_id, []).append(kr)
-    for team_id, krs in sorted(by_team.items()):
-        team = snapshot.teams.get(team_id)
-        workspace = snapshot.workspaces.get(krs[0].workspace_id)
-        if team is None or workspace is None or not workspace.acting or not team.channel_id:
-            continue
+    for team_id, team, workspace, krs in _team_rounds(snapshot):
         for week in weeks_around(now, team.schedule.tz):
             if not team.takes_place(week):
                 continue

@@ -143,6 +143,7 @@ async def prepare(session: AsyncSession, claims: list[Claim], now: datetime) -> 
         if row is None:
             continue
         verify = row.state == "sent" and row.error == VERIFY
+        person_id = _int_or_none(row.payload.get("person_id"))
         prepared[claim.id] = Prepared(
             key=row.idempotency_key,
             verify=verify,
@@ -158,9 +159,9 @@ async def prepare(session: AsyncSession, claims: list[Claim], now: datetime) -> 
                 await deliveries.history_channel(session, item=row) if claim.reconcile else None
             ),
             period=row.period or "",
-            person_id=_int_or_none(row.payload.get("person_id")),
+            person_id=person_id,
             team_id=_int_or_none(row.payload.get("team_id")),
-            im_channel=prompt_prefetch.im_channel(session, row.payload.get("person_id")),
+            im_channel=prompt_prefetch.im_channel(session, person_id),
             chart=(
                 await deliveries.compose_chart(session, item=row, now=now, draw=not verify)
                 if claim.kind == Kind.CHART

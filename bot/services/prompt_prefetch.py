@@ -76,12 +76,12 @@ def cached(session: AsyncSession) -> Prefetched | None:
     return found if isinstance(found, Prefetched) else None
 
 
-def im_channel(session: AsyncSession, person_id: object) -> str | None:
+def im_channel(session: AsyncSession, person_id: int | None) -> str | None:
     """The person's DM channel as the batch read it (None when unknown or not read)."""
     found = cached(session)
-    if found is None or not isinstance(person_id, int | str) or not str(person_id).isdigit():
+    if found is None or person_id is None:
         return None
-    return found.im_channels.get(int(person_id))
+    return found.im_channels.get(person_id)
 
 
 def away_on(found: Prefetched, person_id: int, day: date) -> bool:
