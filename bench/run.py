@@ -248,17 +248,19 @@ async def digest_rows() -> list[Row]:
     exact = "met" if f["duplicates"] == 0 and f["losses"] == 0 else "MISSED"
     per_minute = WORKSPACE_MESSAGES_PER_MINUTE * db.FANOUT_SCALE
     return [
-        Row(f"digest time: one team's digest composed as the sender does (PostgreSQL, "
-            f"{db.TEAMS} teams, {db.TEAMS * db.KEY_RESULTS_PER_TEAM:,} key results, "
-            f"{db.HISTORY} periods of check-ins) vs the same digest built from its rows already "
-            f"fetched (read model computed from the rows, then the blocks)",
-            f"{t['composed'] * 1000:.1f} ms", f"{t['built'] * 1000:.2f} ms", t["ratio"],
-            f"median per team, {db.SAMPLE} teams x {db.ROUNDS} rounds, each round in a fresh "
-            f"reader session, interleaved; subject: every read and the build; baseline: each "
-            f"team's rows fetched once beforehand (not timed), then read model and blocks "
-            f"(mean of {db.BUILDS}); {t['checkins']:,} check-ins seeded in "
-            f"{t['seed_seconds']:.0f} s; {t['statements']:.1f} statements a digest, "
-            f"{t['in_database'] * 1000:.1f} ms of it (mean) in the database driver; "
+        Row(f"digest time: a team's digest composed as the sender does, in a batch of "
+            f"{t['batch']} teams due at once (PostgreSQL, {db.TEAMS} teams, "
+            f"{db.TEAMS * db.KEY_RESULTS_PER_TEAM:,} key results, {db.HISTORY} periods of "
+            f"check-ins) vs the same digest built from its rows already fetched (read model "
+            f"computed from the rows, then the blocks)",
+            f"{t['composed'] * 1000:.2f} ms", f"{t['built'] * 1000:.2f} ms", t["ratio"],
+            f"per digest, median of {db.ROUNDS} rounds, each in a fresh reader session, "
+            f"interleaved; subject: the batch's reads (one set for all {t['batch']}) and builds; "
+            f"baseline: each team's rows fetched once beforehand (not timed), then read model "
+            f"and blocks (mean of {db.BUILDS}); {t['checkins']:,} check-ins seeded in "
+            f"{t['seed_seconds']:.0f} s; {t['statements']:.0f} statements a batch, "
+            f"{t['in_database'] * 1000:.2f} ms a digest (mean) in the database driver; "
+            f"a digest composed alone {t['alone'] * 1000:.1f} ms; "
             f"{t['blocks_per_digest']:.0f} blocks a digest, {t['parts']} parts for "
             f"{db.SAMPLE} teams; goal at most {db.DIGEST_GOAL:g}: {met}"),
         Row(f"chart time: render_progress_chart ({db.CHART_OBJECTIVES} objectives x "

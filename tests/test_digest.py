@@ -1,7 +1,8 @@
 """The team digest at D over the emulator: a cycle of check-ins, then the digest shows what the
 test works out by hand (progress, change, pace, at risk, drops, wins, missing with streaks,
 away, outdated), escaped; paused teams and skipped weeks get none; a big team's digest comes
-in parts with every key result; the read model's statements do not grow with the teams."""
+in parts with every key result; the statements a digest costs do not grow with the teams,
+alone or in the sender's batch."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ from bot.models import (
 from bot.sandbox.emulator.state import Message
 from bot.sandbox.stack import SandboxStack
 from bot.sandbox.world import World, build_world
-from bot.services.digests import read_digest
+from bot.services import digests
+from bot.services.digests import DigestRound, read_digest, read_digests
 from tests import factories
 from tests.databases import Database
 from tests.statements import counting_statements
@@ -256,33 +258,82 @@ async def test_big_team_digest_comes_in_parts_with_every_key_result(stack: Sandb
     assert "<!here>" not in shown and "<u>" not in shown
 
 
-async def _many_teams(session: AsyncSession, count: int) -> Team:
+async def _many_teams(session: AsyncSession, count: int, channels: bool = False) -> list[Team]:
     ws = await factories.workspace(session)
     cyc = await factories.cycle(session, ws, starts_on=CYCLE[0], ends_on=CYCLE[1], state="active")
-    first: Team | None = None
-    for _ in range(count):
+    teams: list[Team] = []
+    for n in range(count):
         person = await factories.person(session, ws)
-        team = await factories.team(session, ws, checkin_time=time(10), lead_person_id=person.id)
+        channel = f"C{n:05d}{ws.id}" if channels else None
+        team = await factories.team(
+            session, ws, checkin_time=time(10), lead_person_id=person.id, channel_id=channel
+        )
         session.add(TeamMember(team_id=team.id, person_id=person.id, workspace_id=ws.id))
         objective = await factories.objective(session, ws, cyc, level="team", team_id=team.id)
-        for _ in range(2):
+        for k in range(2):
             kr = await factories.key_result(session, objective, owner_person_id=person.id)
-            await factories.checkin(session, kr, period="2026-W48", value=40.0)
-        first = first or team
-    assert first is not None
-    return first
+            await factories.checkin(session, kr, period="2026-W48", value=40.0 + n % 7 + k)
+        teams.append(team)
+    return teams
 
 
-async def test_read_model_statements_do_not_grow_with_teams(engine: AsyncEngine) -> None:
-    counts = []
-    for teams in (10, 200):
+async def test_statements_per_digest_do_not_grow_with_teams(engine: AsyncEngine) -> None:
+    """One team's digest, and a batch of every team's digests (as the sender composes them),
+    cost the same statements with 10 teams as with 500: per digest, and per batch."""
+    alone: list[int] = []
+    batch: list[int] = []
+    for count in (10, 500):
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         async with sessions.begin() as session:
-            team = await _many_teams(session, teams)
+            teams = await _many_teams(session, count)
         async with sessions() as session:
             with counting_statements(engine) as seen:
-                data = await read_digest(session, team=team, period="2026-W49", at=D)
+                data = await read_digest(session, team=teams[0], period="2026-W49", at=D)
             assert data is not None and len(data.objectives) == 1
             assert len(data.objectives[0].key_results) == 2
-            counts.append(len(seen))
-    assert counts[0] == counts[1]
+            alone.append(len(seen))
+        rounds = [DigestRound(team, "2026-W49", D) for team in teams]
+        async with sessions() as session:
+            with counting_statements(engine) as seen:
+                together = await read_digests(session, rounds=rounds)
+            batch.append(len(seen))
+        async with sessions() as session:
+            # The batch shows each team what its own read shows it.
+            for team, data in list(zip(teams, together, strict=True))[:: max(1, count // 10)]:
+                assert data == await read_digest(session, team=team, period="2026-W49", at=D)
+                assert data is not None and data.team_name == team.name
+    assert alone[0] == alone[1]
+    assert batch[0] == batch[1] == alone[0]
+
+
+async def test_the_sender_composes_a_batch_of_digests_as_each_alone(engine: AsyncEngine) -> None:
+    """`compose_all` of a mixed batch (a paused team, a skipped week, a part past the end,
+    a team of another workspace) gives each row what composing it alone gives."""
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions.begin() as session:
+        teams = await _many_teams(session, 4, channels=True)
+        other = await _many_teams(session, 1, channels=True)
+        teams[1].paused = True
+        session.add(TeamSkippedPeriod(workspace_id=teams[2].workspace_id, team_id=teams[2].id,
+                                      period="2026-W49"))  # fmt: skip
+
+    def row(team: Team, part: int = 1) -> OutboxItem:
+        return OutboxItem(
+            workspace_id=team.workspace_id, kind="digest", target=str(team.id),
+            idempotency_key=f"digest:{team.workspace_id}:{team.id}:2026-W49:{part}",
+            period="2026-W49", next_attempt_at=D,
+            payload={"team_id": team.id, "channel": team.channel_id, "part": part,
+                     "digest_at": D.isoformat(),
+                     "deadline": (D + timedelta(days=2)).isoformat()},
+        )  # fmt: skip
+
+    items = [row(teams[0]), row(teams[1]), row(teams[2]), row(teams[3]), row(teams[0], 2),
+             row(other[0])]  # fmt: skip
+    now = D + timedelta(minutes=1)
+    async with sessions() as session:
+        together = await digests.compose_all(session, items=items, now=now)
+        alone = [await digests.compose(session, item=item, now=now) for item in items]
+    assert together == alone
+    assert [c is not None for c in together] == [True, False, False, True, False, True]
+    assert together[0] is not None and together[0].channel == teams[0].channel_id
+    assert together[5] is not None and together[5].channel == other[0].channel_id

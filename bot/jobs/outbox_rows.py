@@ -138,6 +138,21 @@ async def prepare(session: AsyncSession, claims: list[Claim], now: datetime) -> 
         ).scalars()
     }
     await prompt_prefetch.prefetch(session, list(rows.values()))
+    # What each row posts, composed together: the batch's digests share one set of reads.
+    posting = [
+        row
+        for claim in claims
+        if (row := rows.get(claim.id)) is not None
+        and claim.kind != Kind.UPDATE
+        and not (row.state == "sent" and row.error == VERIFY)
+    ]
+    messages = dict(
+        zip(
+            [row.id for row in posting],
+            await deliveries.compose_all(session, items=posting, now=now),
+            strict=True,
+        )
+    )
     for claim in claims:
         row = rows.get(claim.id)
         if row is None:
@@ -150,11 +165,7 @@ async def prepare(session: AsyncSession, claims: list[Claim], now: datetime) -> 
             sent_channel=row.slack_channel,
             sent_ts=row.slack_ts,
             update=await compose_update(session, item=row) if claim.kind == Kind.UPDATE else None,
-            composed=(
-                None
-                if claim.kind == Kind.UPDATE or verify
-                else await deliveries.compose(session, item=row, now=now)
-            ),
+            composed=messages.get(row.id),
             channel_hint=(
                 await deliveries.history_channel(session, item=row) if claim.reconcile else None
             ),

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Checkin, KeyResult
+from bot.repository.ids import among
 from bot.repository.upsert import insert_ignoring_conflicts
 
 
@@ -23,12 +25,71 @@ class CurrentValue:
     note: str | None = None
 
 
-def value_for_period(rows: Sequence[Checkin]) -> CurrentValue | None:
+class CheckinLike(Protocol):
+    """What reading a value needs of a check-in row: a loaded `Checkin` or `CheckinFacts`."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def key_result_id(self) -> int: ...
+    @property
+    def period(self) -> str: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def confidence(self) -> int | None: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def note(self) -> str | None: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def source_ref(self) -> str: ...
+    @property
+    def retraction(self) -> bool: ...
+
+
+class CheckinFacts(NamedTuple):
+    """A check-in's columns that reading values needs, as a plain row: screens that read
+    thousands of them (digests) skip building an ORM object for each."""
+
+    id: int
+    key_result_id: int
+    period: str
+    value: float | None
+    confidence: int | None
+    status: str | None
+    note: str | None
+    recorded_at: datetime
+    source: str
+    source_ref: str
+    retraction: bool
+
+
+_FACTS = (
+    Checkin.id,
+    Checkin.key_result_id,
+    Checkin.period,
+    Checkin.value,
+    Checkin.confidence,
+    Checkin.status,
+    Checkin.note,
+    Checkin.recorded_at,
+    Checkin.source,
+    Checkin.source_ref,
+    Checkin.retraction,
+)
+
+
+def value_for_period(rows: Sequence[CheckinLike]) -> CurrentValue | None:
     """One period's value: the newest row (recorded_at, then id) whose source_ref has no
     later retraction; a missing confidence, status or note carries over from earlier rows of
     the period (a status reported in a check-in holds for its week)."""
     retracted: set[tuple[str, str]] = set()
-    chosen: Checkin | None = None
+    chosen: CheckinLike | None = None
     confidence: int | None = None
     status: str | None = None
     note: str | None = None
@@ -168,38 +229,49 @@ async def checkins_of_key_result(
     return list(rows.scalars())
 
 
-CheckinsByPeriod = dict[int, dict[str, list[Checkin]]]  # key result -> period -> its rows
+CheckinsByPeriod = dict[int, dict[str, list[CheckinFacts]]]  # key result -> period -> rows
 
 
 async def active_key_results_with_checkins(
     session: AsyncSession,
     *,
-    workspace_id: int,
-    objective_ids: Sequence[int],
+    workspace_ids: Collection[int],
+    objective_ids: Collection[int],
     through_period: str | None = None,
 ) -> tuple[list[KeyResult], CheckinsByPeriod]:
     """The active key results of `objective_ids` (by ref) and every check-in row of theirs
-    (up to `through_period` when given), grouped by key result and period: two statements."""
+    (up to `through_period` when given), grouped by key result and period: two statements,
+    however many objectives (and workspaces) are asked about."""
     key_results = list(
         (
             await session.execute(
                 select(KeyResult)
                 .where(
-                    KeyResult.workspace_id == workspace_id,
-                    KeyResult.objective_id.in_(objective_ids),
+                    among(session, KeyResult.workspace_id, workspace_ids),
+                    among(session, KeyResult.objective_id, objective_ids),
                     KeyResult.state == "active",
                 )
                 .order_by(KeyResult.ref_number)
             )
         ).scalars()
     )
-    rows = select(Checkin).where(
-        Checkin.workspace_id == workspace_id,
-        Checkin.key_result_id.in_([kr.id for kr in key_results]),
+    rows = select(*_FACTS).where(
+        among(session, Checkin.workspace_id, workspace_ids),
+        among(session, Checkin.key_result_id, [kr.id for kr in key_results]),
     )
     if through_period is not None:
         rows = rows.where(Checkin.period <= through_period)
+    # Grouped by hand: a digest batch reads thousands of rows, and setdefault would build
+    # (and drop) a dict and a list for each of them.
     checkins: CheckinsByPeriod = {}
-    for row in (await session.execute(rows)).scalars():
-        checkins.setdefault(row.key_result_id, {}).setdefault(row.period, []).append(row)
+    facts = CheckinFacts._make
+    for row in (await session.execute(rows)).all():
+        checkin = facts(row)
+        by_period = checkins.get(checkin.key_result_id)
+        if by_period is None:
+            checkins[checkin.key_result_id] = {checkin.period: [checkin]}
+        elif (found := by_period.get(checkin.period)) is None:
+            by_period[checkin.period] = [checkin]
+        else:
+            found.append(checkin)
     return key_results, checkins

@@ -89,7 +89,7 @@ async def read_company_digest(
     )
     key_results, checkins = await active_key_results_with_checkins(
         session,
-        workspace_id=workspace_id,
+        workspace_ids=[workspace_id],
         objective_ids=[o.id for o in objectives],
     )
     owner_ids = {kr.owner_person_id for kr in key_results if kr.owner_person_id is not None}

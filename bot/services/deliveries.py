@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,22 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
     if item.kind == Kind.COMPANY_DIGEST:
         return await company_digest.compose(session, item=item, now=now)
     return None
+
+
+async def compose_all(
+    session: AsyncSession, *, items: Sequence[OutboxItem], now: datetime
+) -> list[Composed | None]:
+    """Each row's message, in order (as `compose`); a batch's digests are composed together,
+    from one set of reads for all of them."""
+    composed: list[Composed | None] = [None] * len(items)
+    digest_rows = [n for n, item in enumerate(items) if item.kind == Kind.DIGEST]
+    together = await digests.compose_all(session, items=[items[n] for n in digest_rows], now=now)
+    for n, found in zip(digest_rows, together, strict=True):
+        composed[n] = found
+    for n, item in enumerate(items):
+        if item.kind != Kind.DIGEST:
+            composed[n] = await compose(session, item=item, now=now)
+    return composed
 
 
 async def compose_chart(

@@ -1,195 +1,61 @@
-"""A team's digest: everything it shows, read in a fixed number of statements.
-
-`read_digest` returns plain data for `blocks.digest`: the team's objectives (its own and the
-shared ones it contributes to) and its members' personal ones, every key result with its
-value, change since the last period, confidence and status at D (a reported status wins for
-its week; an outdated key result shows as outdated whatever it last reported), and who
-checked in, who is missing (with their streak) and who is away. `compose` builds one part of
-it for an outbox row, at send time, so it reads the check-ins as they are when it is sent.
+"""A team's digest: read (`digest_reads`), turned into its read model (`digest_model`) and
+composed into one part for an outbox row at send time, so it shows the check-ins as they
+are when it is sent. The sender composes every digest row of a batch together
+(`compose_all`): one set of reads for the batch, however many teams are in it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks.digest import (
-    DigestData,
-    DigestKeyResult,
-    DigestObjective,
-    MissingPerson,
-    build_digest_parts,
-    digest_fallback,
+from bot.blocks.digest import DigestData, build_digest_parts, digest_fallback
+from bot.models import OutboxItem, Team
+from bot.services.digest_model import CONFIDENCE_DROP, WIN_AT, digest_from_rows
+from bot.services.digest_reads import (
+    DigestPeople,
+    DigestRound,
+    DigestRows,
+    load_digest_people,
+    load_digest_rows,
+    load_rounds_people,
+    load_rounds_rows,
 )
-from bot.models import (
-    AwayPeriod,
-    Checkin,
-    Cycle,
-    KeyResult,
-    Objective,
-    ObjectiveContributor,
-    OutboxItem,
-    Person,
-    Team,
-    TeamMember,
-    TeamSkippedPeriod,
-)
-from bot.okr.period import label, monday_of, period_of, zone
-from bot.okr.progress import (
-    Status,
-    Weighted,
-    clamp,
-    expected_progress,
-    is_outdated,
-    key_result_progress,
-    objective_progress,
-    status,
-)
-from bot.okr.series import CycleDates, cycle_periods
-from bot.repository.checkins import CurrentValue, active_key_results_with_checkins, value_for_period
 from bot.services.prompts import Composed
-from bot.services.reading import measure_of
 
-_UTC = ZoneInfo("UTC")
-CONFIDENCE_DROP = 3  # confidence that fell by this much or more since last period
-WIN_AT = 0.70  # crossing this progress is a win (so is reaching the target)
-
-
-@dataclass(frozen=True)
-class _KeyResultFacts:
-    row: DigestKeyResult
-    owner_id: int | None
-    checked_in: bool
-
-
-@dataclass(frozen=True)
-class DigestRows:
-    """What the digest and its chart share: the round's cycle, the objectives the digest
-    shows (ordered by ref) and their key results, check-ins up to the period, and the
-    cycle's periods up to it (skipped weeks left out, except the round's own)."""
-
-    cycle: Cycle
-    tz: ZoneInfo
-    members: list[int]
-    objectives: list[Objective]
-    key_results: list[KeyResult]
-    checkins: dict[int, dict[str, list[Checkin]]]
-    periods: list[str]
+# Callers take these from here as well as from the modules that define them.
+__all__ = [
+    "CONFIDENCE_DROP",
+    "WIN_AT",
+    "DigestPeople",
+    "DigestRound",
+    "DigestRows",
+    "compose",
+    "compose_all",
+    "digest_from_rows",
+    "load_digest_people",
+    "load_digest_rows",
+    "read_digest",
+    "read_digests",
+]
 
 
-async def load_digest_rows(
-    session: AsyncSession, *, team: Team, period: str, at: datetime
-) -> DigestRows | None:
-    """Six statements, whatever the team; None when no active cycle covers the round."""
-    tz = zone(team.timezone, _UTC)
-    ws = team.workspace_id
-    cycles = (
-        await session.execute(
-            select(Cycle).where(Cycle.workspace_id == ws, Cycle.state == "active")
-        )
-    ).scalars()
-    day = at.astimezone(tz).date()
-    cycle = next(
-        (c for c in cycles if c.starts_on <= max(day, monday_of(period)) <= c.ends_on), None
-    )
-    if cycle is None:
-        return None
-    members = list(
-        (
-            await session.execute(
-                select(TeamMember.person_id).where(
-                    TeamMember.workspace_id == ws, TeamMember.team_id == team.id
-                )
-            )
-        ).scalars()
-    )
-    shared = select(ObjectiveContributor.objective_id).where(
-        ObjectiveContributor.workspace_id == ws, ObjectiveContributor.team_id == team.id
-    )
-    objectives = list(
-        (
-            await session.execute(
-                select(Objective)
-                .where(
-                    Objective.workspace_id == ws,
-                    Objective.cycle_id == cycle.id,
-                    Objective.state == "active",
-                    or_(
-                        Objective.team_id == team.id,
-                        Objective.id.in_(shared),
-                        (Objective.level == "personal") & Objective.owner_person_id.in_(members),
-                    ),
-                )
-                .order_by(Objective.ref_number)
-            )
-        ).scalars()
-    )
-    key_results, checkins = await active_key_results_with_checkins(
-        session,
-        workspace_id=ws,
-        objective_ids=[o.id for o in objectives],
-        through_period=period,
-    )
-    skipped = set(
-        (
-            await session.execute(
-                select(TeamSkippedPeriod.period).where(
-                    TeamSkippedPeriod.workspace_id == ws, TeamSkippedPeriod.team_id == team.id
-                )
-            )
-        ).scalars()
-    )
-    dates = CycleDates(cycle.starts_on, cycle.ends_on, tz)
-    periods = [p for p in cycle_periods(dates, through=period) if p not in skipped or p == period]
-    return DigestRows(cycle, tz, members, objectives, key_results, checkins, periods)
-
-
-@dataclass(frozen=True)
-class DigestPeople:
-    """The people the digest names (key result owners and members) and their away spans
-    that touch the cycle up to the round."""
-
-    people: dict[int, Person]
-    away: dict[int, list[tuple[date, date]]]
-
-
-async def load_digest_people(
-    session: AsyncSession, *, team: Team, rows: DigestRows, period: str, at: datetime
-) -> DigestPeople:
-    """Two statements: the people, then their away periods."""
-    ws, cycle, members = team.workspace_id, rows.cycle, rows.members
-    day = at.astimezone(rows.tz).date()
-    owner_ids = {kr.owner_person_id for kr in rows.key_results if kr.owner_person_id is not None}
-    people = {
-        p.id: p
-        for p in (
-            await session.execute(
-                select(Person).where(
-                    Person.workspace_id == ws, Person.id.in_(owner_ids | set(members))
-                )
-            )
-        ).scalars()
-    }
-    round_day = monday_of(period) + timedelta(days=team.checkin_weekday)
-    away_rows = (
-        await session.execute(
-            select(AwayPeriod).where(
-                AwayPeriod.workspace_id == ws,
-                AwayPeriod.person_id.in_(list(people)),
-                AwayPeriod.ends_on >= cycle.starts_on,
-                AwayPeriod.starts_on <= max(round_day, day),
-            )
-        )
-    ).scalars()
-    away: dict[int, list[tuple[date, date]]] = {}
-    for away_row in away_rows:
-        away.setdefault(away_row.person_id, []).append((away_row.starts_on, away_row.ends_on))
-    return DigestPeople(people, away)
+async def read_digests(
+    session: AsyncSession, *, rounds: Sequence[DigestRound]
+) -> list[DigestData | None]:
+    """Each round's digest as it stands at its `at` (None when no active cycle covers it):
+    nine statements however many rounds."""
+    rows = await load_rounds_rows(session, rounds=rounds)
+    people = await load_rounds_people(session, rounds=rounds, rows=rows)
+    return [
+        None
+        if found is None or named is None
+        else digest_from_rows(found, named, team=r.team, period=r.period, at=r.at)
+        for r, found, named in zip(rounds, rows, people, strict=True)
+    ]
 
 
 async def read_digest(
@@ -197,197 +63,14 @@ async def read_digest(
 ) -> DigestData | None:
     """The digest of `team`'s round of `period` as it stands at `at` (D, or now for a
     preview); None when no active cycle covers the round."""
-    rows = await load_digest_rows(session, team=team, period=period, at=at)
-    if rows is None:
-        return None
-    named = await load_digest_people(session, team=team, rows=rows, period=period, at=at)
-    return digest_from_rows(rows, named, team=team, period=period, at=at)
+    [data] = await read_digests(session, rounds=[DigestRound(team, period, at)])
+    return data
 
 
-def digest_from_rows(
-    rows: DigestRows, named: DigestPeople, *, team: Team, period: str, at: datetime
-) -> DigestData:
-    """The read model from rows already read (no statement): pure."""
-    tz, cycle, members = rows.tz, rows.cycle, rows.members
-    objectives, key_results, checkins = rows.objectives, rows.key_results, rows.checkins
-    periods = rows.periods
-    people, away = named.people, named.away
-    day = at.astimezone(tz).date()
-    round_day = monday_of(period) + timedelta(days=team.checkin_weekday)
-    expected = expected_progress(at, starts_on=cycle.starts_on, ends_on=cycle.ends_on, tz=tz)
-    before = expected_progress(
-        at - timedelta(days=7), starts_on=cycle.starts_on, ends_on=cycle.ends_on, tz=tz
-    )
-
-    def slack_id(person_id: int | None) -> str | None:
-        person = people.get(person_id or 0)
-        return person.slack_user_id if person else None
-
-    created = {
-        kr.id: max(period_of(kr.created_at, tz), label(cycle.starts_on)) for kr in key_results
-    }
-    facts: dict[int, _KeyResultFacts] = {}
-    for kr in key_results:
-        by_period = checkins.get(kr.id, {})
-        values = {
-            p: v for p in periods if (v := value_for_period(by_period.get(p, []))) is not None
-        }
-        facts[kr.id] = _key_result(kr, values, periods, period, cycle, tz, expected, before,
-                                   slack_id(kr.owner_person_id))  # fmt: skip
-    by_objective: dict[int, list[KeyResult]] = {}
-    for kr in key_results:
-        by_objective.setdefault(kr.objective_id, []).append(kr)
-
-    def objective(o: Objective) -> DigestObjective:
-        krs = by_objective.get(o.id, [])
-        rows = tuple(facts[kr.id].row for kr in krs)
-        now = objective_progress(
-            Weighted(kr.id, facts[kr.id].row.progress, kr.weight) for kr in krs
-        )
-        then = objective_progress(
-            Weighted(kr.id, facts[kr.id].row.previous_progress, kr.weight) for kr in krs
-        )
-        return DigestObjective(
-            o.ref, o.title, now, None if now is None or then is None else now - then,
-            shared=o.team_id != team.id and o.level != "personal",
-            owner_slack_id=slack_id(o.owner_person_id) if o.level == "personal" else None,
-            key_results=rows,
-        )  # fmt: skip
-
-    team_objectives = tuple(objective(o) for o in objectives if o.level != "personal")
-    personal = tuple(objective(o) for o in objectives if o.level == "personal")
-    all_rows = [f.row for f in facts.values()]
-    away_now = {pid for pid, spans in away.items()
-                if any(s <= round_day <= e or s <= day <= e for s, e in spans)}  # fmt: skip
-    owners: dict[int, bool] = {}
-    for kr in key_results:
-        if kr.owner_person_id is not None:
-            done = facts[kr.id].checked_in
-            owners[kr.owner_person_id] = owners.get(kr.owner_person_id, True) and done
-    checked = sorted(slack_id(p) or "" for p, done in owners.items() if done and p not in away_now)
-    missing = []
-    for person_id, done in owners.items():
-        if done or person_id in away_now:
-            continue
-        streak = _streak(person_id, key_results, checkins, periods, away.get(person_id, []),
-                         team, created)  # fmt: skip
-        missing.append(MissingPerson(slack_id(person_id) or "", streak))
-    return DigestData(
-        team_name=team.name,
-        period=period,
-        expected=expected,
-        objectives=team_objectives,
-        personal=personal,
-        attention=tuple(r for r in all_rows if r.status in (Status.AT_RISK, Status.OFF_TRACK)),
-        drops=tuple(r for r in all_rows if r.dropped),
-        wins=tuple(r for r in all_rows if r.win),
-        checked_in=tuple(s for s in checked if s),
-        missing=tuple(sorted((m for m in missing if m.slack_id), key=lambda m: m.slack_id)),
-        away=tuple(
-            sorted(s for p in away_now if p in owners or p in members if (s := slack_id(p)))
-        ),  # fmt: skip
-    )
-
-
-def _key_result(
-    kr: KeyResult,
-    values: dict[str, CurrentValue],
-    periods: Sequence[str],
-    period: str,
-    cycle: Cycle,
-    tz: ZoneInfo,
-    expected: float,
-    before: float,
-    owner: str | None,
-) -> _KeyResultFacts:
-    measure = measure_of(kr)
-    known = [values[p].value for p in periods if p in values]
-    earlier = [values[p].value for p in periods if p in values and p < period]
-    current = values.get(period)
-    latest = next((values[p] for p in reversed(periods) if p in values), None)
-    previous = next((values[p] for p in reversed(periods) if p in values and p < period), None)
-    progress = clamp(key_result_progress(measure, known))
-    previous_progress = clamp(key_result_progress(measure, earlier))
-    confidence = latest.confidence if latest else None
-    previous_confidence = previous.confidence if previous else None
-    reported = Status(current.status) if current and current.status in set(Status) else None
-    now_status = status(progress=progress, expected=expected, confidence=confidence,
-                        reported=reported)  # fmt: skip
-    then_reported = Status(previous.status) if previous and previous.status in set(Status) else None
-    then_status = status(progress=previous_progress, expected=before,
-                         confidence=previous_confidence, reported=then_reported)  # fmt: skip
-    created = max(period_of(kr.created_at, tz), label(cycle.starts_on))
-    outdated = is_outdated(
-        last_checkin_period=latest.period if latest else None,
-        current_period=period,
-        created_period=created,
-    )
-    dropped = previous is not None and (
-        (confidence is not None and previous_confidence is not None
-         and previous_confidence - confidence >= CONFIDENCE_DROP)
-        or (then_status is Status.ON_TRACK and now_status is not Status.ON_TRACK)
-    )  # fmt: skip
-    raw, raw_before = key_result_progress(measure, known), key_result_progress(measure, earlier)
-    win = current is not None and (
-        raw_before < 1.0 <= raw or previous_progress < WIN_AT <= progress
-    )
-    row = DigestKeyResult(
-        ref=kr.ref,
-        title=kr.title,
-        unit=kr.unit,
-        target=kr.target_value,
-        value=latest.value if latest else None,
-        previous_value=previous.value if previous else None,
-        progress=progress,
-        previous_progress=previous_progress,
-        confidence=confidence,
-        previous_confidence=previous_confidence,
-        status=now_status,
-        reported=reported is not None,
-        outdated=outdated,
-        note=latest.note if latest else None,
-        owner_slack_id=owner,
-        dropped=bool(dropped) and not outdated,
-        win=win,
-    )
-    return _KeyResultFacts(row, kr.owner_person_id, current is not None)
-
-
-def _streak(
-    person_id: int,
-    key_results: Sequence[KeyResult],
-    checkins: dict[int, dict[str, list[Checkin]]],
-    periods: Sequence[str],
-    away: Sequence[tuple[date, date]],
-    team: Team,
-    created: dict[int, str],
-) -> int:
-    """Weeks in a row, up to this one, in which the person left a key result without a
-    check-in; weeks they were away are passed over (neither counted nor ending it), and a
-    week before their key results existed ends it."""
-    mine = [kr for kr in key_results if kr.owner_person_id == person_id]
-    streak = 0
-    for p in reversed(periods):
-        theirs = [kr for kr in mine if created[kr.id] <= p]
-        if not theirs:
-            break
-        day = monday_of(p) + timedelta(days=team.checkin_weekday)
-        if any(s <= day <= e for s, e in away):
-            continue
-        if all(value_for_period(checkins.get(kr.id, {}).get(p, [])) is not None for kr in theirs):
-            break
-        streak += 1
-    return streak
-
-
-async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> Composed | None:
-    """One part of a team's digest, or None when it is not owed (team paused or skipping,
-    past its time, or a part past the digest's end)."""
-    team = await session.get(Team, int(item.payload["team_id"]))
+def _round_of(item: OutboxItem, team: Team | None, now: datetime) -> DigestRound | None:
+    """The round a digest row shows, or None when it is not owed (team gone, paused or
+    without a channel, or part 1 past its deadline)."""
     if team is None or team.paused or not team.channel_id or not item.period:
-        return None
-    skipped = await session.get(TeamSkippedPeriod, {"team_id": team.id, "period": item.period})
-    if skipped is not None:
         return None
     part = int(item.payload.get("part") or 1)
     deadline = item.payload.get("deadline")
@@ -395,13 +78,59 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
         return None
     at_raw = item.payload.get("digest_at")
     at = datetime.fromisoformat(at_raw) if isinstance(at_raw, str) else now
-    data = await read_digest(session, team=team, period=item.period, at=at)
-    if data is None:
-        return None
-    parts = build_digest_parts(data)
-    if part > len(parts):
-        return None
-    return Composed(
-        team.channel_id, digest_fallback(data, part, len(parts)), parts[part - 1], (),
-        team_id=team.id,
-    )  # fmt: skip
+    return DigestRound(team, item.period, at)
+
+
+async def compose_all(
+    session: AsyncSession, *, items: Sequence[OutboxItem], now: datetime
+) -> list[Composed | None]:
+    """One part of a team's digest for each digest row, in order; None where it is not owed
+    (team paused or skipping, past its time, or a part past the digest's end). Ten
+    statements for the whole batch, whatever its size."""
+    if not items:
+        return []
+    wanted = {(i.workspace_id, int(i.payload["team_id"])) for i in items}
+    teams = {
+        (t.workspace_id, t.id): t
+        for t in (
+            await session.execute(
+                select(Team).where(
+                    Team.workspace_id.in_({ws for ws, _ in wanted}),
+                    Team.id.in_({team_id for _, team_id in wanted}),
+                )
+            )
+        ).scalars()
+    }
+    owed = [
+        (n, r)
+        for n, item in enumerate(items)
+        if (r := _round_of(item, teams.get((item.workspace_id, int(item.payload["team_id"]))),
+                           now)) is not None
+    ]  # fmt: skip
+    rounds = [r for _, r in owed]
+    rows = await load_rounds_rows(session, rounds=rounds)
+    # A skipped week gets no digest: its rows are not needed for the people.
+    rows = [f if f is None or r.period not in f.skipped else None
+            for r, f in zip(rounds, rows, strict=True)]  # fmt: skip
+    people = await load_rounds_people(session, rounds=rounds, rows=rows)
+    composed: list[Composed | None] = [None] * len(items)
+    for (n, r), found, named in zip(owed, rows, people, strict=True):
+        if found is None or named is None:
+            continue
+        data = digest_from_rows(found, named, team=r.team, period=r.period, at=r.at)
+        parts = build_digest_parts(data)
+        part = int(items[n].payload.get("part") or 1)
+        if part > len(parts):
+            continue
+        assert r.team.channel_id is not None
+        composed[n] = Composed(
+            r.team.channel_id, digest_fallback(data, part, len(parts)), parts[part - 1], (),
+            team_id=r.team.id,
+        )  # fmt: skip
+    return composed
+
+
+async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> Composed | None:
+    """One part of a team's digest for its row (`compose_all` of one)."""
+    [composed] = await compose_all(session, items=[item], now=now)
+    return composed
