@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot import clock
+from bot.blocks.company_digest import attention_line
 from bot.jobs.clock import Ceremony
 from bot.models import KeyResult, Objective, OutboxItem, Person, Workspace
 from bot.okr.period import monday_of
@@ -26,6 +27,7 @@ from bot.sandbox.stack import SandboxStack
 from bot.sandbox.world import World, build_world
 from bot.services.actors import actor_for
 from bot.services.company_digest import read_company_digest
+from bot.services.report import read_report
 from tests.databases import Database
 from tests.statements import counting_statements
 
@@ -245,6 +247,65 @@ async def test_nothing_for_a_paused_workspace(stack: SandboxStack) -> None:
     await run_ticks(stack, TUESDAY, TUESDAY + timedelta(hours=1))
     assert digests_in(stack.slack.channel_messages(channel)) == []
     assert await company_rows(stack) == []
+
+
+async def test_an_outdated_key_result_counts_as_at_risk(stack: SandboxStack) -> None:
+    """Team 1's NPS key result was last checked in two weeks before this one, reported on
+    track at 90 %: outdated now, so it is listed as at risk (and marked outdated) whatever
+    its owner said; the others keep their status."""
+    world, _, _, _ = await seed(stack)
+    assert stack.app is not None
+    nps = world.teams[1].key_result_ids[1]
+    owner = world.person(world.teams[1].owners[1])
+    async with stack.app.sessions.begin() as session:
+        await insert_checkins(session, [CheckinRow(
+            workspace_id=world.workspace_id, key_result_id=nps, period="2026-W47", value=48.0,
+            status="on_track", confidence=9, author_person_id=owner,
+            recorded_at=datetime(2026, 11, 17, 12, 0, tzinfo=UTC), source="command",
+            source_ref="W47:nps",
+        )])  # fmt: skip
+        ref = f"KR{(await session.get_one(KeyResult, nps)).ref_number}"
+    async with stack.app.sessions() as session:
+        found = await read_company_digest(session, workspace_id=world.workspace_id, now=TUESDAY)
+    assert found is not None
+    listed = {kr.ref: kr for kr in found.objectives[0].attention}
+    assert listed[ref].status == "at_risk" and listed[ref].outdated
+    assert listed[ref].progress == pytest.approx(0.9)
+    assert [kr.ref for kr in listed.values() if kr.outdated] == [ref]
+    assert "KR5" in listed and listed["KR5"].status == "off_track"  # checked in this week
+    line = attention_line(listed[ref])
+    assert line.startswith(f"• 🟡 at risk *{ref}*") and line.endswith("⏳ outdated")
+
+
+async def test_everyone_counts_a_person_in_two_teams_once(stack: SandboxStack) -> None:
+    """Team 0's first owner also owns team 1's signups key result (and checked it in): the
+    team lines say 2/2, 1/2 and 1/1 (no team), 4/5 if summed; everyone is four people, three
+    of whom checked in on everything they owned. The facilitator's report counts the same."""
+    world, _, channel, _ = await seed(stack)
+    assert stack.app is not None and channel is not None
+    both = world.person(world.teams[0].owners[0])
+    async with stack.app.sessions.begin() as session:
+        await session.execute(
+            update(KeyResult)
+            .where(KeyResult.id == world.teams[1].key_result_ids[0])
+            .values(owner_person_id=both)
+        )
+    async with stack.app.sessions() as session:
+        found = await read_company_digest(session, workspace_id=world.workspace_id, now=TUESDAY)
+        report = await read_report(session, workspace_id=world.workspace_id, now=TUESDAY)
+    assert found is not None
+    lines = {t.name: (t.week, t.checked, t.due) for t in found.participation}
+    assert lines == {"Team 0": (WEEK, 2, 2), "Team 1": (WEEK, 1, 2), "no team": (WEEK, 1, 1)}
+    assert found.everyone is not None
+    assert (found.everyone.name, found.everyone.week) == ("everyone", WEEK)
+    assert (found.everyone.checked, found.everyone.due) == (3, 4)
+    week = report.periods.index(WEEK)
+    assert report.total[week].text() == "3/4"
+    assert sum(row.cells[week].due for row in report.teams) == 5  # not what everyone says
+    await run_ticks(stack, TUESDAY)
+    [digest] = digests_in(stack.slack.channel_messages(channel))
+    text = text_of(digest)
+    assert text.index("Team 1 · ") < text.index(f"*everyone · {WEEK}: 3/4 checked in (75 %)*")
 
 
 async def test_the_same_statements_for_3_and_30_teams(stack: SandboxStack) -> None:

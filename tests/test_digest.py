@@ -152,6 +152,10 @@ async def test_digest_at_d_shows_figures_worked_out_by_hand(stack: SandboxStack)
     assert "🔴 off track (suggested)" in text and "⏳ outdated" in text
     assert "*Confidence drops*" in text and "confidence 9 → 5" in text
     assert "*Wins*" in text and "72 % — past 70 %" in text
+    # KR2's figures look on track (50 % ≥ 54 − 10, confidence 7), but it is outdated: it
+    # counts as at risk, so it needs attention, shown as outdated.
+    attention = text[text.index("*Needs attention*") : text.index("*Confidence drops*")]
+    assert "⏳ outdated" in attention and attention.count("• *KR") == 3
     # Ana checked in; Ben missed W48 and W49; Cy is away, not missing.
     who = text[text.index("*Who*") :]
     assert f"Checked in: <@{ana.id}>" in who

@@ -216,3 +216,17 @@ def test_huge_weights_and_runaway_progress_still_make_a_mean() -> None:
     assert objective_progress([Weighted(1, float("inf")), Weighted(2, float("-inf"))]) == 0.5
     assert objective_progress([Weighted(1, float("nan")), Weighted(2, 1.0)]) == 0.5
     assert objective_progress([Weighted(1, 1.0, float("inf")), Weighted(2, 0.0, 0)]) is None
+
+
+@pytest.mark.parametrize(
+    ("computed", "shown"),
+    [
+        (Status.ON_TRACK, Status.AT_RISK),  # a green not touched in weeks is not green
+        (Status.AT_RISK, Status.AT_RISK),
+        (Status.OFF_TRACK, Status.OFF_TRACK),  # its figures say worse: that stands
+    ],
+)
+def test_an_outdated_key_result_counts_as_at_risk_at_best(computed: Status, shown: Status) -> None:
+    from bot.okr.progress import outdated_status
+
+    assert outdated_status(computed) is shown

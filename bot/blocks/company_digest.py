@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.blocks.digest import STATUS_LABEL, pace
-from bot.blocks.okrs import progress_bar
+from bot.blocks.okrs import outdated_mark, progress_bar
 from bot.blocks.text import context, escape, header, section
 
 MAX_OBJECTIVES = 12  # each takes up to three blocks
@@ -36,6 +36,7 @@ class AttentionKeyResult:
     progress: float  # clamped
     owner_slack_id: str | None
     via: str | None = None  # the aligned objective's ref, None: the company objective's own
+    outdated: bool = False  # no check-in for a while: at risk at best, whatever was reported
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class CompanyDigest:
     expected: float
     objectives: tuple[CompanyObjective, ...]
     participation: tuple[TeamWeek, ...]
+    everyone: TeamWeek | None = None  # each person once over the weeks shown
 
 
 def _cut(text: str, limit: int) -> str:
@@ -80,7 +82,7 @@ def attention_line(kr: AttentionKeyResult) -> str:
     label = STATUS_LABEL.get(kr.status, escape(kr.status))
     return (
         f"• {label} *{escape(kr.ref)}* {_cut(kr.title, LISTED_TITLE_MAX)}{via} · "
-        f"{_percent(kr.progress)}{owner}"
+        f"{_percent(kr.progress)}{owner}{outdated_mark(kr.outdated)}"
     )
 
 
@@ -130,6 +132,8 @@ def build_company_digest(data: CompanyDigest) -> list[dict[str, Any]]:
     if data.participation:
         lines = [participation_line(t) for t in data.participation]
         tail.append(_lines_section(lines, noun="teams", keep=len(lines)))
+        if data.everyone is not None:
+            tail.append(section(f"*{participation_line(data.everyone)}*"))
     else:
         tail.append(context("No team has finished a week of this cycle yet."))
     if not data.objectives:

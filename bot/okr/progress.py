@@ -226,3 +226,10 @@ def is_outdated(
         since = last_checkin_period
     missed = (monday_of(current_period) - monday_of(since)).days // 7
     return missed >= OUTDATED_AFTER_PERIODS
+
+
+def outdated_status(computed: Status) -> Status:
+    """The status of an outdated key result (`is_outdated`): whatever its owner last reported
+    no longer holds, so it counts as at risk, or off track when its figures say so (a green
+    that has not been touched in weeks is not green)."""
+    return Status.OFF_TRACK if computed is Status.OFF_TRACK else Status.AT_RISK

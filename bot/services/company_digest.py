@@ -5,7 +5,8 @@ fixed number of statements and composed at send time for a `company_digest` outb
   everything aligned below it (`okr.progress.rollup_progress`; DESIGN: not mixed in).
 - Under it, the at-risk and off-track key results: its own and those of the (non-personal)
   objectives aligned below it, with status at the send instant (a status reported for the
-  current week wins, as everywhere).
+  current week wins, as everywhere; an outdated key result counts as at risk at best,
+  whatever its owner last reported, as in the team digest).
 - Participation by team for each team's latest week whose digest time has passed, taken
   from the facilitator's report (`services.report`, which counts it with
   `services.participation`), so the two never disagree.
@@ -37,17 +38,21 @@ from bot.okr.progress import (
     expected_progress,
     key_result_progress,
     objective_progress,
+    outdated_status,
     rollup_progress,
     status,
 )
 from bot.okr.schedule import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY, DEFAULT_DIGEST_DELAY
 from bot.repository.checkins import CurrentValue, active_key_results_with_checkins, value_for_period
+from bot.services import participation
 from bot.services.prompts import Composed, deadline_of
 from bot.services.reading import measure_of
-from bot.services.report import read_report
+from bot.services.report import read_report_and_states
+from bot.services.round_periods import outdated_key_results
 
 _UTC = ZoneInfo("UTC")
 ATTENTION = (Status.AT_RISK, Status.OFF_TRACK)
+EVERYONE = "everyone"  # the participation line that counts each person once
 
 
 def workspace_paused(workspace: Workspace, now: datetime) -> bool:
@@ -104,24 +109,40 @@ async def read_company_digest(
 
     progress: dict[int, float] = {}
     state: dict[int, Status] = {}
+    latest: dict[int, CurrentValue] = {}
     for kr in key_results:
         by_period = checkins.get(kr.id, {})
         values: list[CurrentValue] = [
             v for p in sorted(by_period) if (v := value_for_period(by_period[p])) is not None
         ]
         progress[kr.id] = clamp(key_result_progress(measure_of(kr), [v.value for v in values]))
-        latest = values[-1] if values else None
+        last = values[-1] if values else None
+        if last is not None:
+            latest[kr.id] = last
         reported = (
-            Status(latest.status)
-            if latest and latest.period == this_week and latest.status in set(Status)
+            Status(last.status)
+            if last and last.period == this_week and last.status in set(Status)
             else None
         )
         state[kr.id] = status(
             progress=progress[kr.id],
             expected=expected,
-            confidence=latest.confidence if latest else None,
+            confidence=last.confidence if last else None,
             reported=reported,
         )
+    # As in the team digest: an outdated key result counts as at risk at best, whatever its
+    # owner last reported.
+    stale = await outdated_key_results(
+        session,
+        workspace_id=workspace_id,
+        cycle=cycle,
+        key_results=key_results,
+        team_of_objective={o.id: o.team_id for o in objectives},
+        values=latest,
+        at=now,
+    )
+    for kr_id in stale:
+        state[kr_id] = outdated_status(state[kr_id])
 
     krs_of: dict[int, list[KeyResult]] = {}
     for kr in key_results:
@@ -161,6 +182,7 @@ async def read_company_digest(
                 progress[kr.id],
                 slack_id.get(kr.owner_person_id or 0),
                 via,
+                outdated=kr.id in stale,
             )  # fmt: skip
             for kr in krs_of.get(o.id, [])
             if state[kr.id] in ATTENTION
@@ -190,15 +212,17 @@ async def read_company_digest(
         now.astimezone(tz).strftime("%Y-%m-%d"),
         expected,
         tuple(company),
-        await _participation(session, workspace=workspace, now=now),
+        *await _participation(session, workspace=workspace, now=now),
     )
 
 
 async def _participation(
     session: AsyncSession, *, workspace: Workspace, now: datetime
-) -> tuple[TeamWeek, ...]:
-    """Each team's latest week whose digest time has passed, from the facilitator's report."""
-    found = await read_report(session, workspace_id=workspace.id, now=now)
+) -> tuple[tuple[TeamWeek, ...], TeamWeek | None]:
+    """Each team's latest week whose digest time has passed, from the facilitator's report,
+    and everyone over those weeks, each person once (not a sum of the rows: a person in two
+    teams counts once)."""
+    found, states = await read_report_and_states(session, workspace_id=workspace.id, now=now)
     teams = {
         t.id: t
         for t in (
@@ -208,6 +232,7 @@ async def _participation(
     settings = workspace.settings or {}
     default_at = settings.get("checkin_time", DEFAULT_CHECKIN_TIME)
     shown: list[TeamWeek] = []
+    weeks: dict[int | None, str] = {}
     for row in found.teams:
         team = teams.get(row.team_id) if row.team_id is not None else None
         if row.team_id is not None and (team is None or team.paused):
@@ -224,8 +249,14 @@ async def _participation(
             if cell.note or not cell.due or now < opens + delay:
                 continue
             shown.append(TeamWeek(row.name, week, cell.checked, cell.due))
+            weeks[row.team_id] = week
             break
-    return tuple(shown)
+    if not shown:
+        return (), None
+    total = participation.everyone(states, weeks)
+    first, last = min(weeks.values()), max(weeks.values())
+    span = first if first == last else f"{first} to {last}"
+    return tuple(shown), TeamWeek(EVERYONE, span, total.checked, total.due)
 
 
 async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> Composed | None:

@@ -24,6 +24,7 @@ from bot.okr.progress import (
     is_outdated,
     key_result_progress,
     objective_progress,
+    outdated_status,
     status,
 )
 from bot.repository.checkins import CheckinsByPeriod, CurrentValue, value_for_period
@@ -158,6 +159,8 @@ def _key_result(
         current_period=period,
         created_period=created,
     )
+    if outdated:  # counts as at risk at best, whatever its owner last reported
+        now_status = outdated_status(now_status)
     dropped = previous is not None and (
         (confidence is not None and previous_confidence is not None
          and previous_confidence - confidence >= CONFIDENCE_DROP)

@@ -55,11 +55,33 @@ class Owner:
         return any(start <= day <= end for start, end in self.away)
 
 
+# person -> period -> team -> "ok" | "missing" | "open" | "away"
+States = dict[int, dict[str, dict[int | None, str]]]
+
+
 @dataclass
 class Participation:
     cells: dict[int | None, tuple[Cell, ...]] = field(default_factory=dict)
     total: tuple[Cell, ...] = ()
     missing: tuple[Missing, ...] = ()
+    states: States = field(default_factory=dict)
+
+
+def everyone(states: States, weeks: Mapping[int | None, str]) -> Cell:
+    """Each person once over the team weeks `weeks` (team -> its week): due if due in any of
+    them, checked in if checked in in every one they were due in. Not a sum of the teams'
+    cells: a person in two teams counts once."""
+    checked = due = 0
+    for by_period in states.values():
+        found = {
+            state
+            for team, week in weeks.items()
+            if (state := by_period.get(week, {}).get(team)) is not None and state != "away"
+        }
+        if found:
+            due += 1
+            checked += found == {"ok"}
+    return Cell(checked, due)
 
 
 def count(
@@ -76,9 +98,8 @@ def count(
         owner = owners.get(kr.owner_id)
         if owner is not None and owner.active and kr.team in rounds:
             by_team.setdefault(kr.team, {}).setdefault(kr.owner_id, []).append(kr)
-    # person -> period -> states over their teams: "ok", "missing", "open"
-    states: dict[int, dict[str, set[str]]] = {}
     result = Participation()
+    states = result.states
     for team, owned in by_team.items():
         rules = rounds[team]
         cells = []
@@ -98,22 +119,23 @@ def count(
                 if not existing:
                     continue
                 if owners[person_id].away_on(day):
-                    states.setdefault(person_id, {}).setdefault(period, set()).add("away")
+                    states.setdefault(person_id, {}).setdefault(period, {})[team] = "away"
                     continue
                 due += 1
                 done = all((kr.id, period) in values for kr in existing)
                 checked += done
                 state = "ok" if done else "missing" if over else "open"
-                states.setdefault(person_id, {}).setdefault(period, set()).add(state)
+                states.setdefault(person_id, {}).setdefault(period, {})[team] = state
             cells.append(Cell(checked, due))
         result.cells[team] = tuple(cells)
-    result.total = tuple(_everyone(states, period) for period in periods)
+    result.total = tuple(everyone(states, dict.fromkeys(by_team, period)) for period in periods)
     result.missing = tuple(
         sorted(
             (
                 m
-                for person_id, weeks in states.items()
-                if (m := _run(owners[person_id].slack_user_id, periods, weeks)) is not None
+                for person_id, by_period in states.items()
+                if (m := _run(owners[person_id].slack_user_id, periods, _merged(by_period)))
+                is not None
             ),
             key=lambda m: (-m.weeks, m.slack_user_id),
         )  # fmt: skip
@@ -121,11 +143,9 @@ def count(
     return result
 
 
-def _everyone(states: Mapping[int, Mapping[str, set[str]]], period: str) -> Cell:
-    """Each person once: due if due in any team, checked in if in every team they were due."""
-    due = [found - {"away"} for weeks in states.values() if (found := weeks.get(period))]
-    due = [found for found in due if found]
-    return Cell(sum(1 for found in due if found == {"ok"}), len(due))
+def _merged(by_period: Mapping[str, Mapping[int | None, str]]) -> dict[str, set[str]]:
+    """A person's states a week, over all their teams."""
+    return {period: set(by_team.values()) for period, by_team in by_period.items()}
 
 
 def _run(

@@ -91,6 +91,15 @@ def _rules(
 
 
 async def read_report(session: AsyncSession, *, workspace_id: int, now: datetime) -> Report:
+    report, _ = await read_report_and_states(session, workspace_id=workspace_id, now=now)
+    return report
+
+
+async def read_report_and_states(
+    session: AsyncSession, *, workspace_id: int, now: datetime
+) -> tuple[Report, participation.States]:
+    """The report, and each person's participation by week and team behind its table (the
+    company digest counts everyone once over the weeks it shows)."""
     workspace = await session.get(Workspace, workspace_id)
     assert workspace is not None
     tz = zone(workspace.timezone, _UTC)
@@ -131,7 +140,7 @@ async def read_report(session: AsyncSession, *, workspace_id: int, now: datetime
     ).scalar_one_or_none()
     if cycle is None:
         return Report(None, as_of, (), (), (), (), (), (), delivery[0], attention, delivery[1],
-                      paused_teams, paused_reason)  # fmt: skip
+                      paused_teams, paused_reason), {}  # fmt: skip
 
     objectives = (
         (
@@ -295,7 +304,7 @@ async def read_report(session: AsyncSession, *, workspace_id: int, now: datetime
         paused_teams,
         paused_reason,
         left_out_weeks=cut,
-    )
+    ), counted.states
 
 
 def _shown_periods(periods: tuple[str, ...], total: tuple[Cell, ...]) -> tuple[str, ...]:
