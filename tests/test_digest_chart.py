@@ -21,7 +21,7 @@ from bot import clock, migrate
 from bot.db import make_sync_engine
 from bot.jobs import chart_send, crashpoints
 from bot.jobs.clock import Ceremony
-from bot.models import Checkin, KeyResult, Objective, OutboxItem
+from bot.models import Checkin, KeyResult, Objective, OutboxItem, Workspace
 from bot.models.outbox_keys import OUTBOX_KINDS
 from bot.sandbox.emulator.faults import Fault
 from bot.sandbox.emulator.state import Message
@@ -265,6 +265,81 @@ async def test_a_post_whose_outcome_is_unknown_is_looked_up_in_the_thread(
     assert replies and all(c.args["ts"] == digest.ts for c in replies)
     posts = [c for c in stack.slack.recorded(POST) if "thread_ts" in c.args]
     assert len(posts) == (1 if fault is Fault.ACCEPT_THEN_DROP else 2)
+
+
+async def workspace_state(stack: SandboxStack) -> tuple[str, str | None]:
+    assert stack.app is not None
+    async with stack.app.sessions() as session:
+        found = (await session.execute(select(Workspace.state, Workspace.pause_reason))).one()
+        return found[0], found[1]
+
+
+async def resume(stack: SandboxStack, scopes: list[str]) -> None:
+    assert stack.app is not None and stack.ws is not None
+    scopes.append("channels:history")  # the scope is granted again, the workspace resumed
+    async with stack.app.sessions.begin() as session:
+        await session.execute(update(Workspace).values(state="active", pause_reason=None))
+
+
+async def test_a_missing_scope_while_reconciling_pauses_the_workspace_and_posts_nothing(
+    stack: SandboxStack,
+) -> None:
+    """The chart's post timed out; reading the thread to reconcile it then meets
+    missing_scope (channels:history taken away): workspace-fatal, as the errors table says:
+    the workspace is paused, nothing is posted, and once it resumes the thread is read again
+    and the chart comes once."""
+    assert stack.ws is not None
+    _world, team, ceremony = await a_round(stack)
+    digest = await until_digest(stack, ceremony, team)
+    stack.slack.faults.fail(POST, Fault.HTTP_503)  # the chart's post: outcome unknown
+    await ceremony.tick()
+    await ceremony.sender.drain()
+    scopes = stack.slack.state.tokens[stack.ws.bot_token].scopes
+    scopes.remove("channels:history")
+    await settle(ceremony)
+    refused = stack.slack.recorded("conversations.replies", ok=False)
+    assert refused and refused[0].response["error"] == "missing_scope"
+    assert await workspace_state(stack) == ("paused", "missing_scope")
+    [row] = await rows(stack, "chart")
+    assert (row.state, row.slack_ts) == ("uncertain", None)
+    assert charts_in(stack, team) == []
+    await resume(stack, scopes)
+    await settle(ceremony)
+    assert_one_chart(stack, team, digest)
+    assert len(stack.slack.uploaded_files()) == 1  # the first attempt's file, shown at last
+    [row] = await rows(stack, "chart")
+    assert (row.state, row.error) == ("sent", None)
+
+
+async def test_a_missing_scope_in_the_duplicate_check_keeps_the_row_sent(
+    stack: SandboxStack,
+) -> None:
+    """A chart posted while the thread was unreadable is checked for copies later; that
+    check meeting missing_scope pauses the workspace and leaves the row sent, to be checked
+    once the workspace resumes (never posted again)."""
+    assert stack.ws is not None
+    _world, team, ceremony = await a_round(stack)
+    digest = await until_digest(stack, ceremony, team)
+    stack.slack.faults.fail(POST, Fault.HTTP_503)
+    await ceremony.tick()
+    await ceremony.sender.drain()
+    stack.slack.faults.fail("conversations.replies", Fault.HTTP_500)  # unreadable: posted
+    clock.advance(PAST_LEASE)
+    await ceremony.tick()
+    await ceremony.sender.drain()
+    [row] = await rows(stack, "chart")
+    assert (row.state, row.error) == ("sent", chart_send.VERIFY)
+    scopes = stack.slack.state.tokens[stack.ws.bot_token].scopes
+    scopes.remove("channels:history")
+    await settle(ceremony)
+    assert await workspace_state(stack) == ("paused", "missing_scope")
+    [row] = await rows(stack, "chart")
+    assert (row.state, row.error) == ("sent", chart_send.VERIFY)
+    await resume(stack, scopes)
+    await settle(ceremony)
+    [row] = await rows(stack, "chart")
+    assert (row.state, row.error) == ("sent", None)
+    assert_one_chart(stack, team, digest)
 
 
 async def test_a_crash_after_the_post_is_found_in_the_thread(stack: SandboxStack) -> None:

@@ -431,3 +431,27 @@ async def test_email_needs_its_scope(world: World) -> None:
     assert "email" not in profile
     full = (await world.api("users_info", user=world.pat.id))["user"]["profile"]
     assert full["email"] == "pat@acme.test"
+
+
+async def test_reading_a_thread_needs_the_scope_of_its_channel_kind(world: World) -> None:
+    """As Slack checks it: channels:history reads public channels' threads, groups:history
+    private ones'; one does not stand in for the other."""
+    narrow = world.slack.add_workspace("Narrow", scopes=["chat:write", "channels:history"])
+    public = world.slack.add_channel(narrow, "team")
+    private = world.slack.add_channel(narrow, "hidden", private=True)
+    api = Api(world.api.kind, world.slack.api_url, narrow.bot_token)
+    for channel in (public, private):
+        parent = await api("chat_postMessage", channel=channel.id, text="digest")
+        await api("chat_postMessage", channel=channel.id, text="chart", thread_ts=parent["ts"])
+        if channel is public:
+            found = await api("conversations_replies", channel=channel.id, ts=parent["ts"])
+            assert [m["text"] for m in found["messages"]] == ["digest", "chart"]
+            continue
+        for method in ("conversations_replies", "conversations_history"):
+            error = await fails(api, method, "missing_scope", channel=channel.id, ts=parent["ts"])
+            assert error.response["needed"] == "groups:history"
+    # The bot's own scopes cover both kinds (the manifest's, test_manifest).
+    world.secret.members.add(world.ws.bot_user_id)
+    parent = await world.api("chat_postMessage", channel=world.secret.id, text="digest")
+    found = await world.api("conversations_replies", channel=world.secret.id, ts=parent["ts"])
+    assert len(found["messages"]) == 1

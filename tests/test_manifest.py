@@ -48,6 +48,9 @@ def test_manifest_matches_the_code_both_ways(name: str, registry: Any) -> None:
             assert EVENT_SCOPES[event] in scopes, f"{event} needs {EVENT_SCOPES[event]}"
     assert scopes == set(BOT_SCOPES)  # what OAuth installs ask for is what the manifest lists
     assert "chat:write.public" not in scopes  # the bot joins team channels instead
+    # The digest chart's reconciliation reads the digest's thread (conversations.replies) in
+    # public and private team channels; the DM sweep reads DMs.
+    assert {"channels:history", "groups:history", "im:history"} <= scopes
 
 
 @pytest.mark.parametrize("name", MANIFESTS)

@@ -5,8 +5,11 @@ steps in between differ, and each leaves the row safe to try again:
 
 1. Reconcile (the outcome of an earlier attempt is unknown): look for the row's key in the
    digest's thread (`conversations.replies` on part 1's ts: channel history does not show
-   thread replies). Found: recorded, later copies deleted. Not readable in time: posted,
-   and a later check deletes any duplicate it finds.
+   thread replies; the bot's channels:history and groups:history scopes read public and
+   private team channels). Found: recorded, later copies deleted. Not readable in time:
+   posted, and a later check deletes any duplicate it finds. A workspace-fatal answer (a
+   missing scope, a revoked token) pauses the workspace, as `bot.slack.errors` says, and
+   posts nothing: the row is looked up again once the workspace resumes.
 2. The file. A file the row holds whose upload completed is used again. One whose upload
    may not have completed (a crash in the middle) is deleted first. Then the PNG is drawn
    off the event loop and uploaded unshared: its id is committed on the row *before* the
@@ -92,6 +95,11 @@ async def send(
             if failure.failure is Failure.RATE_LIMITED and failure.retry_after <= 60:
                 await sender._finish(claim, state="uncertain", error=None,
                                      delay=failure.retry_after, refund=True)  # fmt: skip
+                return
+            if failure.failure is Failure.WORKSPACE_FATAL:
+                # A scope taken away (or a token gone): nothing is posted, the workspace is
+                # paused, and the row is looked up in the thread again once it resumes.
+                await sender._workspace_fatal(claim, failure.error, state="uncertain")
                 return
             log.warning("thread unreadable", extra={"error": failure.error})
             found, unverified = [], True
@@ -239,9 +247,12 @@ async def _check_duplicates(
         for duplicate in extra:
             await client.chat_delete(channel=post.channel, ts=duplicate)
     except Exception as exc:  # noqa: BLE001 - still unreadable: the row stays sent
-        log.warning("duplicate check failed", extra={"error": classify(exc).error})
+        failure = classify(exc)
+        log.warning("duplicate check failed", extra={"error": failure.error})
         await sender._finish(claim, state="sent", error=VERIFY,
                              delay=sender.settings.outbox_lease_seconds)  # fmt: skip
+        if failure.failure is Failure.WORKSPACE_FATAL:  # checked again once it resumes
+            await sender._pause_workspace(claim.workspace_id, failure.error)
         return
     sender.stats.duplicates_deleted += len(extra)
     await sender._finish(claim, state="sent", error=None)

@@ -345,14 +345,18 @@ class OutboxSender:
                 if row is not None:
                     await notices.report(session, item=row, failure=failure, now=clock.now())
 
-    async def _workspace_fatal(self, claim: Claim, error: str) -> None:
-        await self._finish(claim, state="pending", error=error, refund=True, delay=0.0)
+    async def _workspace_fatal(self, claim: Claim, error: str, *, state: str = "pending") -> None:
+        await self._finish(claim, state=state, error=error, refund=True, delay=0.0)
+        await self._pause_workspace(claim.workspace_id, error)
+
+    async def _pause_workspace(self, workspace_id: int, error: str) -> None:
+        """`bot.slack.errors`: a workspace-fatal answer pauses the workspace (its rows wait)."""
         async with self._writing() as session:
-            workspace = await session.get(Workspace, claim.workspace_id)
+            workspace = await session.get(Workspace, workspace_id)
             if workspace is not None and workspace.state == "active":
                 workspace.state, workspace.pause_reason = "paused", error[:200]
                 log.warning("workspace paused", extra={"error": error})
-        self.clients.forget(claim.workspace_id)
+        self.clients.forget(workspace_id)
 
     async def _finish(
         self,

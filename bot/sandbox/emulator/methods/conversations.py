@@ -28,6 +28,20 @@ def member_channel(call: Call, channel_id: Any) -> Channel:
     return channel
 
 
+# Reading a conversation's messages needs the scope of its kind, as Slack checks it: a bot
+# with channels:history alone cannot read a private channel's threads.
+HISTORY_SCOPE_OF = {"channel": "channels:history", "group": "groups:history", "im": "im:history"}
+
+
+def readable_channel(call: Call, channel_id: Any) -> Channel:
+    channel = member_channel(call, channel_id)
+    assert call.token is not None
+    needed = HISTORY_SCOPE_OF[channel.channel_type]
+    if needed not in call.token.scopes:
+        raise ApiError("missing_scope", needed=needed, provided=",".join(call.token.scopes))
+    return channel
+
+
 def _page(items: list[Any], call: Call, default: int = 100) -> tuple[list[Any], str]:
     limit = max(1, min(as_int(call.args.get("limit"), default), 1000))
     if call.method in ("conversations.history", "conversations.replies"):
@@ -94,7 +108,7 @@ def _listing(messages: list[Message], call: Call) -> list[dict[str, Any]]:
 
 @method("conversations.history", tier=3, scopes=HISTORY_SCOPES)
 async def conversations_history(call: Call) -> dict[str, Any]:
-    channel = member_channel(call, call.arg("channel"))
+    channel = readable_channel(call, call.arg("channel"))
     oldest = _timestamp(call.args.get("oldest"), 0.0)
     latest = _timestamp(call.args.get("latest"), float("inf"))
     inclusive = as_bool(call.args.get("inclusive"))
@@ -119,7 +133,7 @@ async def conversations_history(call: Call) -> dict[str, Any]:
 
 @method("conversations.replies", tier=3, scopes=HISTORY_SCOPES)
 async def conversations_replies(call: Call) -> dict[str, Any]:
-    channel = member_channel(call, call.arg("channel"))
+    channel = readable_channel(call, call.arg("channel"))
     ts = str(call.arg("ts"))
     parent = next((m for m in call.state.messages.get(channel.id, []) if m.ts == ts), None)
     if parent is None or parent.deleted:
