@@ -228,6 +228,27 @@ def _from_rows(fetched: _Fetched) -> int:
     return _build(digests.digest_from_rows(rows, named, team=team, period=ROUND, at=DIGEST_AT))
 
 
+BARE_CHECKINS = (
+    "SELECT id, key_result_id, period, value, confidence, status, note, recorded_at, source, "
+    "source_ref, retraction FROM checkin "
+    "WHERE workspace_id = 1 AND key_result_id = ANY(%s) AND period <= %s"
+)
+
+
+async def _bare_checkins(session: AsyncSession, key_results: list[int]) -> float:
+    """The batch's check-in rows (the columns the digest reads) fetched with the bare driver,
+    no SQLAlchemy: what moving those rows alone costs, the floor of the reads."""
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert raw is not None
+    started = time.perf_counter()
+    cursor = await raw.execute(BARE_CHECKINS, (key_results, ROUND))
+    found = await cursor.fetchall()
+    elapsed = time.perf_counter() - started
+    assert len(found) > len(key_results)
+    return elapsed
+
+
 async def digest_time() -> dict[str, Any]:
     """Per digest: a batch of SAMPLE teams' digests composed together in a reader session
     (subject) vs the read model and blocks built from each team's rows fetched beforehand
@@ -285,6 +306,8 @@ async def digest_time() -> dict[str, Any]:
         composed: list[float] = []
         built: list[float] = []
         alone: list[float] = []
+        bare: list[float] = []
+        key_results = [kr.id for t in sample for kr in fetched[t][1].key_results]
         ratios: list[float] = []
         statements, in_database, sent_at = 0, 0.0, 0.0
 
@@ -320,6 +343,8 @@ async def digest_time() -> dict[str, Any]:
             composed.append(per_digest)
             built.append(per_build)
             ratios.append(per_digest / per_build)
+            async with readers() as session:
+                bare.append(await _bare_checkins(session, key_results) / len(sample))
         await engine.dispose()
     finally:
         gc.unfreeze()
@@ -332,6 +357,7 @@ async def digest_time() -> dict[str, Any]:
         "checkins": checkins,
         "batch": len(sample),
         "alone": statistics.median(alone),
+        "bare": statistics.median(bare),
         "statements": statements / ROUNDS,  # a batch's
         "in_database": in_database / ROUNDS / len(sample),  # a digest's share, mean
         "blocks_per_digest": blocks / len(models),
