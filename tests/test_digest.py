@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import clock
@@ -22,6 +23,7 @@ from bot.models import (
     KeyResult,
     Objective,
     OutboxItem,
+    Person,
     Team,
     TeamMember,
     TeamSkippedPeriod,
@@ -263,22 +265,42 @@ async def test_big_team_digest_comes_in_parts_with_every_key_result(stack: Sandb
 
 
 async def _many_teams(session: AsyncSession, count: int, channels: bool = False) -> list[Team]:
+    """`count` teams of one lead, each with a team objective of two key results checked in
+    last week; inserted in bulk (hundreds of teams, one statement a table)."""
     ws = await factories.workspace(session)
     cyc = await factories.cycle(session, ws, starts_on=CYCLE[0], ends_on=CYCLE[1], state="active")
-    teams: list[Team] = []
-    for n in range(count):
-        person = await factories.person(session, ws)
-        channel = f"C{n:05d}{ws.id}" if channels else None
-        team = await factories.team(
-            session, ws, checkin_time=time(10), lead_person_id=person.id, channel_id=channel
-        )
-        session.add(TeamMember(team_id=team.id, person_id=person.id, workspace_id=ws.id))
-        objective = await factories.objective(session, ws, cyc, level="team", team_id=team.id)
-        for k in range(2):
-            kr = await factories.key_result(session, objective, owner_person_id=person.id)
-            await factories.checkin(session, kr, period="2026-W48", value=40.0 + n % 7 + k)
-        teams.append(team)
-    return teams
+
+    async def bulk(model: Any, rows: list[dict[str, Any]]) -> list[int]:
+        found = await session.execute(insert(model).returning(model.id), rows)
+        return list(found.scalars())
+
+    people = await bulk(Person, [{"workspace_id": ws.id, "slack_user_id": f"U{ws.id}P{n:05d}"}
+                                 for n in range(count)])  # fmt: skip
+    team_ids = await bulk(Team, [
+        {"workspace_id": ws.id, "name": f"Team {n}", "checkin_time": time(10),
+         "lead_person_id": people[n], "channel_id": f"C{n:05d}{ws.id}" if channels else None}
+        for n in range(count)
+    ])  # fmt: skip
+    await session.execute(insert(TeamMember), [
+        {"team_id": t, "person_id": p, "workspace_id": ws.id}
+        for t, p in zip(team_ids, people, strict=True)
+    ])  # fmt: skip
+    objectives = await bulk(Objective, [
+        {"workspace_id": ws.id, "ref_number": n + 1, "cycle_id": cyc.id, "level": "team",
+         "team_id": t, "title": f"Objective {n}"} for n, t in enumerate(team_ids)
+    ])  # fmt: skip
+    key_results = await bulk(KeyResult, [
+        {"workspace_id": ws.id, "ref_number": 2 * n + k + 1, "objective_id": o,
+         "owner_person_id": people[n], "title": f"Signups {n}.{k}", "start_value": 30.0,
+         "target_value": 50.0} for n, o in enumerate(objectives) for k in range(2)
+    ])  # fmt: skip
+    await session.execute(insert(Checkin), [
+        {"workspace_id": ws.id, "key_result_id": kr, "period": "2026-W48",
+         "value": 40.0 + (n // 2) % 7 + n % 2, "recorded_at": D - timedelta(days=8),
+         "source": "modal", "source_ref": f"V{kr}"} for n, kr in enumerate(key_results)
+    ])  # fmt: skip
+    found = await session.execute(select(Team).where(Team.id.in_(team_ids)).order_by(Team.id))
+    return list(found.scalars())
 
 
 async def test_statements_per_digest_do_not_grow_with_teams(engine: AsyncEngine) -> None:
