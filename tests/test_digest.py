@@ -22,6 +22,7 @@ from bot.models import (
     Cycle,
     KeyResult,
     Objective,
+    ObjectiveContributor,
     OutboxItem,
     Person,
     Team,
@@ -334,7 +335,9 @@ async def test_statements_per_digest_do_not_grow_with_teams(engine: AsyncEngine)
 
 async def test_the_sender_composes_a_batch_of_digests_as_each_alone(engine: AsyncEngine) -> None:
     """`compose_all` of a mixed batch (a paused team, a skipped week, a part past the end,
-    a team of another workspace) gives each row what composing it alone gives."""
+    last week's round beside this week's, a team of another workspace, an objective shared
+    by two teams of the batch and a member's personal one) gives each row what composing it
+    alone gives."""
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     async with sessions.begin() as session:
         teams = await _many_teams(session, 4, channels=True)
@@ -342,24 +345,60 @@ async def test_the_sender_composes_a_batch_of_digests_as_each_alone(engine: Asyn
         teams[1].paused = True
         session.add(TeamSkippedPeriod(workspace_id=teams[2].workspace_id, team_id=teams[2].id,
                                       period="2026-W49"))  # fmt: skip
+        ws = await session.get_one(Workspace, teams[0].workspace_id)
+        cyc = await session.get_one(
+            Cycle, await session.scalar(select(Objective.cycle_id).where(
+                Objective.team_id == teams[0].id))
+        )  # fmt: skip
+        # Refs past the bulk-inserted ones (O1-O4, KR1-KR8).
+        shared = Objective(workspace_id=ws.id, ref_number=100, cycle_id=cyc.id, level="team",
+                           team_id=teams[0].id, title="Shared by teams 0 and 3")  # fmt: skip
+        lead = teams[3].lead_person_id
+        mine = Objective(workspace_id=ws.id, ref_number=101, cycle_id=cyc.id, level="personal",
+                         owner_person_id=lead, title="Learn the ropes")  # fmt: skip
+        session.add_all([shared, mine])
+        await session.flush()
+        session.add(ObjectiveContributor(objective_id=shared.id, team_id=teams[3].id,
+                                         workspace_id=ws.id))  # fmt: skip
+        for n, objective in enumerate((shared, mine)):
+            kr = KeyResult(workspace_id=ws.id, ref_number=100 + n, objective_id=objective.id,
+                           owner_person_id=teams[3].lead_person_id, title="Signups",
+                           start_value=30.0, target_value=50.0)  # fmt: skip
+            session.add(kr)
+            await session.flush()
+            await factories.checkin(session, kr, period="2026-W49", value=45.0,
+                                    recorded_at=D - timedelta(hours=1))  # fmt: skip
 
-    def row(team: Team, part: int = 1) -> OutboxItem:
+    def row(team: Team, part: int = 1, period: str = "2026-W49") -> OutboxItem:
+        at = D - timedelta(weeks=1) if period != "2026-W49" else D
         return OutboxItem(
             workspace_id=team.workspace_id, kind="digest", target=str(team.id),
-            idempotency_key=f"digest:{team.workspace_id}:{team.id}:2026-W49:{part}",
-            period="2026-W49", next_attempt_at=D,
+            idempotency_key=f"digest:{team.workspace_id}:{team.id}:{period}:{part}",
+            period=period, next_attempt_at=at,
             payload={"team_id": team.id, "channel": team.channel_id, "part": part,
-                     "digest_at": D.isoformat(),
+                     "digest_at": at.isoformat(),
                      "deadline": (D + timedelta(days=2)).isoformat()},
         )  # fmt: skip
 
     items = [row(teams[0]), row(teams[1]), row(teams[2]), row(teams[3]), row(teams[0], 2),
-             row(other[0])]  # fmt: skip
+             row(other[0]), row(teams[3], period="2026-W48")]  # fmt: skip
     now = D + timedelta(minutes=1)
     async with sessions() as session:
         together = await digests.compose_all(session, items=items, now=now)
         alone = [await digests.compose(session, item=item, now=now) for item in items]
+        [this_week, last_week] = await read_digests(session, rounds=[
+            DigestRound(teams[3], "2026-W49", D), DigestRound(teams[3], "2026-W48", D)
+        ])  # fmt: skip
     assert together == alone
-    assert [c is not None for c in together] == [True, False, False, True, False, True]
+    assert [c is not None for c in together] == [True, False, False, True, False, True, True]
     assert together[0] is not None and together[0].channel == teams[0].channel_id
     assert together[5] is not None and together[5].channel == other[0].channel_id
+    # Team 3 shows the shared objective and its lead's personal one, this week's check-ins in
+    # this week's digest only.
+    assert this_week is not None and last_week is not None
+    assert [o.ref for o in this_week.objectives] == ["O4", shared.ref]
+    assert [o.ref for o in this_week.personal] == [mine.ref]
+    assert "Shared by teams 0 and 3" in str(together[3]) and "Learn the ropes" in str(together[3])
+    assert "Shared by teams 0 and 3" in str(together[0])
+    assert this_week.objectives[1].key_results[0].value == 45.0
+    assert last_week.objectives[1].key_results[0].value is None

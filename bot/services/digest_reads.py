@@ -161,6 +161,22 @@ async def load_rounds_rows(
         )
     ).all():
         skipped.setdefault(team_id, set()).add(period)
+    return _share_out(rounds, chosen, members, shared, objectives, key_results, checkins, skipped)
+
+
+def _share_out(
+    rounds: Sequence[DigestRound],
+    chosen: Sequence[Cycle | None],
+    members: dict[int, list[int]],
+    shared: dict[int, set[int]],
+    objectives: Sequence[Objective],
+    key_results: Sequence[KeyResult],
+    checkins: CheckinsByPeriod,
+    skipped: dict[int, set[str]],
+) -> list[DigestRows | None]:
+    """The batch's rows split between its rounds, as each round's own reads would find them:
+    its team's objectives, the shared ones it contributes to and its members' personal ones
+    (of its cycle, by ref), their key results, and check-ins up to its period."""
     # Grouped once, so sharing them out costs each round only its own rows.
     krs_of: dict[int, list[KeyResult]] = {}
     for kr in key_results:
@@ -174,7 +190,7 @@ async def load_rounds_rows(
             of_team.setdefault(o.team_id, []).append(o)
         if o.level == "personal" and o.owner_person_id is not None:
             personal_of.setdefault(o.owner_person_id, []).append(o)
-    latest = max(r.period for r in rounds)
+    latest = max(r.period for r in rounds)  # the check-ins were read up to it
     weeks_of: dict[tuple[int, str, str], tuple[str, ...]] = {}  # rounds of a batch share them
     found: list[DigestRows | None] = []
     for digest, cycle in zip(rounds, chosen, strict=True):
