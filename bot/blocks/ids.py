@@ -20,6 +20,7 @@ class Callback(StrEnum):
     TEAM_SETUP = "team_setup"
     SETTINGS = "workspace_settings"
     CHECKIN = "checkin"
+    GRADING = "grading"
 
 
 class Action(StrEnum):
@@ -36,6 +37,7 @@ class Action(StrEnum):
     CHECKIN_FROM_PROMPT = "checkin_from_prompt"
     PARENT_OPTIONS = "parent"  # external_select: objectives of the cycle
     TEAM_OPTIONS = "team"  # external_select: teams, when there are too many to list
+    GRADING_OPEN = "grading.open"  # the grading DM's button: the grading modal
 
 
 class Block(StrEnum):

@@ -11,6 +11,7 @@ from bot.listeners import (
     commands,
     edit_modals,
     events,
+    grading,
     home,
     key_result_page,
     middleware,
@@ -42,6 +43,7 @@ def register_listeners(
     archive.register(registry, sessions=sessions)
     settings_modal.register(registry, sessions=sessions)
     checkin_modal.register(registry, sessions=sessions)
+    grading.register(registry, sessions=sessions)
     edit_modals.register(registry, sessions=sessions)
     events.register(registry, sessions=sessions)
     replies.register(registry, sessions=sessions, update_every=update_every)

@@ -62,8 +62,9 @@ async def _cycle(sessions: Sessions, actor: Actor, args: list[str]) -> Answer:
     if verb == "close":
         closed = await cycles.close_cycle(sessions, actor=actor, name=name)
         return _said(
-            f"{cycle_line(closed)}: closed for grading. Owners now grade their key results "
-            "(0.0–1.0), then the retrospective follows."
+            f"{cycle_line(closed)}: closed for grading. Each owner gets a DM to grade their "
+            "key results (0.0–1.0) and each team channel gets the retrospective poll; what is "
+            "not graded by the deadline takes its measured progress."
         )
     if len(args) >= 4:
         first, last = parse_date(args[2]), parse_date(args[3])

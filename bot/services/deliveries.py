@@ -8,7 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import OutboxItem, Person, Team
 from bot.models.outbox_keys import CEREMONY_KINDS, Kind
-from bot.services import company_digest, digest_chart, digests, notices, prompts, report
+from bot.services import (
+    company_digest,
+    digest_chart,
+    digests,
+    grading_messages,
+    notices,
+    prompts,
+    report,
+)
 from bot.services.digest_chart import ChartPost
 from bot.services.prompts import Composed
 
@@ -25,6 +33,8 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
         return await digests.compose(session, item=item, now=now)
     if item.kind == Kind.COMPANY_DIGEST:
         return await company_digest.compose(session, item=item, now=now)
+    if item.kind in (Kind.GRADING, Kind.GRADING_REMINDER):
+        return await grading_messages.compose(session, item=item, now=now)
     return None
 
 

@@ -1,0 +1,111 @@
+"""What a cycle's end owes, pure like `bot.jobs.due`: from the moment a cycle is in grading
+until its grading deadline, one grading DM to each person with key results to grade and one
+retrospective poll in each team channel with objectives in the cycle; one grading reminder a
+day before the deadline to those with grades missing; once the deadline has passed (and the
+clock has finished the grading), one summary per team and one for the company.
+
+The state change itself (active → grading, grading → closed) is made by
+`services.cycle_end` before the snapshot is read; the keys make every item once only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.jobs.due_data import OutboxDue
+from bot.models.outbox_keys import Kind, person_cycle_key, team_cycle_key
+
+SUMMARY_WINDOW = timedelta(days=2)  # a summary not sent this long after the deadline is dropped
+
+
+@dataclass(frozen=True)
+class CycleEndDue:
+    """A cycle in grading (or just closed) and whom its end concerns."""
+
+    id: int
+    workspace_id: int
+    name: str
+    state: str  # grading | closed
+    acting: bool  # the workspace is installed and not paused
+    started_at: datetime
+    grading_ends_at: datetime
+    retro_ends_at: datetime
+    # Person id -> the key results they grade (their own; a deactivated owner's go to the
+    # team lead, else a facilitator), and of those the ones not graded yet.
+    graders: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    ungraded: frozenset[int] = frozenset()
+    teams: Mapping[int, str] = field(default_factory=dict)  # team id -> channel
+    company_channel: str | None = None
+    queued: frozenset[str] = frozenset()  # this cycle's cycle-end keys, any state
+
+
+def _reminder_at(cycle: CycleEndDue) -> datetime:
+    return max(cycle.started_at, cycle.grading_ends_at - timedelta(days=1))
+
+
+def _grading(now: datetime, cycle: CycleEndDue) -> Iterable[OutboxDue]:
+    if cycle.state != "grading" or not now < cycle.grading_ends_at:
+        return
+    reminder_at = _reminder_at(cycle)
+    for person_id, key_results in sorted(cycle.graders.items()):
+        extra = {"person_id": person_id, "cycle_id": cycle.id}
+        key = person_cycle_key(Kind.GRADING, cycle.workspace_id, person_id, cycle.id)
+        if key not in cycle.queued:
+            yield OutboxDue(
+                cycle.workspace_id, Kind.GRADING, key, str(person_id), cycle.name, now,
+                cycle.grading_ends_at, (), extra,
+            )  # fmt: skip
+            continue
+        missing = [kr for kr in key_results if kr in cycle.ungraded]
+        remind = person_cycle_key(Kind.GRADING_REMINDER, cycle.workspace_id, person_id, cycle.id)
+        if missing and remind not in cycle.queued and reminder_at <= now:
+            yield OutboxDue(
+                cycle.workspace_id, Kind.GRADING_REMINDER, remind, str(person_id), cycle.name,
+                reminder_at, cycle.grading_ends_at, (), extra,
+            )  # fmt: skip
+
+
+def _retros(now: datetime, cycle: CycleEndDue) -> Iterable[OutboxDue]:
+    if cycle.state != "grading" or not now < cycle.retro_ends_at:
+        return
+    for team_id, channel in sorted(cycle.teams.items()):
+        key = team_cycle_key(Kind.RETRO, cycle.workspace_id, team_id, cycle.id)
+        if key not in cycle.queued:
+            yield OutboxDue(
+                cycle.workspace_id, Kind.RETRO, key, str(team_id), cycle.name, now,
+                cycle.retro_ends_at, (), {"team_id": team_id, "channel": channel,
+                                          "cycle_id": cycle.id},
+            )  # fmt: skip
+
+
+def _summaries(now: datetime, cycle: CycleEndDue) -> Iterable[OutboxDue]:
+    """Once grading is finished (the cycle closed), until `SUMMARY_WINDOW` after it."""
+    deadline = max(cycle.grading_ends_at, cycle.retro_ends_at)
+    if cycle.state != "closed" or not deadline <= now < deadline + SUMMARY_WINDOW:
+        return
+    targets: list[tuple[str, str, dict[str, object]]] = [
+        (str(team_id), channel, {"team_id": team_id}) for team_id, channel in cycle.teams.items()
+    ]
+    if cycle.company_channel:
+        targets.append(("company", cycle.company_channel, {}))
+    for scope, channel, extra in sorted(targets, key=lambda t: t[0]):
+        key = team_cycle_key(Kind.SUMMARY, cycle.workspace_id, scope, cycle.id)
+        if key not in cycle.queued:
+            yield OutboxDue(
+                cycle.workspace_id, Kind.SUMMARY, key, scope, cycle.name, now,
+                deadline + SUMMARY_WINDOW, (),
+                {**extra, "channel": channel, "cycle_id": cycle.id, "scope": scope},
+            )  # fmt: skip
+
+
+def cycle_end_items(now: datetime, cycles: Iterable[CycleEndDue]) -> list[OutboxDue]:
+    """Every grading DM, reminder, retro poll and summary owed at `now`."""
+    owed: list[OutboxDue] = []
+    for cycle in cycles:
+        if not cycle.acting:
+            continue
+        owed.extend(_grading(now, cycle))
+        owed.extend(_retros(now, cycle))
+        owed.extend(_summaries(now, cycle))
+    return owed
