@@ -80,15 +80,14 @@ async def read_cycle_grades(session: AsyncSession, *, cycle: Cycle) -> CycleGrad
     )
     by_kr = {g.key_result_id: g for g in grades if g.key_result_id is not None}
     by_objective = {g.objective_id: g for g in grades if g.objective_id is not None}
-    leads: dict[int, int | None] = {
-        team_id: lead
-        for team_id, lead in await session.execute(
-            select(Team.id, Team.lead_person_id).where(
-                Team.workspace_id == ws,
-                Team.id.in_({o.team_id for o in objectives.values() if o.team_id}),
-            )
+    leads: dict[int, int | None] = {}
+    for team_id, lead in await session.execute(
+        select(Team.id, Team.lead_person_id).where(
+            Team.workspace_id == ws,
+            Team.id.in_({o.team_id for o in objectives.values() if o.team_id}),
         )
-    }
+    ):
+        leads[team_id] = lead
     active = frozenset(
         (
             await session.execute(
