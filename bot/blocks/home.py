@@ -91,6 +91,8 @@ def build_home_view(
         blocks.append(section("*Your teams' objectives*"))
         for objective in team.objectives:
             bar = progress_bar(objective.progress)
+            if objective.commitment == "committed":
+                bar += " · _committed_"
             blocks.append(section(f"*{objective.ref}* {escape(objective.title)}  {bar}"))
     if len(blocks) > MAX_HOME_BLOCKS:
         left = len(blocks) - MAX_HOME_BLOCKS + 1

@@ -76,6 +76,7 @@ class Field(StrEnum):
     DIGEST = "digest"
     REMINDER = "reminder"
     ANONYMOUS = "anonymous"
+    COMMITMENT = "commitment"
 
 
 class CheckinField(StrEnum):

@@ -12,6 +12,10 @@ from bot.blocks.text import context, escape, plain, section
 
 STATIC_OPTIONS = 100
 LEVEL_LABELS = {"company": "Company", "team": "Team", "personal": "Personal"}
+COMMITMENT_LABELS = {
+    "aspirational": "Aspirational: 0.6–0.7 is a good result",
+    "committed": "Committed: expected to land at 1.0",
+}
 KIND_LABELS = {
     "number": "Number",
     "percent": "Percentage",
@@ -149,6 +153,16 @@ def build_objective_modal(
             select_input(
                 Field.LEVEL, levels, initial="team" if teams or new_team_channel else "personal"
             ),
+        ),
+        input_block(
+            Field.COMMITMENT,
+            "Kind",
+            select_input(
+                Field.COMMITMENT,
+                [option(k, v) for k, v in COMMITMENT_LABELS.items()],
+                initial="aspirational",
+            ),
+            hint="Graded by its kind at the cycle's end.",
         ),
     ]
     extra = (

@@ -38,6 +38,7 @@ class ObjectiveEntry:
     owner_slack_id: str | None
     parent_ref: str | None
     contributing_team_ids: tuple[int, ...] = ()
+    commitment: str = "aspirational"
     new_team_channel: str | None = None  # "a new team for this channel" was picked
     new_team_name: str = ""
 
@@ -140,6 +141,7 @@ async def write_objective(
             owner_person_id=await owner_id(session, actor, entry.owner_slack_id),
             parent_ref=entry.parent_ref,
             contributing_team_ids=entry.contributing_team_ids,
+            commitment=entry.commitment,
             today=today,
         )
         suggestions = await _suggestions(session, actor, saved.ref)
