@@ -21,6 +21,7 @@ class Callback(StrEnum):
     SETTINGS = "workspace_settings"
     CHECKIN = "checkin"
     GRADING = "grading"
+    RETRO_ANSWER = "retro_answer"
 
 
 class Action(StrEnum):
@@ -38,6 +39,8 @@ class Action(StrEnum):
     PARENT_OPTIONS = "parent"  # external_select: objectives of the cycle
     TEAM_OPTIONS = "team"  # external_select: teams, when there are too many to list
     GRADING_OPEN = "grading.open"  # the grading DM's button: the grading modal
+    RETRO_VOTE = "retro.vote"  # a retro poll's rating buttons: `retro.vote.<1-5>`
+    RETRO_ANSWER = "retro.answer"  # a retro poll's button: the answer modal
 
 
 class Block(StrEnum):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.jobs.due_data import OutboxDue
-from bot.models.outbox_keys import Kind, person_cycle_key, team_cycle_key
+from bot.models.outbox_keys import Kind, cycle_period, person_cycle_key, team_cycle_key
 
 SUMMARY_WINDOW = timedelta(days=2)  # a summary not sent this long after the deadline is dropped
 
@@ -47,13 +47,13 @@ def _reminder_at(cycle: CycleEndDue) -> datetime:
 def _grading(now: datetime, cycle: CycleEndDue) -> Iterable[OutboxDue]:
     if cycle.state != "grading" or not now < cycle.grading_ends_at:
         return
-    reminder_at = _reminder_at(cycle)
+    reminder_at, period = _reminder_at(cycle), cycle_period(cycle.id)
     for person_id, key_results in sorted(cycle.graders.items()):
         extra = {"person_id": person_id, "cycle_id": cycle.id}
         key = person_cycle_key(Kind.GRADING, cycle.workspace_id, person_id, cycle.id)
         if key not in cycle.queued:
             yield OutboxDue(
-                cycle.workspace_id, Kind.GRADING, key, str(person_id), cycle.name, now,
+                cycle.workspace_id, Kind.GRADING, key, str(person_id), period, now,
                 cycle.grading_ends_at, (), extra,
             )  # fmt: skip
             continue
@@ -61,7 +61,7 @@ def _grading(now: datetime, cycle: CycleEndDue) -> Iterable[OutboxDue]:
         remind = person_cycle_key(Kind.GRADING_REMINDER, cycle.workspace_id, person_id, cycle.id)
         if missing and remind not in cycle.queued and reminder_at <= now:
             yield OutboxDue(
-                cycle.workspace_id, Kind.GRADING_REMINDER, remind, str(person_id), cycle.name,
+                cycle.workspace_id, Kind.GRADING_REMINDER, remind, str(person_id), period,
                 reminder_at, cycle.grading_ends_at, (), extra,
             )  # fmt: skip
 
@@ -69,11 +69,12 @@ def _grading(now: datetime, cycle: CycleEndDue) -> Iterable[OutboxDue]:
 def _retros(now: datetime, cycle: CycleEndDue) -> Iterable[OutboxDue]:
     if cycle.state != "grading" or not now < cycle.retro_ends_at:
         return
+    period = cycle_period(cycle.id)
     for team_id, channel in sorted(cycle.teams.items()):
         key = team_cycle_key(Kind.RETRO, cycle.workspace_id, team_id, cycle.id)
         if key not in cycle.queued:
             yield OutboxDue(
-                cycle.workspace_id, Kind.RETRO, key, str(team_id), cycle.name, now,
+                cycle.workspace_id, Kind.RETRO, key, str(team_id), period, now,
                 cycle.retro_ends_at, (), {"team_id": team_id, "channel": channel,
                                           "cycle_id": cycle.id},
             )  # fmt: skip
@@ -84,6 +85,7 @@ def _summaries(now: datetime, cycle: CycleEndDue) -> Iterable[OutboxDue]:
     deadline = max(cycle.grading_ends_at, cycle.retro_ends_at)
     if cycle.state != "closed" or not deadline <= now < deadline + SUMMARY_WINDOW:
         return
+    period = cycle_period(cycle.id)
     targets: list[tuple[str, str, dict[str, object]]] = [
         (str(team_id), channel, {"team_id": team_id}) for team_id, channel in cycle.teams.items()
     ]
@@ -93,7 +95,7 @@ def _summaries(now: datetime, cycle: CycleEndDue) -> Iterable[OutboxDue]:
         key = team_cycle_key(Kind.SUMMARY, cycle.workspace_id, scope, cycle.id)
         if key not in cycle.queued:
             yield OutboxDue(
-                cycle.workspace_id, Kind.SUMMARY, key, scope, cycle.name, now,
+                cycle.workspace_id, Kind.SUMMARY, key, scope, period, now,
                 deadline + SUMMARY_WINDOW, (),
                 {**extra, "channel": channel, "cycle_id": cycle.id, "scope": scope},
             )  # fmt: skip

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.jobs.due_cycle_end import SUMMARY_WINDOW, CycleEndDue
 from bot.models import Cycle, Grade, KeyResult, Objective, OutboxItem, Person, Team, Workspace
-from bot.models.outbox_keys import PERSON_CYCLE_KINDS, TEAM_CYCLE_KINDS
+from bot.models.outbox_keys import PERSON_CYCLE_KINDS, TEAM_CYCLE_KINDS, cycle_period
 from bot.okr.cycle_end import grader_of
 from bot.services.grading_reads import facilitators_of
 
@@ -93,7 +93,7 @@ async def _cycle_end(
                 select(OutboxItem.idempotency_key).where(
                     OutboxItem.workspace_id == ws,
                     OutboxItem.kind.in_((*PERSON_CYCLE_KINDS, *TEAM_CYCLE_KINDS)),
-                    OutboxItem.period == cycle.name,
+                    OutboxItem.period == cycle_period(cycle.id),
                 )
             )
         ).scalars()

@@ -17,6 +17,7 @@ from bot.listeners import (
     middleware,
     okr_modals,
     replies,
+    retro,
     settings_modal,
     team_commands,
 )
@@ -44,6 +45,7 @@ def register_listeners(
     settings_modal.register(registry, sessions=sessions)
     checkin_modal.register(registry, sessions=sessions)
     grading.register(registry, sessions=sessions)
+    retro.register(registry, sessions=sessions, update_every=update_every)
     edit_modals.register(registry, sessions=sessions)
     events.register(registry, sessions=sessions)
     replies.register(registry, sessions=sessions, update_every=update_every)

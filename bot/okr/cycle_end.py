@@ -79,3 +79,8 @@ def grader_of(
         if candidate is not None and candidate in active:
             return candidate
     return None
+
+
+RATINGS = (1, 2, 3, 4, 5)  # the retrospective's rating of the cycle
+ANSWER_MAX = 1000  # characters in each of a retro answer's three parts
+ANONYMOUS_SHOWN_FROM = 3  # anonymous answers are shown only once this many people answered

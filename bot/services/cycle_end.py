@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Cycle, Workspace
+from bot.models import Cycle, Objective, Retro, Team, Workspace
 from bot.okr.cycle_end import GRADING_DAYS, GradingWindow, cycle_ends_at, grading_window
 from bot.okr.period import zone
 from bot.repository import audit
+from bot.repository.upsert import insert_ignoring_conflicts
 from bot.services import grading_end
+from bot.services.retro_messages import team_scope
 
 _UTC = ZoneInfo("UTC")
 
@@ -68,6 +70,7 @@ async def begin_grading(
     if moved.first() is None:
         return False
     await session.refresh(cycle)
+    await open_retros(session, cycle=cycle, closes_at=window.retro_ends_at)
     await audit.record(
         session,
         workspace_id=cycle.workspace_id,
@@ -79,6 +82,42 @@ async def begin_grading(
         changes={"state": "grading", "grading_ends_at": window.grading_ends_at.isoformat()},
     )
     return True
+
+
+async def open_retros(session: AsyncSession, *, cycle: Cycle, closes_at: datetime) -> None:
+    """One retrospective a team with objectives in the cycle and a channel; anonymous when
+    the team chose so."""
+    teams = (
+        await session.execute(
+            select(Team)
+            .where(
+                Team.workspace_id == cycle.workspace_id,
+                Team.channel_id.is_not(None),
+                Team.id.in_(
+                    select(Objective.team_id).where(
+                        Objective.workspace_id == cycle.workspace_id,
+                        Objective.cycle_id == cycle.id,
+                        Objective.state == "active",
+                    )
+                ),
+            )
+            .order_by(Team.id)
+        )
+    ).scalars()
+    rows = [
+        {
+            "workspace_id": cycle.workspace_id, "cycle_id": cycle.id,
+            "scope": team_scope(team.id), "team_id": team.id, "anonymous": team.anonymous_retros,
+            "state": "open", "closes_at": closes_at, "created_at": cycle.grading_started_at,
+        }
+        for team in teams
+    ]  # fmt: skip
+    if rows:
+        await session.execute(
+            insert_ignoring_conflicts(
+                session, Retro, rows, conflict_columns=["workspace_id", "cycle_id", "scope"]
+            )
+        )
 
 
 async def begin_ended_cycles(

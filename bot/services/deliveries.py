@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import OutboxItem, Person, Team
-from bot.models.outbox_keys import CEREMONY_KINDS, Kind
+from bot.models.outbox_keys import CEREMONY_KINDS, TEAM_CYCLE_KINDS, Kind
 from bot.services import (
     company_digest,
     digest_chart,
@@ -16,6 +16,8 @@ from bot.services import (
     notices,
     prompts,
     report,
+    retro_messages,
+    summary,
 )
 from bot.services.digest_chart import ChartPost
 from bot.services.prompts import Composed
@@ -35,6 +37,10 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
         return await company_digest.compose(session, item=item, now=now)
     if item.kind in (Kind.GRADING, Kind.GRADING_REMINDER):
         return await grading_messages.compose(session, item=item, now=now)
+    if item.kind == Kind.RETRO:
+        return await retro_messages.compose(session, item=item, now=now)
+    if item.kind == Kind.SUMMARY:
+        return await summary.compose(session, item=item, now=now)
     return None
 
 
@@ -52,6 +58,8 @@ async def history_channel(session: AsyncSession, *, item: OutboxItem) -> str | N
     if item.kind in (Kind.PROMPT, Kind.DIGEST):
         team = await session.get(Team, int(item.payload["team_id"]))
         return team.channel_id if team else None
+    if item.kind in TEAM_CYCLE_KINDS and item.payload.get("channel"):
+        return str(item.payload["channel"])  # a retro poll or a summary
     if item.kind == Kind.COMPANY_DIGEST and item.payload.get("channel"):
         return str(item.payload["channel"])  # the company channel (else a facilitator's DM)
     person_id = item.payload.get("person_id")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import Cycle, Grade, Retro
 from bot.okr.grading import objective_grade
 from bot.repository import audit
+from bot.services import summary
 from bot.services.grading_reads import CycleGrades, read_cycle_grades
 
 
@@ -40,6 +41,7 @@ async def finish_grading(session: AsyncSession, *, cycle: Cycle, now: datetime) 
     found = await read_cycle_grades(session, cycle=cycle)
     await _measured_for_ungraded(session, found)
     await _objective_grades(session, found)
+    await summary.write_summaries(session, found=await read_cycle_grades(session, cycle=cycle))
     await session.execute(
         update(Retro)
         .where(Retro.workspace_id == cycle.workspace_id, Retro.cycle_id == cycle.id)
