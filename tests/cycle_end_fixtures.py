@@ -93,5 +93,7 @@ async def answer_retro(
         name: {name: {"type": "plain_text_input", "value": text}} for name, text in parts.items()
     }
     shown = str(modal.view)  # as opened: the submission replaces it
+    if not any(b.get("type") == "input" for b in modal.view.get("blocks") or []):
+        return {"json": None, "modal": shown, "after": shown}  # refused: nothing to send
     reply = await d.submit(user, modal, values)
     return {"json": reply.json, "modal": shown, "after": str(modal.view)}
