@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot import clock
 from bot.models import Team
@@ -234,6 +234,9 @@ async def test_a_whole_cycle(stack: SandboxStack) -> None:
     await grade_everything(stack, world)
     await run_retros(stack, world)
     late_voter = world.teams[0].lead
+    fac = stack.slack.add_user(stack.ws, "fac", admin=True)
+    assert stack.driver is not None
+    await stack.driver.command(fac, "cycle list")  # known to the bot: asked about the next cycle
     await run_ticks(stack, DEADLINE)
     [poll0] = poll_in(stack, world.teams[0].channel.id)
     assert "closed on 2027-01-06" in await vote(stack, late_voter, poll0, 3)
@@ -244,6 +247,7 @@ async def test_a_whole_cycle(stack: SandboxStack) -> None:
         text = blocks_text(summary)
         check_team_summary(text, team_no, figures)
     await check_grades_on_show(stack, world, figures)
+    await carry_over(stack, world, fac, figures)
 
 
 def check_team_summary(text: str, team_no: int, figures: dict[str, Any]) -> None:
@@ -295,3 +299,80 @@ async def check_grades_on_show(stack: SandboxStack, world: World, figures: dict[
     assert EXPLANATION in shown
     shown = str((await stack.driver.command(world.teams[0].lead, "show O1")).json)
     assert f"Final grade 🔴 {figures['final']['KR3'][0]:.2f} _(measured)_" in shown
+
+
+async def click_offer(stack: SandboxStack, user: User, ref: str, action: str) -> str:
+    """Click `action` on the offer of `ref` in the person's carry-over DM."""
+    assert stack.driver is not None
+    [dm] = [m for m in stack.slack.dms(user.id) if "did not reach 1.0" in m.text + str(m.blocks)]
+    blocks = dm.blocks
+    index = next(i for i, b in enumerate(blocks) if f"*{ref}*" in str(b.get("text", "")))
+    actions = blocks[index + 1]
+    value = next(e["value"] for e in actions["elements"] if e["action_id"] == action)
+    before = len(stack.slack.answers_to(user.id))
+    await stack.driver.click(
+        user, action_id=action, message=dm, value=value, block_id=actions["block_id"]
+    )
+    if action == "carry.adjust":
+        return ""
+    from tests.cycle_end_fixtures import answered
+
+    return await answered(stack, user, before)
+
+
+async def carry_over(stack: SandboxStack, world: World, fac: User, figures: dict[str, Any]) -> None:
+    """No next cycle yet: the facilitator is asked, creates it in one click, and the offers go
+    out; keep, adjust and drop each do what they say, and nothing else is carried."""
+    assert stack.driver is not None and stack.app is not None
+    d = stack.driver
+    [ask] = [m for m in stack.slack.dms(fac.id) if "Create 2027-Q1" in str(m.blocks)]
+    assert "unfinished key result" in blocks_text(ask)
+    unfinished = [r for r in KEY_RESULTS if figures["final"][r][0] < 1]
+    assert f"{len(unfinished)} unfinished" in blocks_text(ask)
+    ana = who(world, "t0-0")
+    assert not [m for m in stack.slack.dms(ana.id) if "did not reach 1.0" in str(m.blocks)]
+    before = len(stack.slack.answers_to(fac.id))
+    await d.click(fac, action_id="carry.create_cycle", message=ask,
+                  value=button_value(ask, "carry.create_cycle"))  # fmt: skip
+    from tests.cycle_end_fixtures import answered
+
+    assert "Created 2027-Q1 (2027-01-01 → 2027-03-31)" in await answered(stack, fac, before)
+    await run_ticks(stack, DEADLINE + timedelta(hours=1), DEADLINE + timedelta(hours=2))
+    for owner in {KEY_RESULTS[r][0] for r in unfinished}:
+        offers = [m for m in stack.slack.dms(who(world, owner).id)
+                  if "did not reach 1.0" in str(m.blocks)]  # fmt: skip
+        assert len(offers) == 1, owner
+    assert "KR8" not in str([m.blocks for m in stack.slack.dms(ana.id)][-1])  # reached 1.0
+    assert "Carried KR1 into 2027-Q1 as KR9, under O4 (a draft" in await click_offer(
+        stack, ana, "KR1", "carry.keep"
+    )
+    assert "You chose already: kept as KR9" in await click_offer(stack, ana, "KR1", "carry.keep")
+    ben = who(world, "t0-1")
+    open_before = stack.slack.open_modal(ben.id)
+    await click_offer(stack, ben, "KR2", "carry.adjust")
+    modal = await d.modal(ben, other_than=open_before)
+    bad = await d.submit(ben, modal, {"target": {"target": text_input("20")}})
+    assert "must be above the start" in str(bad.json)  # 30 -> 20 would not be an increase
+    await d.submit(ben, modal, {"target": {"target": text_input("45")}})
+    assert "Carried KR2 into 2027-Q1 as KR10, under O4" in str(modal.view)
+    assert "Dropped KR3" in await click_offer(stack, who(world, "t0-2"), "KR3", "carry.drop")
+    from bot.models import KeyResult, Objective
+
+    async with stack.app.sessions() as session:
+        carried = {
+            k.ref: (k.carried_from_id, k.target_value, k.objective_id)
+            for k in (await session.execute(select(KeyResult))).scalars()
+            if k.carried_from_id
+        }
+        o4 = (
+            await session.execute(select(Objective).where(Objective.ref_number == 4))
+        ).scalar_one()
+        refs = {k.id: k.ref for k in (await session.execute(select(KeyResult))).scalars()}
+    assert {r: (refs[c], t) for r, (c, t, _o) in carried.items()} == {
+        "KR9": ("KR1", 100.0), "KR10": ("KR2", 45.0)
+    }  # fmt: skip
+    assert (o4.state, o4.commitment, o4.title) == ("draft", "aspirational", OBJECTIVES["O1"])
+    started = await d.command(fac, "cycle start 2027-Q1")
+    assert started.status == 200
+    async with stack.app.sessions() as session:
+        assert (await session.get_one(Objective, o4.id)).state == "active"

@@ -22,6 +22,7 @@ class Callback(StrEnum):
     CHECKIN = "checkin"
     GRADING = "grading"
     RETRO_ANSWER = "retro_answer"
+    CARRY_ADJUST = "carry_adjust"
 
 
 class Action(StrEnum):
@@ -41,6 +42,10 @@ class Action(StrEnum):
     GRADING_OPEN = "grading.open"  # the grading DM's button: the grading modal
     RETRO_VOTE = "retro.vote"  # a retro poll's rating buttons: `retro.vote.<1-5>`
     RETRO_ANSWER = "retro.answer"  # a retro poll's button: the answer modal
+    CARRY_KEEP = "carry.keep"  # a carry-over offer's buttons
+    CARRY_ADJUST = "carry.adjust"
+    CARRY_DROP = "carry.drop"
+    CARRY_CREATE_CYCLE = "carry.create_cycle"  # the facilitators' "create the next cycle"
 
 
 class Block(StrEnum):

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.jobs.due_data import OutboxDue
-from bot.models.outbox_keys import Kind, cycle_period, person_cycle_key, team_cycle_key
+from bot.models.outbox_keys import (
+    Kind,
+    cycle_period,
+    notice_key,
+    person_cycle_key,
+    team_cycle_key,
+)
+from bot.okr.cycle_end import NEXT_CYCLE_ASK
 
 SUMMARY_WINDOW = timedelta(days=2)  # a summary not sent this long after the deadline is dropped
 
@@ -38,6 +45,11 @@ class CycleEndDue:
     teams: Mapping[int, str] = field(default_factory=dict)  # team id -> channel
     company_channel: str | None = None
     queued: frozenset[str] = frozenset()  # this cycle's cycle-end keys, any state
+    # Carry-over, once closed: people with offers not decided yet, whether the next cycle
+    # exists, and the facilitators asked to create it when it does not.
+    offered: frozenset[int] = frozenset()
+    next_cycle: bool = False
+    facilitators: tuple[int, ...] = ()
 
 
 def _reminder_at(cycle: CycleEndDue) -> datetime:
@@ -101,6 +113,32 @@ def _summaries(now: datetime, cycle: CycleEndDue) -> Iterable[OutboxDue]:
             )  # fmt: skip
 
 
+def _carry_overs(now: datetime, cycle: CycleEndDue) -> Iterable[OutboxDue]:
+    """Each person with offers gets one carry-over DM once the next cycle exists; until
+    then each facilitator is asked once to create it."""
+    if cycle.state != "closed" or not cycle.offered:
+        return
+    period = cycle_period(cycle.id)
+    later = now + timedelta(days=30)  # an offer stays useful while the next cycle is planned
+    if cycle.next_cycle:
+        for person_id in sorted(cycle.offered):
+            key = person_cycle_key(Kind.CARRY_OVER, cycle.workspace_id, person_id, cycle.id)
+            if key not in cycle.queued:
+                yield OutboxDue(
+                    cycle.workspace_id, Kind.CARRY_OVER, key, str(person_id), period, now,
+                    later, (), {"person_id": person_id, "cycle_id": cycle.id},
+                )  # fmt: skip
+        return
+    day = cycle.grading_ends_at.date()
+    for person_id in cycle.facilitators:
+        key = notice_key(cycle.workspace_id, f"cycle{cycle.id}", NEXT_CYCLE_ASK, day, person_id)
+        if key not in cycle.queued:
+            yield OutboxDue(
+                cycle.workspace_id, Kind.NOTICE, key, str(person_id), period, now, later, (),
+                {"person_id": person_id, "cycle_id": cycle.id, "ask": NEXT_CYCLE_ASK},
+            )  # fmt: skip
+
+
 def cycle_end_items(now: datetime, cycles: Iterable[CycleEndDue]) -> list[OutboxDue]:
     """Every grading DM, reminder, retro poll and summary owed at `now`."""
     owed: list[OutboxDue] = []
@@ -110,4 +148,5 @@ def cycle_end_items(now: datetime, cycles: Iterable[CycleEndDue]) -> list[Outbox
         owed.extend(_grading(now, cycle))
         owed.extend(_retros(now, cycle))
         owed.extend(_summaries(now, cycle))
+        owed.extend(_carry_overs(now, cycle))
     return owed

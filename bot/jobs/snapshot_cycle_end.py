@@ -10,8 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.jobs.due_cycle_end import SUMMARY_WINDOW, CycleEndDue
-from bot.models import Cycle, Grade, KeyResult, Objective, OutboxItem, Person, Team, Workspace
-from bot.models.outbox_keys import PERSON_CYCLE_KINDS, TEAM_CYCLE_KINDS, cycle_period
+from bot.models import (
+    CarryOffer,
+    Cycle,
+    Grade,
+    KeyResult,
+    Objective,
+    OutboxItem,
+    Person,
+    Team,
+    Workspace,
+)
+from bot.models.outbox_keys import PERSON_CYCLE_KINDS, TEAM_CYCLE_KINDS, Kind, cycle_period
 from bot.okr.cycle_end import grader_of
 from bot.services.grading_reads import facilitators_of
 
@@ -19,6 +29,7 @@ from bot.services.grading_reads import facilitators_of
 async def cycle_end_rows(
     session: AsyncSession, workspace_ids: list[int], now: datetime
 ) -> dict[str, Any]:
+    pending = select(CarryOffer.cycle_id).where(CarryOffer.decision == "offered")
     cycles = (
         await session.execute(
             select(Cycle, Workspace)
@@ -27,7 +38,8 @@ async def cycle_end_rows(
                 Cycle.workspace_id.in_(workspace_ids),
                 Cycle.grading_ends_at.is_not(None),
                 (Cycle.state == "grading")
-                | ((Cycle.state == "closed") & (Cycle.grading_ends_at >= now - SUMMARY_WINDOW * 2)),
+                | ((Cycle.state == "closed") & (Cycle.grading_ends_at >= now - SUMMARY_WINDOW * 2))
+                | ((Cycle.state == "closed") & Cycle.id.in_(pending)),
             )
         )
     ).all()
@@ -92,12 +104,29 @@ async def _cycle_end(
             await session.execute(
                 select(OutboxItem.idempotency_key).where(
                     OutboxItem.workspace_id == ws,
-                    OutboxItem.kind.in_((*PERSON_CYCLE_KINDS, *TEAM_CYCLE_KINDS)),
+                    OutboxItem.kind.in_((*PERSON_CYCLE_KINDS, *TEAM_CYCLE_KINDS, Kind.NOTICE)),
                     OutboxItem.period == cycle_period(cycle.id),
                 )
             )
         ).scalars()
-        if key.endswith(f":{cycle.id}")
+    )
+    offered = frozenset(
+        (
+            await session.execute(
+                select(CarryOffer.person_id).where(
+                    CarryOffer.cycle_id == cycle.id, CarryOffer.decision == "offered"
+                )
+            )
+        ).scalars()
+    )
+    following = await session.scalar(
+        select(Cycle.id)
+        .where(
+            Cycle.workspace_id == ws,
+            Cycle.state.in_(("planning", "active")),
+            Cycle.starts_on > cycle.ends_on,
+        )
+        .limit(1)
     )
     acting = workspace.state == "active" and (
         workspace.paused_until is None or workspace.paused_until <= now
@@ -110,4 +139,5 @@ async def _cycle_end(
         {person: tuple(krs) for person, krs in graders.items()},
         frozenset(kr for kr, *_rest in rows if kr not in graded),
         teams, str(channel) if channel else None, queued,
+        offered & active, following is not None, facilitators,
     )  # fmt: skip

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.listeners import (
     archive,
+    carry_over,
     checkin_modal,
     commands,
     edit_modals,
@@ -46,6 +47,7 @@ def register_listeners(
     checkin_modal.register(registry, sessions=sessions)
     grading.register(registry, sessions=sessions)
     retro.register(registry, sessions=sessions, update_every=update_every)
+    carry_over.register(registry, sessions=sessions)
     edit_modals.register(registry, sessions=sessions)
     events.register(registry, sessions=sessions)
     replies.register(registry, sessions=sessions, update_every=update_every)

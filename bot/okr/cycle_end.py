@@ -84,3 +84,4 @@ def grader_of(
 RATINGS = (1, 2, 3, 4, 5)  # the retrospective's rating of the cycle
 ANSWER_MAX = 1000  # characters in each of a retro answer's three parts
 ANONYMOUS_SHOWN_FROM = 3  # anonymous answers are shown only once this many people answered
+NEXT_CYCLE_ASK = "next_cycle"  # a notice row's `ask`: facilitators, create the next cycle

@@ -8,14 +8,14 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
 from bot.blocks.cycles import CycleView
 from bot.blocks.text import escape
 from bot.db import readers_for
-from bot.models import Cycle, Workspace
+from bot.models import Cycle, Objective, Workspace
 from bot.okr.quarters import quarter_of
 from bot.repository import audit
 from bot.services import cycle_end
@@ -130,8 +130,24 @@ async def _start_cycle(session: AsyncSession, *, actor: Actor, name: str) -> Cyc
             f"`{running.name}` is still active. Close it first: `/okr cycle close {running.name}`."
         )
     cycle.state = "active"
+    await _activate_carried_drafts(session, cycle=cycle)
     await _audit_state(session, actor, cycle, "cycle.start")
     return _view(cycle)
+
+
+async def _activate_carried_drafts(session: AsyncSession, *, cycle: Cycle) -> None:
+    """A planned cycle starts: the objectives carried into it as drafts become active."""
+    await session.execute(
+        update(Objective)
+        .where(
+            Objective.workspace_id == cycle.workspace_id,
+            Objective.cycle_id == cycle.id,
+            Objective.state == "draft",
+            Objective.carried_from_id.is_not(None),
+        )
+        .values(state="active")
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def _close_cycle(session: AsyncSession, *, actor: Actor, name: str) -> CycleView:

@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import OutboxItem, Person, Team
 from bot.models.outbox_keys import CEREMONY_KINDS, TEAM_CYCLE_KINDS, Kind
+from bot.okr.cycle_end import NEXT_CYCLE_ASK
 from bot.services import (
+    carry_over_messages,
     company_digest,
     digest_chart,
     digests,
@@ -27,6 +29,8 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
     """The message for a row, or None when it is no longer owed."""
     if item.kind in CEREMONY_KINDS:
         return await prompts.compose(session, item=item, now=now)
+    if item.kind == Kind.NOTICE and item.payload.get("ask") == NEXT_CYCLE_ASK:
+        return await carry_over_messages.compose_ask(session, item=item)
     if item.kind == Kind.NOTICE:
         return await notices.compose(session, item=item)
     if item.kind == Kind.REPORT:
@@ -41,6 +45,8 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
         return await retro_messages.compose(session, item=item, now=now)
     if item.kind == Kind.SUMMARY:
         return await summary.compose(session, item=item, now=now)
+    if item.kind == Kind.CARRY_OVER:
+        return await carry_over_messages.compose(session, item=item, now=now)
     return None
 
 

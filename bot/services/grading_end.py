@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import Cycle, Grade, Retro
 from bot.okr.grading import objective_grade
 from bot.repository import audit
-from bot.services import summary
+from bot.services import carry_over, summary
 from bot.services.grading_reads import CycleGrades, read_cycle_grades
 
 
@@ -41,7 +41,9 @@ async def finish_grading(session: AsyncSession, *, cycle: Cycle, now: datetime) 
     found = await read_cycle_grades(session, cycle=cycle)
     await _measured_for_ungraded(session, found)
     await _objective_grades(session, found)
-    await summary.write_summaries(session, found=await read_cycle_grades(session, cycle=cycle))
+    final = await read_cycle_grades(session, cycle=cycle)
+    await summary.write_summaries(session, found=final)
+    await carry_over.create_offers(session, found=final)
     await session.execute(
         update(Retro)
         .where(Retro.workspace_id == cycle.workspace_id, Retro.cycle_id == cycle.id)
