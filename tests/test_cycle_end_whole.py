@@ -376,3 +376,34 @@ async def carry_over(stack: SandboxStack, world: World, fac: User, figures: dict
     assert started.status == 200
     async with stack.app.sessions() as session:
         assert (await session.get_one(Objective, o4.id)).state == "active"
+    await lessons_shown(stack, world)
+
+
+async def lessons_shown(stack: SandboxStack, world: World) -> None:
+    """Iterate: "what we change" answers on the team's first `/okr new` of the next cycle and
+    at the top of its first digest (the anonymous team's too: 3 answered)."""
+    assert stack.driver is not None
+    d = stack.driver
+    for team_no, team in enumerate(world.teams):
+        before = stack.slack.open_modal(team.lead.id)
+        await d.command(team.lead, "new", channel=team.channel)
+        modal = await d.modal(team.lead, other_than=before)
+        shown = str(modal.view["blocks"])
+        assert "Last cycle (2026-Q4) you said you would change" in shown
+        for parts in ANSWERS[team_no].values():
+            if "to_change" in parts:
+                assert parts["to_change"] in shown
+        assert "Weekly demos" not in shown  # only what we change
+        await d.close(team.lead, modal)
+    monday = datetime(2027, 1, 11, 10, 0, tzinfo=UTC)  # 2027-W02: team 0 has key results
+    await run_ticks(stack, monday, monday + timedelta(days=2), monday + timedelta(days=2, hours=1))
+    channel = world.teams[0].channel.id
+    digests = [
+        m for m in stack.slack.channel_messages(channel) if m.bot_id and "2027-W02" in m.text
+    ]
+    assert digests and "you said you would change" in blocks_text(digests[-1])
+    assert "Smaller key results" in blocks_text(digests[-1])
+    later = monday + timedelta(days=7)
+    await run_ticks(stack, later, later + timedelta(days=2), later + timedelta(days=2, hours=1))
+    second = [m for m in stack.slack.channel_messages(channel) if m.bot_id and "2027-W03" in m.text]
+    assert second and all("you said you would change" not in blocks_text(m) for m in second)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.blocks.ids import Action, Callback, Field
+from bot.blocks.retro import build_lessons
 from bot.blocks.text import context, escape, plain, section
 
 STATIC_OPTIONS = 100
@@ -97,6 +98,8 @@ class ObjectiveForm:
     channel_id: str | None = None  # where `/okr new` was typed (a channel, not a DM)
     channel_name: str | None = None
     channel_has_team: bool = False
+    lessons_cycle: str = ""  # the team's first `/okr new` of a cycle: what it would change
+    lessons: tuple[str, ...] = ()
 
 
 def build_new_objective_modal(form: ObjectiveForm) -> dict[str, Any]:
@@ -115,6 +118,7 @@ def build_new_objective_modal(form: ObjectiveForm) -> dict[str, Any]:
         can_write_company=form.can_write_company,
         metadata={"channel": form.channel_id, "channel_name": form.channel_name},
         new_team_channel=new_team,
+        lessons=build_lessons(form.lessons_cycle, form.lessons),
     )
 
 
@@ -126,11 +130,13 @@ def build_objective_modal(
     can_write_company: bool,
     metadata: dict[str, Any] | None = None,
     new_team_channel: tuple[str, str] | None = None,
+    lessons: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """`new_team_channel`: (channel id, name) of the channel this was typed in, when it has
     no team yet: the picker offers to make one for it (its value is `new:<channel id>`)."""
     levels = [option(k, v) for k, v in LEVEL_LABELS.items() if k != "company" or can_write_company]
     blocks: list[dict[str, Any]] = [
+        *(lessons or []),
         context(escape(cycle_note)),
         input_block(
             Field.TITLE,

@@ -141,3 +141,11 @@ def build_retro_note(text: str) -> dict[str, Any]:
         "close": plain("Close"),
         "blocks": [section(text)],
     }
+
+
+def build_lessons(cycle: str, lessons: tuple[str, ...]) -> list[dict[str, Any]]:
+    """What the team said it would change, shown as the next cycle's planning starts."""
+    if not lessons:
+        return []
+    said = "\n".join(f"• {escape(lesson[:300])}" for lesson in lessons)
+    return [section(f"*Last cycle ({escape(cycle)}) you said you would change:*\n{said}")]

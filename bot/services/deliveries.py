@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.blocks.retro import build_lessons
 from bot.models import OutboxItem, Person, Team
 from bot.models.outbox_keys import CEREMONY_KINDS, TEAM_CYCLE_KINDS, Kind
 from bot.okr.cycle_end import NEXT_CYCLE_ASK
@@ -15,6 +17,7 @@ from bot.services import (
     digest_chart,
     digests,
     grading_messages,
+    lessons,
     notices,
     prompts,
     report,
@@ -23,6 +26,8 @@ from bot.services import (
 )
 from bot.services.digest_chart import ChartPost
 from bot.services.prompts import Composed
+
+DIGEST_BLOCKS_FOR_LESSONS = 49  # a digest part already full keeps its size
 
 
 async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> Composed | None:
@@ -36,7 +41,13 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
     if item.kind == Kind.REPORT:
         return await report.compose(session, item=item, now=now)
     if item.kind == Kind.DIGEST:
-        return await digests.compose(session, item=item, now=now)
+        composed = await digests.compose(session, item=item, now=now)
+        if composed is not None:  # the team's first digest of a cycle: what it would change
+            before, said = await lessons.first_digest_lessons(session, item=item)
+            if said and len(composed.blocks) < DIGEST_BLOCKS_FOR_LESSONS:
+                top = build_lessons(before, said)
+                composed = replace(composed, blocks=[*top, *composed.blocks])
+        return composed
     if item.kind == Kind.COMPANY_DIGEST:
         return await company_digest.compose(session, item=item, now=now)
     if item.kind in (Kind.GRADING, Kind.GRADING_REMINDER):
