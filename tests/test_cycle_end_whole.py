@@ -6,6 +6,7 @@ which is worked out here from the plan, not by the bot's code."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -299,6 +300,22 @@ async def check_grades_on_show(stack: SandboxStack, world: World, figures: dict[
     assert EXPLANATION in shown
     shown = str((await stack.driver.command(world.teams[0].lead, "show O1")).json)
     assert f"Final grade 🔴 {figures['final']['KR3'][0]:.2f} _(measured)_" in shown
+    history = str((await stack.driver.command(world.teams[0].lead, "cycle show 2026-Q4")).json)
+    assert "2026-Q4 summary · Team 0" in history and "2026-Q4 summary · Team 1" in history
+    assert "Around the sweet spot" in history and "Mostly below the sweet spot" in history
+    nothing = str((await stack.driver.command(world.teams[0].lead, "cycle show 2027-Q9")).json)
+    assert "no cycle called `2027-Q9`" in nothing
+    await stack.driver.open_home(world.teams[0].lead)
+    home = ""
+    for _ in range(200):
+        view = stack.slack.home(world.teams[0].lead.id)
+        home = str(view.view) if view is not None else ""
+        if "Past cycles" in home:
+            break
+        await asyncio.sleep(0.01)
+    for ref in ("O1", "O3"):
+        assert f"*{ref}* {OBJECTIVES[ref]}  " in home and f"{figures['objective'][ref]:.2f}" in home
+    assert "`/okr cycle show 2026-Q4`" in home
 
 
 async def click_offer(stack: SandboxStack, user: User, ref: str, action: str) -> str:

@@ -157,3 +157,32 @@ def _answers(data: SummaryData) -> list[dict[str, Any]]:
 
 def summary_fallback(data: SummaryData) -> str:
     return escape(f"{data.cycle} summary · {data.title}")
+
+
+HISTORY_BLOCKS_MAX = 50  # one message
+
+
+def build_cycle_history(
+    cycle_line: str, state: str, summaries: list[SummaryData]
+) -> list[dict[str, Any]]:
+    """A past cycle: its kept summaries (the company's, then each team's), within a message's
+    limits; a cycle not closed yet says when its summary comes."""
+    blocks: list[dict[str, Any]] = [section(cycle_line)]
+    if not summaries:
+        when = {
+            "grading": "when its grading ends",
+            "closed": "never: it closed with nothing graded",
+        }.get(state, "once it has ended and been graded")
+        blocks.append(context(f"No summary yet: it comes {when}."))
+        return blocks
+    shown = 0
+    for data in summaries:
+        part = build_summary(data)
+        if len(blocks) + len(part) > HISTORY_BLOCKS_MAX - 1:
+            break
+        blocks += part
+        shown += 1
+    if shown < len(summaries):
+        left = ", ".join(escape(s.title) for s in summaries[shown:])
+        blocks.append(context(f"Not shown for lack of room: {left}."))
+    return blocks
