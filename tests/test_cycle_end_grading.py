@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot import clock
 from bot.jobs.clock import Ceremony
@@ -225,3 +225,100 @@ async def test_closing_twice_starts_one_grading(stack: SandboxStack) -> None:
     cycle = await cycle_row(stack)
     assert cycle.grading_started_at is not None
     assert LAST_ROUND <= cycle.grading_started_at < LAST_ROUND + timedelta(minutes=1)  # by hand
+
+
+async def test_grading_and_retro_days_come_from_the_settings(stack: SandboxStack) -> None:
+    """`/okr settings` sets the days to grade (default 5) and the retro's (default: the same);
+    a number of days out of bounds is refused on its field."""
+    world = await seed(stack)
+    assert stack.app is not None and stack.driver is not None and stack.ws is not None
+    d = stack.driver
+    fac = stack.slack.add_user(stack.ws, "fac", admin=True)
+    await d.command(fac, "settings")
+    modal = await d.modal(fac)
+
+    def values(grading: str, retro: str) -> dict[str, dict[str, object]]:
+        return {
+            "timezone": {"timezone": {"type": "plain_text_input", "value": "UTC"}},
+            "weekday": {"weekday": {"type": "static_select", "selected_option": {"value": "0"}}},
+            "time": {"time": {"type": "timepicker", "selected_time": "10:00"}},
+            "grading_days": {"grading_days": {"type": "number_input", "value": grading}},
+            "retro_days": {"retro_days": {"type": "number_input", "value": retro}},
+        }
+
+    refused = await d.submit(fac, modal, values("90", "4"))
+    assert "grading_days" in refused.json["errors"]  # type: ignore[index]
+    saved = await d.submit(fac, modal, values("3", "4"))
+    assert "3 days to grade, the retrospective open 4 days" in str(saved.json)
+    await run_ticks(stack, END)
+    cycle = await cycle_row(stack)
+    assert (cycle.grading_ends_at, cycle.retro_ends_at) == (
+        END + timedelta(days=3), END + timedelta(days=4)
+    )  # fmt: skip
+    assert world.teams
+
+
+async def test_a_deactivated_owners_key_results_go_to_the_lead_else_a_facilitator(
+    stack: SandboxStack,
+) -> None:
+    world = await seed(stack)
+    assert stack.app is not None and stack.driver is not None and stack.ws is not None
+    team = world.teams[0]
+    ana, ben = team.owners
+    fac = stack.slack.add_user(stack.ws, "fac", admin=True)
+    talk = Conversation(stack.driver)
+    await talk.command(fac, "cycle list")
+    from bot.models import Person, Team
+
+    async with stack.app.sessions.begin() as session:
+        await session.execute(
+            update(Person).where(Person.id == world.person(ben)).values(is_deactivated=True)
+        )
+    await run_ticks(stack, END)
+    assert grading_dms(stack, ben.id) == []
+    [dm] = grading_dms(stack, team.lead.id)
+    assert "KR2" in str(dm.blocks) and "its owner is deactivated" in str(dm.blocks)
+    assert "not yours to grade" in (await talk.command(ana, "grade KR2 0.7")).text
+    assert "Graded KR2 0.70" in (await talk.command(team.lead, "grade KR2 0.7")).text
+    # With no lead either, a facilitator grades it.
+    async with stack.app.sessions.begin() as session:
+        await session.execute(update(Team).values(lead_person_id=None))
+    assert "Graded KR2 0.75" in (await talk.command(fac, "grade KR2 0.75")).text
+    assert "not yours to grade" in (await talk.command(team.lead, "grade KR2 0.7")).text
+
+
+async def test_the_company_summary_goes_to_the_company_channel(stack: SandboxStack) -> None:
+    """Company objectives are summed up in the company channel (no retro there)."""
+    world = await seed(stack)
+    assert stack.app is not None and stack.ws is not None and stack.driver is not None
+    from bot.models import KeyResult, Objective, Workspace
+    from bot.repository.refs import next_ref_number
+
+    fac = stack.slack.add_user(stack.ws, "fac", admin=True)
+    await Conversation(stack.driver).command(fac, "cycle list")
+    channel = stack.slack.add_channel(stack.ws, "company", members=[fac]).id
+    async with stack.app.sessions.begin() as session:
+        workspace = await session.get_one(Workspace, world.workspace_id)
+        workspace.settings = {**(workspace.settings or {}), "company_channel": channel}
+        cycle = (await session.execute(select(Cycle))).scalar_one()
+        company = Objective(
+            workspace_id=world.workspace_id, cycle_id=cycle.id, level="company",
+            title="Be <!here> the best", commitment="committed",
+            ref_number=await next_ref_number(session, workspace_id=world.workspace_id, kind="O"),
+        )  # fmt: skip
+        session.add(company)
+        await session.flush()
+        session.add(KeyResult(
+            workspace_id=world.workspace_id, objective_id=company.id, title="Revenue",
+            ref_number=await next_ref_number(session, workspace_id=world.workspace_id, kind="KR"),
+            owner_person_id=world.person(world.teams[0].lead), start_value=0.0,
+            target_value=10.0,
+        ))  # fmt: skip
+    await run_ticks(stack, END, DEADLINE)
+    posted = [m for m in stack.slack.channel_messages(channel) if m.bot_id]
+    [summary] = [m for m in posted if "summary · Company" in m.text]
+    shown = str(summary.blocks)
+    assert "Be &lt;!here&gt; the best (committed) 🔴 0.00" in shown and "<!here>" not in shown
+    assert "missed (0.00)" in shown and "Rating of the cycle" not in shown
+    team_posts = [m for m in stack.slack.channel_messages(world.teams[0].channel.id) if m.bot_id]
+    assert "Be &lt;!here&gt;" not in str([m.blocks for m in team_posts if "summary" in m.text])

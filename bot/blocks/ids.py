@@ -85,6 +85,8 @@ class Field(StrEnum):
     REMINDER = "reminder"
     ANONYMOUS = "anonymous"
     COMMITMENT = "commitment"
+    GRADING_DAYS = "grading_days"
+    RETRO_DAYS = "retro_days"
 
 
 class CheckinField(StrEnum):
