@@ -79,6 +79,19 @@ async def _cycle_end(
         grader = grader_of(owner=owner, active=active, team_lead=lead, facilitators=facilitators)
         if grader is not None:
             graders.setdefault(grader, []).append(kr_id)
+    # A committed objective's owner explains a miss, so is asked even with no key result.
+    for owner in (
+        await session.execute(
+            select(Objective.owner_person_id).where(
+                Objective.workspace_id == ws,
+                Objective.cycle_id == cycle.id,
+                Objective.state == "active",
+                Objective.commitment == "committed",
+            )
+        )
+    ).scalars():
+        if owner is not None and owner in active:
+            graders.setdefault(owner, [])
     graded = set(
         (
             await session.execute(
