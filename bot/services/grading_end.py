@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Cycle, Grade, Retro
@@ -16,6 +16,7 @@ from bot.okr.grading import objective_grade
 from bot.repository import audit
 from bot.services import carry_over, summary
 from bot.services.grading_reads import CycleGrades, read_cycle_grades
+from bot.services.retro import refresh_poll
 
 
 def _score(grade: Grade) -> Decimal:
@@ -50,6 +51,14 @@ async def finish_grading(session: AsyncSession, *, cycle: Cycle, now: datetime) 
         .values(state="closed")
         .execution_options(synchronize_session=False)
     )
+    for retro in (
+        await session.execute(
+            select(Retro).where(
+                Retro.workspace_id == cycle.workspace_id, Retro.cycle_id == cycle.id
+            )
+        )
+    ).scalars():
+        await refresh_poll(session, retro, now, every=0)  # the poll shows it closed
     await audit.record(
         session,
         workspace_id=cycle.workspace_id,

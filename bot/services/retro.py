@@ -78,7 +78,7 @@ async def _participation(session: AsyncSession, retro: Retro, actor: Actor) -> R
     return found
 
 
-async def _refresh_poll(session: AsyncSession, retro: Retro, now: datetime, every: float) -> None:
+async def refresh_poll(session: AsyncSession, retro: Retro, now: datetime, every: float) -> None:
     """Arm the poll message's coalescing update, so its count follows."""
     posted = (
         await session.execute(
@@ -143,7 +143,7 @@ async def vote(
         first = not taking_part.voted and not taking_part.answered
         taking_part.voted = True
         if first:
-            await _refresh_poll(session, retro, now, update_every)
+            await refresh_poll(session, retro, now, update_every)
         return Said(said, True)
 
 
@@ -231,5 +231,5 @@ async def save_answer(
         first = not taking_part.voted and not taking_part.answered
         taking_part.answered = True
         if first:
-            await _refresh_poll(session, retro, now, update_every)
+            await refresh_poll(session, retro, now, update_every)
         return Said(said, True)
