@@ -79,6 +79,8 @@ async def test_anonymous_answers_and_votes_link_to_nobody(
     ana, ben, cai = team.owners
     assert "final" in await vote(stack, ana, poll, 2)
     assert "final" in await vote(stack, ben, poll, 5)
+    outsider = stack.slack.add_user(stack.ws, "outsider")
+    assert "for the team's members and its lead" in await vote(stack, outsider, poll, 1)
     again = await vote(stack, ana, poll, 4)
     assert "voted already; an anonymous vote is final" in again
     for user, said in ((ana, SECRETS[0]), (ben, SECRETS[1])):

@@ -322,3 +322,32 @@ async def test_the_company_summary_goes_to_the_company_channel(stack: SandboxSta
     assert "missed (0.00)" in shown and "Rating of the cycle" not in shown
     team_posts = [m for m in stack.slack.channel_messages(world.teams[0].channel.id) if m.bot_id]
     assert "Be &lt;!here&gt;" not in str([m.blocks for m in team_posts if "summary" in m.text])
+
+
+async def test_a_committed_objectives_owner_explains_a_miss(stack: SandboxStack) -> None:
+    """The lead owns the committed objective but none of its key results: they get a grading
+    DM all the same, and their form asks why it landed below 1.0."""
+    world = await seed(stack)
+    assert stack.app is not None and stack.driver is not None
+    from bot.models import Objective
+
+    async with stack.app.sessions.begin() as session:
+        await session.execute(update(Objective).values(commitment="committed"))
+    await run_ticks(stack, END)
+    lead = world.teams[0].lead
+    [dm] = grading_dms(stack, lead.id)
+    assert "Committed objectives of yours (O1)" in str(dm.blocks)
+    d = stack.driver
+    await d.click(
+        lead, action_id="grading.open", message=dm, value=dm.blocks[-1]["elements"][0]["value"]
+    )
+    modal = await d.modal(lead)
+    refused = await d.submit(lead, modal, {})
+    assert "explain:O1" in refused.json["errors"]  # type: ignore[index]
+    explained = {"explain:O1": {"explain": {"type": "plain_text_input", "value": "late start"}}}
+    saved = await d.submit(lead, modal, explained)
+    assert saved.json is not None and saved.json["response_action"] == "update"
+    await run_ticks(stack, DEADLINE)
+    found = await grades(stack)
+    objective = next(k for k in found if k.startswith("o"))
+    assert found[objective] == (63, False, "late start")  # (0.50 + 0.75) / 2 = 0.625 -> 0.63
