@@ -478,3 +478,33 @@ async def test_text_over_the_limits_is_refused_with_the_count(stack: SandboxStac
     await d.submit(pat, modal, kr_values("Activation from 30% to 50%", "30", "50", pat))
     reply = await Conversation(d).command(pat, "update KR1 40 " + "n" * 2001)
     assert "The note has 2001 characters; keep it to 2000." in reply.text
+
+
+async def test_a_committed_objective_is_chosen_in_the_form_and_shown(stack: SandboxStack) -> None:
+    """Aspirational is the default; committed is picked in the form and shown with progress."""
+    assert stack.driver is not None and stack.ws is not None and stack.app is not None
+    d = stack.driver
+    pat = stack.slack.add_user(stack.ws, "pat", admin=True)
+    await d.command(pat, "new")
+    modal = await d.modal(pat)
+    kinds = next(b for b in modal.view["blocks"] if b.get("block_id") == "commitment")
+    assert kinds["element"]["initial_option"]["value"] == "aspirational"
+    refused = await d.submit(
+        pat, modal, {**objective_values("Ship it", "personal", pat),
+                     "commitment": {"commitment": pick("sometimes")}},
+    )  # fmt: skip
+    assert refused.json is not None and "aspirational or committed" in str(refused.json)
+    await d.submit(
+        pat, modal, {**objective_values("Ship the audit", "personal", pat),
+                     "commitment": {"commitment": pick("committed")}},
+    )  # fmt: skip
+    await d.command(pat, "new")
+    second = await d.modal(pat, other_than=modal)
+    await d.submit(pat, second, objective_values("Grow a lot", "personal", pat))
+    async with stack.app.sessions() as session:
+        found = (await session.execute(select(Objective.title, Objective.commitment))).all()
+    assert sorted(found) == [("Grow a lot", "aspirational"), ("Ship the audit", "committed")]
+    shown = str((await d.command(pat, "show O1")).json)
+    assert "(committed)" in shown and "· committed" in shown
+    listed = str((await d.command(pat, "mine")).json)
+    assert listed.count("_committed_") == 1

@@ -169,6 +169,8 @@ async def test_workspace_settings(stack: SandboxStack) -> None:
         "company_channel": company.id,
         "checkin_weekday": 2,
         "checkin_time": "09:30",
+        "grading_days": 5,  # left empty: the default
+        "retro_days": None,  # left empty: as long as grading
     }
 
 

@@ -17,6 +17,7 @@ class CycleView:
     starts_on: date
     ends_on: date
     state: str
+    grading_deadline: date | None = None  # the local day grading ends (set when it starts)
 
 
 STATE_WORDS = {
@@ -28,7 +29,10 @@ STATE_WORDS = {
 
 
 def cycle_line(cycle: CycleView) -> str:
-    return f"*{cycle.name}*  {cycle.starts_on} → {cycle.ends_on}  _{STATE_WORDS[cycle.state]}_"
+    state = STATE_WORDS[cycle.state]
+    if cycle.state == "grading" and cycle.grading_deadline is not None:
+        state = f"grading until {cycle.grading_deadline}"
+    return f"*{cycle.name}*  {cycle.starts_on} → {cycle.ends_on}  _{state}_"
 
 
 def build_cycle_list(cycles: Sequence[CycleView]) -> list[dict[str, Any]]:

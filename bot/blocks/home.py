@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from bot.blocks.grading import grade_text
 from bot.blocks.help import INTRO
 from bot.blocks.ids import Action, Block
 from bot.blocks.lists import SECTION_CHARS, Listing
@@ -46,8 +50,37 @@ def _with_history_button(block: dict[str, Any], ref: str) -> dict[str, Any]:
     return {**block, "accessory": button}
 
 
+@dataclass(frozen=True)
+class PastCycle:
+    """A closed cycle on App Home: the person's and their teams' objectives' final grades."""
+
+    name: str
+    grades: list[tuple[str, str, Decimal]]  # (ref, title, grade)
+
+
+def _past_blocks(past: Sequence[PastCycle]) -> list[dict[str, Any]]:
+    if not past:
+        return []
+    blocks: list[dict[str, Any]] = [{"type": "divider"}, section("*Past cycles*")]
+    for cycle in past:
+        grades = "\n".join(
+            f"*{ref}* {escape(title)}  {grade_text(grade)}" for ref, title, grade in cycle.grades
+        )
+        blocks.append(
+            section(
+                f"*{escape(cycle.name)}*\n{grades or '_No graded objectives of yours._'}\n"
+                f"Summaries and retrospectives: `/okr cycle show {escape(cycle.name)}`"
+            )
+        )
+    return blocks
+
+
 def build_home_view(
-    *, mine: Listing | None = None, team: Listing | None = None, person_name: str | None = None
+    *,
+    mine: Listing | None = None,
+    team: Listing | None = None,
+    person_name: str | None = None,
+    past: Sequence[PastCycle] = (),
 ) -> dict[str, Any]:
     greeting = f"Welcome, {person_name}" if person_name else "Your OKRs"
     blocks: list[dict[str, Any]] = [header(greeting)]  # plain_text: a name pings nobody
@@ -63,6 +96,7 @@ def build_home_view(
                 "`/okr help` lists everything."
             ),
             _buttons(),
+            *_past_blocks(past),
         ]
         return {"type": "home", "blocks": blocks}
     owns = any(objective.key_results for objective in mine.objectives)
@@ -91,11 +125,12 @@ def build_home_view(
         blocks.append(section("*Your teams' objectives*"))
         for objective in team.objectives:
             bar = progress_bar(objective.progress)
+            if objective.commitment == "committed":
+                bar += " · _committed_"
             blocks.append(section(f"*{objective.ref}* {escape(objective.title)}  {bar}"))
-    if len(blocks) > MAX_HOME_BLOCKS:
-        left = len(blocks) - MAX_HOME_BLOCKS + 1
-        blocks = [
-            *blocks[: MAX_HOME_BLOCKS - 1],
-            context(f"…and {left} more: `/okr mine` lists all."),
-        ]
-    return {"type": "home", "blocks": blocks}
+    history = _past_blocks(past)  # kept whole: the lists above give way to it
+    room = MAX_HOME_BLOCKS - len(history)
+    if len(blocks) > room:
+        left = len(blocks) - room + 1
+        blocks = [*blocks[: room - 1], context(f"…and {left} more: `/okr mine` lists all.")]
+    return {"type": "home", "blocks": [*blocks, *history]}

@@ -20,6 +20,9 @@ class Callback(StrEnum):
     TEAM_SETUP = "team_setup"
     SETTINGS = "workspace_settings"
     CHECKIN = "checkin"
+    GRADING = "grading"
+    RETRO_ANSWER = "retro_answer"
+    CARRY_ADJUST = "carry_adjust"
 
 
 class Action(StrEnum):
@@ -36,6 +39,13 @@ class Action(StrEnum):
     CHECKIN_FROM_PROMPT = "checkin_from_prompt"
     PARENT_OPTIONS = "parent"  # external_select: objectives of the cycle
     TEAM_OPTIONS = "team"  # external_select: teams, when there are too many to list
+    GRADING_OPEN = "grading.open"  # the grading DM's button: the grading modal
+    RETRO_VOTE = "retro.vote"  # a retro poll's rating buttons: `retro.vote.<1-5>`
+    RETRO_ANSWER = "retro.answer"  # a retro poll's button: the answer modal
+    CARRY_KEEP = "carry.keep"  # a carry-over offer's buttons
+    CARRY_ADJUST = "carry.adjust"
+    CARRY_DROP = "carry.drop"
+    CARRY_CREATE_CYCLE = "carry.create_cycle"  # the facilitators' "create the next cycle"
 
 
 class Block(StrEnum):
@@ -74,6 +84,9 @@ class Field(StrEnum):
     DIGEST = "digest"
     REMINDER = "reminder"
     ANONYMOUS = "anonymous"
+    COMMITMENT = "commitment"
+    GRADING_DAYS = "grading_days"
+    RETRO_DAYS = "retro_days"
 
 
 class CheckinField(StrEnum):

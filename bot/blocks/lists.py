@@ -24,6 +24,7 @@ class ObjectiveNode:
     key_results: list[KeyResultLine] = field(default_factory=list)
     children: list[ObjectiveNode] = field(default_factory=list)
     needs_key_results: bool = False  # the reader's to fill, and it has fewer than it should
+    commitment: str = "aspirational"  # committed ones are marked beside their progress
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,10 @@ def _lines(
     indent = "\u2003" * depth  # em spaces: mrkdwn keeps them
     for node in nodes:
         arrow = "↳ " if depth else ""
-        yield f"{indent}{arrow}*{node.ref}* {escape(node.title)}  {progress_bar(node.progress)}"
+        mark = " · _committed_" if node.commitment == "committed" else ""
+        yield (
+            f"{indent}{arrow}*{node.ref}* {escape(node.title)}  {progress_bar(node.progress)}{mark}"
+        )
         if node.needs_key_results:
             yield f"{indent}\u2003{add_key_results_hint(node)}"
         if with_key_results:

@@ -8,10 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.blocks.ids import Action, Callback, Field
+from bot.blocks.retro import build_lessons
 from bot.blocks.text import context, escape, plain, section
 
 STATIC_OPTIONS = 100
 LEVEL_LABELS = {"company": "Company", "team": "Team", "personal": "Personal"}
+COMMITMENT_LABELS = {
+    "aspirational": "Aspirational: 0.6–0.7 is a good result",
+    "committed": "Committed: expected to land at 1.0",
+}
 KIND_LABELS = {
     "number": "Number",
     "percent": "Percentage",
@@ -93,6 +98,8 @@ class ObjectiveForm:
     channel_id: str | None = None  # where `/okr new` was typed (a channel, not a DM)
     channel_name: str | None = None
     channel_has_team: bool = False
+    lessons_cycle: str = ""  # the team's first `/okr new` of a cycle: what it would change
+    lessons: tuple[str, ...] = ()
 
 
 def build_new_objective_modal(form: ObjectiveForm) -> dict[str, Any]:
@@ -111,6 +118,7 @@ def build_new_objective_modal(form: ObjectiveForm) -> dict[str, Any]:
         can_write_company=form.can_write_company,
         metadata={"channel": form.channel_id, "channel_name": form.channel_name},
         new_team_channel=new_team,
+        lessons=build_lessons(form.lessons_cycle, form.lessons),
     )
 
 
@@ -122,11 +130,13 @@ def build_objective_modal(
     can_write_company: bool,
     metadata: dict[str, Any] | None = None,
     new_team_channel: tuple[str, str] | None = None,
+    lessons: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """`new_team_channel`: (channel id, name) of the channel this was typed in, when it has
     no team yet: the picker offers to make one for it (its value is `new:<channel id>`)."""
     levels = [option(k, v) for k, v in LEVEL_LABELS.items() if k != "company" or can_write_company]
     blocks: list[dict[str, Any]] = [
+        *(lessons or []),
         context(escape(cycle_note)),
         input_block(
             Field.TITLE,
@@ -149,6 +159,16 @@ def build_objective_modal(
             select_input(
                 Field.LEVEL, levels, initial="team" if teams or new_team_channel else "personal"
             ),
+        ),
+        input_block(
+            Field.COMMITMENT,
+            "Kind",
+            select_input(
+                Field.COMMITMENT,
+                [option(k, v) for k, v in COMMITMENT_LABELS.items()],
+                initial="aspirational",
+            ),
+            hint="Graded by its kind at the cycle's end.",
         ),
     ]
     extra = (

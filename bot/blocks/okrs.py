@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
+from bot.blocks.grading import grade_text
 from bot.blocks.text import context, escape, header, section
 from bot.okr.numbers import format_number
 
@@ -60,6 +62,12 @@ class ObjectivePage:
     progress: float | None
     key_results: Sequence[KeyResultLine]
     warnings: Sequence[str]
+    commitment: str = "aspirational"
+    # A closed cycle's final grades: the objective's, and each key result's (ref -> grade,
+    # whether it was measured progress because nobody graded it).
+    final_grade: Decimal | None = None
+    grade_note: str | None = None
+    key_result_grades: Mapping[str, tuple[Decimal, bool]] = field(default_factory=dict)
 
 
 def key_result_text(kr: KeyResultLine) -> str:
@@ -74,7 +82,7 @@ def key_result_text(kr: KeyResultLine) -> str:
 
 
 def build_objective_page(page: ObjectivePage) -> list[dict[str, Any]]:
-    facts = [f"{page.level} objective", f"cycle {escape(page.cycle)}"]
+    facts = [f"{page.level} objective ({page.commitment})", f"cycle {escape(page.cycle)}"]
     if page.team_name:
         facts.append(f"team {escape(page.team_name)}")
     if page.owner_slack_id:
@@ -89,9 +97,16 @@ def build_objective_page(page: ObjectivePage) -> list[dict[str, Any]]:
     ]
     if page.description:
         blocks.append(section(escape(page.description)))
-    blocks.append(section(f"*Progress* {progress_bar(page.progress)}"))
+    blocks.append(section(f"*Progress* {progress_bar(page.progress)} · {page.commitment}"))
+    if page.final_grade is not None:
+        note = f"\n_{escape(page.grade_note)}_" if page.grade_note else ""
+        blocks.append(section(f"*Final grade* {grade_text(page.final_grade)}{note}"))
     for kr in page.key_results[:40]:
-        blocks.append(section(key_result_text(kr)))
+        text = key_result_text(kr)
+        if kr.ref in page.key_result_grades:
+            grade, measured = page.key_result_grades[kr.ref]
+            text += f"\nFinal grade {grade_text(grade, measured=measured)}"
+        blocks.append(section(text))
     if not page.key_results:
         blocks.append(section(f"No key results yet: add one with `/okr kr add {page.ref}`."))
     if page.warnings:

@@ -10,6 +10,7 @@ from bot.blocks.ids import Callback, Field
 from bot.blocks.modals import build_done_modal, option
 from bot.blocks.team_modal import WEEKDAYS
 from bot.blocks.text import context, escape, plain
+from bot.okr.cycle_end import GRADING_DAYS, GRADING_DAYS_MAX
 
 TITLE = "OKR settings"
 
@@ -20,6 +21,18 @@ class WorkspaceSettings:
     company_channel: str | None
     checkin_weekday: int
     checkin_time: time
+    grading_days: int = GRADING_DAYS  # cycle end: days to grade, from the cycle's end
+    retro_days: int | None = None  # days the retrospective stays open; None: as grading
+
+
+def _days_input(block: str, label: str, initial: int | None, hint: str) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "number_input", "action_id": block,
+                               "is_decimal_allowed": False, "min_value": "1",
+                               "max_value": str(GRADING_DAYS_MAX)}  # fmt: skip
+    if initial is not None:
+        element["initial_value"] = str(initial)
+    return {"type": "input", "block_id": block, "label": plain(label), "optional": True,
+            "element": element, "hint": plain(hint)}  # fmt: skip
 
 
 def build_settings_modal(current: WorkspaceSettings) -> dict[str, Any]:
@@ -79,6 +92,18 @@ def build_settings_modal(current: WorkspaceSettings) -> dict[str, Any]:
                     "initial_time": current.checkin_time.strftime("%H:%M"),
                 },
             },
+            _days_input(
+                Field.GRADING_DAYS,
+                "Days to grade after a cycle ends",
+                current.grading_days,
+                f"Default {GRADING_DAYS}.",
+            ),
+            _days_input(
+                Field.RETRO_DAYS,
+                "Days the retrospective stays open",
+                current.retro_days,
+                "Empty: as long as grading.",
+            ),
         ],
     }
 
@@ -87,6 +112,8 @@ def build_settings_saved(saved: WorkspaceSettings) -> dict[str, Any]:
     channel = f"<#{saved.company_channel}>" if saved.company_channel else "none"
     summary = (
         f"Saved. Time zone {escape(saved.timezone)}; company channel {channel}; default "
-        f"check-in {WEEKDAYS[saved.checkin_weekday]}s at {saved.checkin_time:%H:%M}."
+        f"check-in {WEEKDAYS[saved.checkin_weekday]}s at {saved.checkin_time:%H:%M}; "
+        f"{saved.grading_days} days to grade, the retrospective open "
+        f"{saved.retro_days or saved.grading_days} days."
     )
     return build_done_modal(TITLE, summary)

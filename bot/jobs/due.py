@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.jobs.due_cycle_end import cycle_end_items
 from bot.jobs.due_data import (
     FacilitatorDue,
     KeyResultDue,
@@ -306,4 +307,5 @@ def due(now: datetime, snapshot: Snapshot) -> list[OutboxDue]:
         *_charts(now, snapshot),
         *reports(now, snapshot),
         *company_digests(now, snapshot),
+        *cycle_end_items(now, snapshot.cycle_ends),
     ]

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.models import outbox_keys
 from bot.okr.period import label, monday_of
 from bot.okr.schedule import DEFAULT_DIGEST_DELAY, DEFAULT_REMINDER_DELAY
+
+if TYPE_CHECKING:
+    from bot.jobs.due_cycle_end import CycleEndDue
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class Snapshot:
     facilitators: tuple[FacilitatorDue, ...] = ()
     reports: frozenset[str] = frozenset()
     company_digests: frozenset[str] = frozenset()  # company digest keys queued, any state
+    cycle_ends: tuple[CycleEndDue, ...] = ()  # cycles in grading or just closed
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from bot.jobs.due import OutboxDue, due
 from bot.jobs.snapshot import load_snapshot
 from bot.models import OutboxItem
 from bot.repository.upsert import insert_ignoring_conflicts
+from bot.services.cycle_end import cycle_end_steps
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,9 @@ async def tick(
     started: dict[int, datetime] | None = None,
 ) -> TickResult:
     """Insert every prompt, DM and reminder owed at `now`. The caller commits."""
-    snapshot = await load_snapshot(session, now=now, workspace_ids=workspace_ids, started=started)
+    scope = list(workspace_ids) if workspace_ids is not None else None
+    await cycle_end_steps(session, now=now, workspace_ids=scope)
+    snapshot = await load_snapshot(session, now=now, workspace_ids=scope, started=started)
     items = due(now, snapshot)
     inserted = await enqueue(session, items) if items else 0
     if inserted:

@@ -7,15 +7,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.listeners import (
     archive,
+    carry_over,
     checkin_modal,
     commands,
     edit_modals,
     events,
+    grading,
     home,
     key_result_page,
     middleware,
     okr_modals,
     replies,
+    retro,
     settings_modal,
     team_commands,
 )
@@ -42,6 +45,9 @@ def register_listeners(
     archive.register(registry, sessions=sessions)
     settings_modal.register(registry, sessions=sessions)
     checkin_modal.register(registry, sessions=sessions)
+    grading.register(registry, sessions=sessions)
+    retro.register(registry, sessions=sessions, update_every=update_every)
+    carry_over.register(registry, sessions=sessions)
     edit_modals.register(registry, sessions=sessions)
     events.register(registry, sessions=sessions)
     replies.register(registry, sessions=sessions, update_every=update_every)

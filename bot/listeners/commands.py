@@ -29,6 +29,7 @@ from bot.listeners import (
     cycle_commands,
     digest_commands,
     edit_modals,
+    grading,
     okr_commands,
     okr_modals,
     report_commands,
@@ -81,6 +82,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         Subcommand("settings", settings_modal.SETTINGS_HELP, settings_modal.run_settings),
         Subcommand("facilitator", cycle_commands.FACILITATOR_HELP, cycle_commands.run_facilitator),
         Subcommand("report", report_commands.REPORT_HELP, report_commands.run_report),
+        Subcommand("grade", grading.GRADE_HELP, grading.run_grade),
     )
 }
 

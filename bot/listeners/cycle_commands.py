@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.cycles import build_cycle_list, cycle_line
 from bot.blocks.help import CommandHelp
+from bot.blocks.summary import build_cycle_history
 from bot.blocks.text import section
 from bot.listeners.command_call import CommandCall, parse_date, parse_user
 from bot.okr.quarters import quarter_named
-from bot.services import cycles, roles
+from bot.services import cycle_history, cycles, roles
 from bot.services.actors import Actor
 from bot.services.errors import Invalid
 
@@ -24,6 +25,7 @@ CYCLE_HELP = (
     ),
     CommandHelp("/okr cycle list", "every cycle and its state"),
     CommandHelp("/okr cycle start|close 2027-Q1", "start a cycle, or close it for grading"),
+    CommandHelp("/okr cycle show 2026-Q4", "a past cycle's grades, summaries and retros"),
 )
 FACILITATOR_HELP = (
     CommandHelp("/okr facilitator add|remove @person", "who runs the practice (admins decide)"),
@@ -51,19 +53,25 @@ async def _cycle(sessions: Sessions, actor: Actor, args: list[str]) -> Answer:
     verb = args[0].lower() if args else ""
     if verb == "list":
         return "Cycles", build_cycle_list(await cycles.list_cycles(sessions, actor=actor))
-    if verb not in ("new", "start", "close"):
+    if verb not in ("new", "start", "close", "show"):
         raise Invalid(_usage(CYCLE_HELP))
     if len(args) < 2:
         raise Invalid(f"Name the cycle. {_usage(CYCLE_HELP)}")
     name = args[1]
+    if verb == "show":
+        history = await cycle_history.show(sessions, actor=actor, name=name)
+        return f"Cycle {history.cycle.name}", build_cycle_history(
+            cycle_line(history.cycle), history.cycle.state, history.summaries
+        )
     if verb == "start":
         started = await cycles.start_cycle(sessions, actor=actor, name=name)
         return _said(f"{cycle_line(started)} is under way. Weekly check-ins follow it.")
     if verb == "close":
         closed = await cycles.close_cycle(sessions, actor=actor, name=name)
         return _said(
-            f"{cycle_line(closed)}: closed for grading. Owners now grade their key results "
-            "(0.0–1.0), then the retrospective follows."
+            f"{cycle_line(closed)}: closed for grading. Each owner gets a DM to grade their "
+            "key results (0.0–1.0) and each team channel gets the retrospective poll; what is "
+            "not graded by the deadline takes its measured progress."
         )
     if len(args) >= 4:
         first, last = parse_date(args[2]), parse_date(args[3])

@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.home import build_home_view
-from bot.services import lists
+from bot.services import cycle_history, lists
 from bot.services.actors import Actor
 
 log = logging.getLogger(__name__)
@@ -21,9 +21,10 @@ async def publish_home(
     sessions: async_sessionmaker[AsyncSession], client: AsyncWebClient, actor: Actor
 ) -> None:
     mine, team = await lists.home(sessions, actor=actor)
+    past = await cycle_history.past_for_home(sessions, actor=actor)
     try:
         await client.views_publish(
-            user_id=actor.slack_user_id, view=build_home_view(mine=mine, team=team)
+            user_id=actor.slack_user_id, view=build_home_view(mine=mine, team=team, past=past)
         )
     except SlackApiError as exc:
         log.warning("views.publish failed", extra={"slack_error": exc.response.get("error")})

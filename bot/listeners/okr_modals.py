@@ -91,6 +91,7 @@ def objective_entry(body: dict[str, Any]) -> okr_forms.ObjectiveEntry:
         owner_slack_id=entered(values, Field.OWNER),
         parent_ref=entered(values, Field.PARENT, Action.PARENT_OPTIONS),
         contributing_team_ids=tuple(int(t) for t in entered_many(values, Field.CONTRIBUTORS)),
+        commitment=entered(values, Field.COMMITMENT) or "aspirational",
         new_team_channel=new_team,
         new_team_name=str(meta.get("channel_name") or ""),
     )

@@ -19,6 +19,7 @@ from bot.blocks.settings_modal import (
 from bot.listeners.command_call import CommandCall, actor_of
 from bot.listeners.registry import ListenerRegistry
 from bot.listeners.view_values import entered, field_errors
+from bot.okr.cycle_end import GRADING_DAYS, GRADING_DAYS_MAX
 from bot.okr.schedule import DEFAULT_CHECKIN_TIME
 from bot.services import settings
 from bot.services.errors import DomainError, Invalid
@@ -42,7 +43,18 @@ def _wanted(values: dict[str, Any]) -> WorkspaceSettings:
         entered(values, Field.CHANNEL),
         int(entered(values, Field.WEEKDAY) or 0),
         at,
+        _days(values, Field.GRADING_DAYS) or GRADING_DAYS,
+        _days(values, Field.RETRO_DAYS),
     )
+
+
+def _days(values: dict[str, Any], field: Field) -> int | None:
+    typed = entered(values, field)
+    if typed is None:
+        return None
+    if not typed.strip().isdigit() or not 1 <= int(typed) <= GRADING_DAYS_MAX:
+        raise Invalid(f"A number of days from 1 to {GRADING_DAYS_MAX}.", field=field)
+    return int(typed)
 
 
 def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -2,7 +2,15 @@
 
 from bot.models.base import Base
 from bot.models.checkin import Checkin
-from bot.models.cycle_end import Grade, Retro, RetroResponse
+from bot.models.cycle_end import (
+    CarryOffer,
+    CycleSummary,
+    Grade,
+    Retro,
+    RetroParticipation,
+    RetroResponse,
+    RetroVote,
+)
 from bot.models.delivery import InboxEvent, OutboxItem, Prompt, PromptLine
 from bot.models.installation import SlackBot, SlackInstallation, SlackOAuthState
 from bot.models.okrs import Cycle, KeyResult, Objective, ObjectiveContributor
@@ -13,8 +21,10 @@ __all__ = [
     "Audit",
     "AwayPeriod",
     "Base",
+    "CarryOffer",
     "Checkin",
     "Cycle",
+    "CycleSummary",
     "Grade",
     "InboxEvent",
     "KeyResult",
@@ -26,7 +36,9 @@ __all__ = [
     "PromptLine",
     "RefCounter",
     "Retro",
+    "RetroParticipation",
     "RetroResponse",
+    "RetroVote",
     "SlackBot",
     "SlackInstallation",
     "SlackOAuthState",

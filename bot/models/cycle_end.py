@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
+    Boolean,
     CheckConstraint,
     Index,
     Integer,
@@ -25,6 +28,7 @@ from bot.models.base import (
 )
 
 RETRO_STATES = ("open", "closed")
+CARRY_DECISIONS = ("offered", "kept", "adjusted", "dropped")
 
 
 class Grade(Base):
@@ -52,6 +56,10 @@ class Grade(Base):
     objective_id: Mapped[int | None] = mapped_column(Integer)
     score_hundredths: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
+    # The measured progress (clamped) when graded; `from_measured`: nobody graded it by the
+    # deadline, so the measured progress became the grade.
+    measured_hundredths: Mapped[int | None] = mapped_column(Integer)
+    from_measured: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     graded_by_person_id: Mapped[int | None] = mapped_column(Integer)
     graded_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
@@ -102,3 +110,80 @@ class RetroResponse(Base):
     to_change: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
+
+
+class RetroVote(Base):
+    """A rating of the cycle (1-5). An anonymous retro's vote has no person: the
+    participation row alone says who took part, and nothing ties the two."""
+
+    __tablename__ = "retro_vote"
+    __table_args__ = (
+        scoped_fk("person_id", "person"),
+        scoped_fk("retro_id", "retro", ondelete="CASCADE"),
+        UniqueConstraint("retro_id", "person_id"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_fk()
+    retro_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    person_id: Mapped[int | None] = mapped_column(Integer)
+    rating: Mapped[int] = mapped_column(Integer)
+
+
+class RetroParticipation(Base):
+    """Who voted and who answered a retro: one of each per person, and the live count. No
+    time and no order, so it cannot be lined up with an anonymous answer."""
+
+    __tablename__ = "retro_participation"
+    __table_args__ = (
+        scoped_fk("person_id", "person"),
+        scoped_fk("retro_id", "retro", ondelete="CASCADE"),
+    )
+
+    retro_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_fk()
+    voted: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CycleSummary(Base):
+    """The summary posted at a cycle's grading deadline, kept for history (scope as retro)."""
+
+    __tablename__ = "cycle_summary"
+    __table_args__ = (
+        scoped_fk("cycle_id", "cycle", ondelete="CASCADE"),
+        UniqueConstraint("workspace_id", "cycle_id", "scope"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_fk()
+    cycle_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    scope: Mapped[str] = mapped_column(String(32))  # "company" or "team:<id>"
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = created_column()
+
+
+class CarryOffer(Base):
+    """An unfinished key result offered to its owner for the next cycle; nothing is carried
+    until they say keep or adjust."""
+
+    __tablename__ = "carry_offer"
+    __table_args__ = (
+        scoped_fk("key_result_id", "key_result", ondelete="CASCADE"),
+        scoped_fk("person_id", "person"),
+        scoped_fk("cycle_id", "cycle", ondelete="CASCADE"),
+        scoped_fk("carried_key_result_id", "key_result"),
+        UniqueConstraint("key_result_id"),
+        one_of("decision", CARRY_DECISIONS),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_fk()
+    cycle_id: Mapped[int] = mapped_column(Integer, nullable=False)  # the cycle it came from
+    key_result_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    person_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    decision: Mapped[str] = mapped_column(String(16), default="offered")
+    carried_key_result_id: Mapped[int | None] = mapped_column(Integer)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -18,7 +18,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.models.base import Base, created_column, one_of, scoped_fk, updated_column, workspace_fk
+from bot.models.base import (
+    Base,
+    UTCDateTime,
+    created_column,
+    one_of,
+    scoped_fk,
+    updated_column,
+    workspace_fk,
+)
 
 CYCLE_STATES = ("planning", "active", "grading", "closed")
 LEVELS = ("company", "team", "personal")
@@ -27,6 +35,7 @@ KEY_RESULT_KINDS = ("number", "percent", "currency", "milestone")
 DIRECTIONS = ("increase", "decrease", "hold")
 COMPARATORS = ("at_least", "at_most")
 KEY_RESULT_STATES = ("active", "archived")
+COMMITMENTS = ("aspirational", "committed")  # aspirational: 0.6-0.7 is a good result
 
 
 class Cycle(Base):
@@ -47,6 +56,11 @@ class Cycle(Base):
     state: Mapped[str] = mapped_column(String(16), default="planning")
     grading_deadline: Mapped[date | None] = mapped_column(Date)
     retro_deadline: Mapped[date | None] = mapped_column(Date)
+    # Cycle end: when grading started (the clock or `/okr cycle close`) and the instants its
+    # grading and its retrospective end (the dates above are those instants' local days).
+    grading_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    grading_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retro_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
 
@@ -64,6 +78,7 @@ class Objective(Base):
         UniqueConstraint("workspace_id", "ref_number"),
         one_of("level", LEVELS),
         one_of("state", OBJECTIVE_STATES),
+        one_of("commitment", COMMITMENTS),
         CheckConstraint("ref_number > 0", name="ref_positive"),
         CheckConstraint(
             "parent_objective_id IS NULL OR parent_objective_id <> id", name="not_own_parent"
@@ -87,6 +102,9 @@ class Objective(Base):
     parent_objective_id: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), default="active")
     carried_from_id: Mapped[int | None] = mapped_column(Integer)
+    commitment: Mapped[str] = mapped_column(
+        String(16), default="aspirational", server_default="aspirational"
+    )
     created_by_person_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()

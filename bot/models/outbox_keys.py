@@ -134,6 +134,11 @@ def team_cycle_key(kind: str, workspace_id: int, team: int | str, cycle_id: int)
     return f"{kind}:{workspace_id}:{team}:{cycle_id}"
 
 
+def cycle_period(cycle_id: int) -> str:
+    """A cycle-end row's `period` (the column holds 8 characters, a cycle name up to 40)."""
+    return f"C{cycle_id}"
+
+
 def notice_key(workspace_id: int, target: str, error: str, day: date, person_id: int) -> str:
     """A delivery problem told to one person: one a day per failed target and error."""
     return f"{Kind.NOTICE}:{workspace_id}:{target}:{error}:{day.isoformat()}:{person_id}"

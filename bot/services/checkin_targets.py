@@ -30,6 +30,7 @@ from bot.models import (
     Workspace,
 )
 from bot.models.outbox_keys import prompt_key
+from bot.okr.cycle_end import cycle_ends_at
 from bot.okr.numbers import KeyResultScale
 from bot.okr.parse import KeyResultName
 from bot.okr.period import open_period, period_of, prompt_instant, zone
@@ -102,7 +103,7 @@ async def target_of(
     require_checkin(
         actor, await checkin_stewards(session, key_result, objective), what=key_result.ref
     )
-    await _require_open(session, key_result, objective)
+    await _require_open(session, key_result, objective, answering=found_period is not None, at=at)
     if found_period is None:
         found_period = await open_period_of(session, key_result, objective, at=at)
     return Target(key_result, objective, found_period)
@@ -146,14 +147,40 @@ async def may_check_in_on(
     return may_check_in(actor, await checkin_stewards(session, key_result, objective))
 
 
-async def _require_open(session: AsyncSession, key_result: KeyResult, objective: Objective) -> None:
+async def _require_open(
+    session: AsyncSession,
+    key_result: KeyResult,
+    objective: Objective,
+    *,
+    answering: bool,
+    at: datetime,
+) -> None:
+    """Whether the key result takes this check-in. An answer to a round's prompt counts for
+    that round whenever it arrives, grading or not; a check-in with no prompt after the
+    cycle's end is refused: the cycle is being graded."""
     if "archived" in (key_result.state, objective.state):
         raise Invalid(f"{key_result.ref} is archived; there is nothing to check in.")
     if key_result.state != "active" or objective.state != "active":
         raise Invalid(f"{key_result.ref} is not active yet, so it takes no check-ins.")
     cycle = await session.get(Cycle, objective.cycle_id)
-    if cycle is None or cycle.state != "active":
-        raise Invalid(f"{key_result.ref}'s cycle is not active, so it takes no check-ins.")
+    if cycle is None:
+        raise NotFound(f"{key_result.ref} has no cycle.")
+    if answering and cycle.state in ("active", "grading"):
+        return
+    if cycle.state == "active":
+        workspace = await session.get(Workspace, key_result.workspace_id)
+        assert workspace is not None
+        if at < cycle_ends_at(
+            starts_on=cycle.starts_on, ends_on=cycle.ends_on, tz=zone(workspace.timezone, _UTC)
+        ):
+            return
+    if cycle.state in ("active", "grading"):
+        raise Invalid(
+            f"{key_result.ref}'s cycle `{cycle.name}` ended on {cycle.ends_on}: it takes no new "
+            f"check-ins. Grade it instead (0.0–1.0): the button in your grading DM, or "
+            f"`/okr grade {key_result.ref} 0.7`."
+        )
+    raise Invalid(f"{key_result.ref}'s cycle `{cycle.name}` is {cycle.state}: no check-ins.")
 
 
 async def round_team(

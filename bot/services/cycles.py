@@ -8,15 +8,17 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import clock
 from bot.blocks.cycles import CycleView
 from bot.blocks.text import escape
 from bot.db import readers_for
-from bot.models import Cycle
+from bot.models import Cycle, Objective, Workspace
 from bot.okr.quarters import quarter_of
 from bot.repository import audit
+from bot.services import cycle_end
 from bot.services.actors import Actor
 from bot.services.errors import Forbidden, Invalid, NotFound
 
@@ -28,7 +30,9 @@ WHO_RUNS_CYCLES = (
 
 
 def _view(cycle: Cycle) -> CycleView:
-    return CycleView(cycle.id, cycle.name, cycle.starts_on, cycle.ends_on, cycle.state)
+    return CycleView(
+        cycle.id, cycle.name, cycle.starts_on, cycle.ends_on, cycle.state, cycle.grading_deadline
+    )
 
 
 def _require_facilitator(actor: Actor) -> None:
@@ -126,19 +130,46 @@ async def _start_cycle(session: AsyncSession, *, actor: Actor, name: str) -> Cyc
             f"`{running.name}` is still active. Close it first: `/okr cycle close {running.name}`."
         )
     cycle.state = "active"
+    await _activate_carried_drafts(session, cycle=cycle)
     await _audit_state(session, actor, cycle, "cycle.start")
     return _view(cycle)
+
+
+async def _activate_carried_drafts(session: AsyncSession, *, cycle: Cycle) -> None:
+    """A planned cycle starts: the objectives carried into it as drafts become active."""
+    await session.execute(
+        update(Objective)
+        .where(
+            Objective.workspace_id == cycle.workspace_id,
+            Objective.cycle_id == cycle.id,
+            Objective.state == "draft",
+            Objective.carried_from_id.is_not(None),
+        )
+        .values(state="active")
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def _close_cycle(session: AsyncSession, *, actor: Actor, name: str) -> CycleView:
     """An active cycle moves to grading: owners grade their key results next."""
     _require_facilitator(actor)
     cycle = await _by_name(session, actor=actor, name=name)
-    if cycle.state != "active":
-        raise Invalid(f"`{cycle.name}` is {cycle.state}; only an active cycle can close.")
-    cycle.state = "grading"
-    await _audit_state(session, actor, cycle, "cycle.close")
-    return _view(cycle)
+    workspace = await session.get(Workspace, actor.workspace_id)
+    assert workspace is not None
+    if cycle.state == "active":
+        if await cycle_end.begin_grading(
+            session,
+            cycle=cycle,
+            workspace=workspace,
+            started_at=clock.now(),
+            source="command",
+            actor_person_id=actor.person_id,
+        ):
+            return _view(cycle)
+        await session.refresh(cycle)  # the clock or another person moved it first
+    if cycle.state == "grading":
+        raise Invalid(f"`{cycle.name}` is being graded already; nothing changed.")
+    raise Invalid(f"`{cycle.name}` is {cycle.state}; only an active cycle can close.")
 
 
 async def _audit_state(session: AsyncSession, actor: Actor, cycle: Cycle, action: str) -> None:

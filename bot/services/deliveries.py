@@ -3,29 +3,62 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.blocks.retro import build_lessons
 from bot.models import OutboxItem, Person, Team
-from bot.models.outbox_keys import CEREMONY_KINDS, Kind
-from bot.services import company_digest, digest_chart, digests, notices, prompts, report
+from bot.models.outbox_keys import CEREMONY_KINDS, TEAM_CYCLE_KINDS, Kind
+from bot.okr.cycle_end import NEXT_CYCLE_ASK
+from bot.services import (
+    carry_over_messages,
+    company_digest,
+    digest_chart,
+    digests,
+    grading_messages,
+    lessons,
+    notices,
+    prompts,
+    report,
+    retro_messages,
+    summary,
+)
 from bot.services.digest_chart import ChartPost
 from bot.services.prompts import Composed
+
+DIGEST_BLOCKS_FOR_LESSONS = 49  # a digest part already full keeps its size
 
 
 async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> Composed | None:
     """The message for a row, or None when it is no longer owed."""
     if item.kind in CEREMONY_KINDS:
         return await prompts.compose(session, item=item, now=now)
+    if item.kind == Kind.NOTICE and item.payload.get("ask") == NEXT_CYCLE_ASK:
+        return await carry_over_messages.compose_ask(session, item=item)
     if item.kind == Kind.NOTICE:
         return await notices.compose(session, item=item)
     if item.kind == Kind.REPORT:
         return await report.compose(session, item=item, now=now)
     if item.kind == Kind.DIGEST:
-        return await digests.compose(session, item=item, now=now)
+        composed = await digests.compose(session, item=item, now=now)
+        if composed is not None:  # the team's first digest of a cycle: what it would change
+            before, said = await lessons.first_digest_lessons(session, item=item)
+            if said and len(composed.blocks) < DIGEST_BLOCKS_FOR_LESSONS:
+                top = build_lessons(before, said)
+                composed = replace(composed, blocks=[*top, *composed.blocks])
+        return composed
     if item.kind == Kind.COMPANY_DIGEST:
         return await company_digest.compose(session, item=item, now=now)
+    if item.kind in (Kind.GRADING, Kind.GRADING_REMINDER):
+        return await grading_messages.compose(session, item=item, now=now)
+    if item.kind == Kind.RETRO:
+        return await retro_messages.compose(session, item=item, now=now)
+    if item.kind == Kind.SUMMARY:
+        return await summary.compose(session, item=item, now=now)
+    if item.kind == Kind.CARRY_OVER:
+        return await carry_over_messages.compose(session, item=item, now=now)
     return None
 
 
@@ -59,6 +92,8 @@ async def history_channel(session: AsyncSession, *, item: OutboxItem) -> str | N
     if item.kind in (Kind.PROMPT, Kind.DIGEST):
         team = await session.get(Team, int(item.payload["team_id"]))
         return team.channel_id if team else None
+    if item.kind in TEAM_CYCLE_KINDS and item.payload.get("channel"):
+        return str(item.payload["channel"])  # a retro poll or a summary
     if item.kind == Kind.COMPANY_DIGEST and item.payload.get("channel"):
         return str(item.payload["channel"])  # the company channel (else a facilitator's DM)
     person_id = item.payload.get("person_id")

@@ -58,7 +58,9 @@ async def _nodes(
         at=clock.now(),
     )
     nodes = {
-        o.id: ObjectiveNode(o.id, o.ref, o.title, o.level, o.parent_objective_id, None)
+        o.id: ObjectiveNode(
+            o.id, o.ref, o.title, o.level, o.parent_objective_id, None, commitment=o.commitment
+        )
         for o in objectives
     }
     weights: dict[int, list[Weighted]] = {}

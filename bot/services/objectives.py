@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import Objective, ObjectiveContributor, Team
+from bot.models.okrs import COMMITMENTS
 from bot.repository import audit
 from bot.repository.refs import next_ref_number
 from bot.services.actors import Actor
@@ -47,6 +48,7 @@ async def create_objective(
     parent_ref: str | None = None,
     source: str = "modal",
     contributing_team_ids: tuple[int, ...] = (),
+    commitment: str = "aspirational",
 ) -> ObjectiveSaved:
     title = clean_text(title, field="title", label="title", limit=TITLE_MAX)
     description = clean_text(
@@ -54,6 +56,8 @@ async def create_objective(
     )
     if level not in LEVELS:
         raise Invalid("Pick a level: company, team or personal.", field="level")
+    if commitment not in COMMITMENTS:
+        raise Invalid("Pick its kind: aspirational or committed.", field="commitment")
     if level == "company":
         require_company_level(actor)
     if level == "team" and team_id is None:
@@ -78,6 +82,7 @@ async def create_objective(
         description=description,
         parent_objective_id=parent_id,
         state="active",
+        commitment=commitment,
         created_by_person_id=actor.person_id,
     )
     session.add(objective)
@@ -99,7 +104,7 @@ async def create_objective(
         entity_id=objective.id,
         source=source,
         actor_person_id=actor.person_id,
-        changes={"title": title, "level": level, "cycle": cycle.name},
+        changes={"title": title, "level": level, "cycle": cycle.name, "commitment": commitment},
     )
     return ObjectiveSaved(objective.id, objective.ref, title, cycle.name, created)
 

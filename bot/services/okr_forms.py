@@ -18,7 +18,7 @@ from bot.blocks.modals import ObjectiveForm
 from bot.db import readers_for
 from bot.models import Cycle, Objective, Team, Workspace
 from bot.repository.workspaces import ensure_person
-from bot.services import key_results, objectives, reading
+from bot.services import key_results, lessons, objectives, reading
 from bot.services.actors import Actor
 from bot.services.okr_lookup import objective_by_ref, stewards_of
 from bot.services.permissions import require_edit
@@ -38,6 +38,7 @@ class ObjectiveEntry:
     owner_slack_id: str | None
     parent_ref: str | None
     contributing_team_ids: tuple[int, ...] = ()
+    commitment: str = "aspirational"
     new_team_channel: str | None = None  # "a new team for this channel" was picked
     new_team_name: str = ""
 
@@ -108,7 +109,13 @@ async def objective_form(
                 Cycle.workspace_id == actor.workspace_id, Cycle.state == "active"
             )
         )
+        before, said = await lessons.new_objective_lessons(
+            session, workspace_id=actor.workspace_id, person_id=actor.person_id,
+            channel_team=channel_team,
+        )  # fmt: skip
     return ObjectiveForm(
+        lessons_cycle=before,
+        lessons=said,
         teams=[(t.id, t.name) for t in teams],
         owner_slack_id=actor.slack_user_id,
         cycle=cycle,
@@ -140,6 +147,7 @@ async def write_objective(
             owner_person_id=await owner_id(session, actor, entry.owner_slack_id),
             parent_ref=entry.parent_ref,
             contributing_team_ids=entry.contributing_team_ids,
+            commitment=entry.commitment,
             today=today,
         )
         suggestions = await _suggestions(session, actor, saved.ref)

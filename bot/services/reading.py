@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
 from bot.blocks.okrs import KeyResultLine, ObjectivePage
 from bot.db import readers_for
-from bot.models import Cycle, KeyResult, Objective, Person, Team
+from bot.models import Cycle, Grade, KeyResult, Objective, Person, Team
 from bot.okr import lint
 from bot.okr.progress import (
     Comparator,
@@ -135,7 +138,12 @@ async def objective_page(session: AsyncSession, *, actor: Actor, ref: str) -> Ob
         cycle.starts_on,
         cycle.ends_on,
     )
+    final, note, kr_grades = await _final_grades(session, cycle, objective, key_results)
     return ObjectivePage(
+        commitment=objective.commitment,
+        final_grade=final,
+        grade_note=note,
+        key_result_grades=kr_grades,
         ref=objective.ref,
         title=objective.title,
         description=objective.description,
@@ -151,6 +159,33 @@ async def objective_page(session: AsyncSession, *, actor: Actor, ref: str) -> Ob
         key_results=lines,
         warnings=[w.message for w in lint.lint_objective(facts)],
     )
+
+
+async def _final_grades(
+    session: AsyncSession, cycle: Cycle, objective: Objective, key_results: Sequence[KeyResult]
+) -> tuple[Decimal | None, str | None, dict[str, tuple[Decimal, bool]]]:
+    """A closed cycle's final grades of the objective and its key results."""
+    if cycle.state != "closed":
+        return None, None, {}
+    refs = {kr.id: kr.ref for kr in key_results}
+    rows = (
+        await session.execute(
+            select(Grade).where(
+                Grade.workspace_id == objective.workspace_id,
+                (Grade.objective_id == objective.id) | Grade.key_result_id.in_(list(refs)),
+            )
+        )
+    ).scalars()
+    final: Decimal | None = None
+    note: str | None = None
+    by_ref: dict[str, tuple[Decimal, bool]] = {}
+    for row in rows:
+        score = Decimal(row.score_hundredths) / 100
+        if row.objective_id == objective.id:
+            final, note = score, row.note
+        elif row.key_result_id in refs:
+            by_ref[refs[row.key_result_id]] = (score, row.from_measured)
+    return final, note, by_ref
 
 
 async def show(

@@ -10,6 +10,7 @@ from bot.blocks.settings_modal import WorkspaceSettings
 from bot.blocks.text import escape
 from bot.db import readers_for
 from bot.models import Workspace
+from bot.okr.cycle_end import GRADING_DAYS, GRADING_DAYS_MAX
 from bot.okr.period import known_zone
 from bot.okr.schedule import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
 from bot.repository import audit
@@ -33,6 +34,8 @@ async def current(session: AsyncSession, *, actor: Actor) -> WorkspaceSettings:
         saved.get("company_channel"),
         int(saved.get("checkin_weekday", DEFAULT_CHECKIN_WEEKDAY)),
         time.fromisoformat(str(saved.get("checkin_time", DEFAULT_CHECKIN_TIME.isoformat()))),
+        int(saved.get("grading_days") or GRADING_DAYS),
+        int(saved["retro_days"]) if saved.get("retro_days") else None,
     )
 
 
@@ -70,6 +73,12 @@ async def _save(
     workspace.settings["company_channel"] = wanted.company_channel
     workspace.settings["checkin_weekday"] = wanted.checkin_weekday
     workspace.settings["checkin_time"] = wanted.checkin_time.strftime("%H:%M")
+    if not 1 <= wanted.grading_days <= GRADING_DAYS_MAX:
+        raise Invalid(f"A number of days from 1 to {GRADING_DAYS_MAX}.", field="grading_days")
+    if wanted.retro_days is not None and not 1 <= wanted.retro_days <= GRADING_DAYS_MAX:
+        raise Invalid(f"A number of days from 1 to {GRADING_DAYS_MAX}.", field="retro_days")
+    workspace.settings["grading_days"] = wanted.grading_days
+    workspace.settings["retro_days"] = wanted.retro_days
     await audit.record(
         session,
         workspace_id=actor.workspace_id,

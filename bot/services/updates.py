@@ -16,7 +16,7 @@ from bot.blocks.checkin import build_prompt, fallback_text
 from bot.models import OutboxItem, Prompt, PromptLine, Team
 from bot.models.outbox_keys import Kind, priority, update_key
 from bot.repository.upsert import insert_ignoring_conflicts
-from bot.services import prompts
+from bot.services import prompts, retro_messages
 
 
 @dataclass(frozen=True)
@@ -33,20 +33,42 @@ async def request_update(
     """Arm the prompt's update row: new, re-armed after a send, or marked changed mid-send."""
     if prompt.kind != "round":
         return
-    key = update_key(prompt.workspace_id, prompt.channel_id, prompt.message_ts)
+    await arm_update(
+        session,
+        workspace_id=prompt.workspace_id,
+        channel=prompt.channel_id,
+        ts=prompt.message_ts,
+        period=prompt.period,
+        now=now,
+        every_seconds=every_seconds,
+    )
+
+
+async def arm_update(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    channel: str,
+    ts: str,
+    period: str | None,
+    now: datetime,
+    every_seconds: float = 30.0,
+) -> None:
+    """Arm the coalescing update of one posted message (a round's prompt, a retro poll)."""
+    key = update_key(workspace_id, channel, ts)
     inserted = await session.execute(
         insert_ignoring_conflicts(
             session,
             OutboxItem,
             {
-                "workspace_id": prompt.workspace_id,
+                "workspace_id": workspace_id,
                 "kind": Kind.UPDATE,
                 "idempotency_key": key,
-                "target": prompt.channel_id,
-                "period": prompt.period,
+                "target": channel,
+                "period": period,
                 "priority": priority(Kind.UPDATE),
                 "state": "pending",
-                "payload": {"channel": prompt.channel_id, "ts": prompt.message_ts},
+                "payload": {"channel": channel, "ts": ts},
                 "attempts": 0,
                 "next_attempt_at": now,
             },
@@ -154,7 +176,10 @@ async def compose_update(session: AsyncSession, *, item: OutboxItem) -> UpdateMe
             )
         )
     ).scalar_one_or_none()
-    if prompt is None or prompt.team_id is None:
+    if prompt is None:  # a retrospective poll's live count, else gone
+        poll = await retro_messages.poll_update(session, item=item, channel=channel, ts=ts)
+        return UpdateMessage(channel, ts, *poll) if poll is not None else None
+    if prompt.team_id is None:
         return None
     team = await session.get(Team, prompt.team_id)
     numbered = [
