@@ -225,7 +225,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         RemoteRefused,
         SandboxOptions,
         check_host,
-        clear_database,
+        clear,
         start_sandbox,
     )
 
@@ -240,9 +240,18 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         check_host(options.host, allow_remote=options.allow_remote)
     except RemoteRefused as exc:
         raise ConfigError(str(exc)) from None
+    try:
+        with socket.create_server((options.host, options.port)):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"the sandbox cannot listen on {options.host}:{options.port} ({exc.strerror}); "
+            "choose another with PORT or --port"
+        ) from None
     logs.configure("WARNING" if "LOG_LEVEL" not in os.environ else settings.log_level)
     options.var_dir.mkdir(parents=True, exist_ok=True)
-    clear_database(options.database_path)
+    if options.starts_over():
+        clear(options)
     migrate.upgrade(load_settings(database_url=f"sqlite:///{options.database_path}").database)
     asyncio.run(start_sandbox(options))
     return 0

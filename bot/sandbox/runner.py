@@ -11,10 +11,12 @@ import asyncio
 import ipaddress
 import logging
 import secrets
+import signal
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -23,6 +25,7 @@ from bot import clock
 from bot.app import OkrApp, build_app
 from bot.config import Mode, Settings, load_settings
 from bot.jobs.clock import Ceremony, run_clock
+from bot.sandbox import saved
 from bot.sandbox.delivery import InProcessDelivery
 from bot.sandbox.demo import DEMO_PATH, load_demo, read_demo
 from bot.sandbox.driver import SlackDriver
@@ -34,6 +37,8 @@ from bot.web import WebApp
 log = logging.getLogger(__name__)
 
 SANDBOX_DB = "sandbox.db"
+SANDBOX_SLACK = "sandbox-slack.json"  # the emulator's state, kept between starts
+SAVE_EVERY = 5.0  # seconds between saves of a changed sandbox Slack
 SANDBOX_TEAM_ID = "T0SANDBOX"
 
 
@@ -70,6 +75,14 @@ class SandboxOptions:
     def database_path(self) -> Path:
         return self.var_dir / SANDBOX_DB
 
+    @property
+    def slack_path(self) -> Path:
+        return self.var_dir / SANDBOX_SLACK
+
+    def starts_over(self) -> bool:
+        """A first start (or --fresh, or a half-kept sandbox) loads the demo company anew."""
+        return self.fresh or not self.database_path.exists() or not self.slack_path.exists()
+
 
 def sandbox_clock() -> float:
     return clock.now().timestamp()
@@ -101,9 +114,22 @@ def sandbox_settings(options: SandboxOptions, *, token: str, secret: str, api_ur
     )
 
 
-def clear_database(path: Path) -> None:
+def clear(options: SandboxOptions) -> None:
+    """Forget the sandbox: its database and its Slack."""
     for suffix in ("", "-wal", "-shm", ".clock.lock", ".worker.lock"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+        Path(f"{options.database_path}{suffix}").unlink(missing_ok=True)
+    options.slack_path.unlink(missing_ok=True)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopping on SIGINT or SIGTERM without raising the signal again
+    afterwards, so the sandbox stops its clock and keeps its Slack before it exits."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        else:
+            self.should_exit = True
 
 
 @dataclass
@@ -148,17 +174,25 @@ class Sandbox:
 async def start_sandbox(
     options: SandboxOptions, *, announce: Callable[[str], None] = print
 ) -> None:
-    """Run until cancelled (Ctrl-C). The database must be migrated (the CLI does it)."""
+    """Run until cancelled (Ctrl-C). The database must be migrated (the CLI does it), and
+    cleared when `options.starts_over()`."""
     demo = read_demo(options.demo_path)
     slack = SlackEmulator(clock=sandbox_clock)
     await slack.start()
-    token = f"xoxb-{SANDBOX_TEAM_ID}-{secrets.token_hex(12)}"
-    ws = slack.add_workspace(demo.name, team_id=SANDBOX_TEAM_ID, bot_token=token)
+    kept = None if options.starts_over() else saved.read(options.slack_path)
+    if kept is not None:
+        move_to(saved.load(slack.state, kept))
+        ws = slack.state.workspaces[SANDBOX_TEAM_ID]
+    else:
+        token = f"xoxb-{SANDBOX_TEAM_ID}-{secrets.token_hex(12)}"
+        ws = slack.add_workspace(demo.name, team_id=SANDBOX_TEAM_ID, bot_token=token)
     secret = secrets.token_hex(16)
-    settings = sandbox_settings(options, token=token, secret=secret, api_url=slack.api_url)
+    settings = sandbox_settings(options, token=ws.bot_token, secret=secret, api_url=slack.api_url)
     app = build_app(settings, mode=Mode.SERVE)
-    move_to(demo.starts_at)
-    await load_demo(app.sessions, slack, ws, demo)
+    if kept is None:
+        move_to(demo.starts_at)
+        await load_demo(app.sessions, slack, ws, demo)
+        saved.save(options.slack_path, slack.state, now=clock.now())
     driver = SlackDriver(
         slack,
         ws,
@@ -176,7 +210,7 @@ async def _serve(
 
     web = WebApp(sandbox.app, owns_engine=False)
     front = SandboxFront(sandbox, web)
-    server = uvicorn.Server(
+    server = _Server(
         uvicorn.Config(
             front,
             host=options.host,
@@ -188,6 +222,7 @@ async def _serve(
     )
     stop = asyncio.Event()
     clock_task: asyncio.Task[Any] | None = None
+    keeping: asyncio.Task[None] | None = None
     serving = asyncio.create_task(server.serve())
     try:
         while not server.started:
@@ -196,6 +231,7 @@ async def _serve(
                 return
             await asyncio.sleep(0.02)
         clock_task = asyncio.create_task(run_clock(sandbox.app, stop))
+        keeping = asyncio.create_task(_keep(sandbox, options.slack_path, stop))
         port = _bound_port(server) or options.port
         announce(
             f"Sandbox Slack at http://{_shown(options.host)}:{port}/ ({sandbox.company}, "
@@ -207,8 +243,27 @@ async def _serve(
         stop.set()
         if clock_task is not None:
             await clock_task
+        if keeping is not None:
+            await keeping
         await sandbox.app.engine.dispose()
         await sandbox.slack.stop()
+
+
+async def _keep(sandbox: Sandbox, path: Path, stop: asyncio.Event) -> None:
+    """Save the sandbox Slack when it changed, every few seconds and once more at the end."""
+    last = ""
+    while True:
+        stopping = stop.is_set()
+        version = sandbox.version()
+        if version != last:
+            saved.save(path, sandbox.slack.state, now=clock.now())
+            last = version
+        if stopping:
+            return
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=SAVE_EVERY)
+        except TimeoutError:
+            pass
 
 
 def _shown(host: str) -> str:
