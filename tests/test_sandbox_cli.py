@@ -4,6 +4,7 @@ refuses an address other than loopback unless told explicitly."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -130,3 +131,45 @@ def test_another_address_only_when_asked_explicitly() -> None:
     with pytest.raises(RemoteRefused):
         check_host("0.0.0.0", allow_remote=False)
     assert check_host("0.0.0.0", allow_remote=True) == "0.0.0.0"
+
+
+def platform_as_jonas(base: str) -> str:
+    """The #platform channel as Jonas sees it."""
+    page = httpx.get(base, timeout=5).text
+    jonas = re.search(r'<option value="(U\w+)"[^>]*>Jonas Weber', page)
+    assert jonas is not None
+    page = httpx.get(base, params={"person": jonas.group(1)}, timeout=5).text
+    platform = re.search(r'data-nav="(C\w+)"># platform', page)
+    assert platform is not None
+    return httpx.get(
+        base, params={"person": jonas.group(1), "channel": platform.group(1)}, timeout=5
+    ).text
+
+
+def test_the_sandbox_keeps_its_slack_between_starts_until_fresh(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    process = start("sandbox", "--port", str(port), cwd=tmp_path)
+    try:
+        get_when_up(base, process)
+        travel = httpx.post(f"{base}sandbox/travel", json={"to": "checkin"}, timeout=60)
+        assert travel.status_code == 200
+        assert "Weekly check-in · Platform · 2026-W49" in platform_as_jonas(base)
+    finally:
+        stop(process)
+    process = start("sandbox", "--port", str(port), cwd=tmp_path)
+    try:
+        get_when_up(base, process)
+        kept = platform_as_jonas(base)
+    finally:
+        stop(process)
+    assert "Weekly check-in · Platform · 2026-W49" in kept
+    assert "Mon 30 Nov 2026, 10:0" in kept  # sandbox time goes on from where it was
+    process = start("sandbox", "--fresh", "--port", str(port), cwd=tmp_path)
+    try:
+        get_when_up(base, process)
+        fresh = platform_as_jonas(base)
+    finally:
+        stop(process)
+    assert "Weekly check-in" not in fresh
+    assert "Mon 30 Nov 2026, 08:30" in fresh
