@@ -213,8 +213,12 @@ async def test_the_front_passes_other_requests_and_the_lifespan_to_the_web_app()
 
     front = SandboxFront(object(), web)  # type: ignore[arg-type]  # the page is not asked here
     transport = httpx.ASGITransport(app=front)
-    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:3000") as client:
         assert (await client.get("/api/v1/metrics")).status_code == 204
         script = await client.get("/sandbox/static/sandbox.js")
-    assert seen == [("http", "/api/v1/metrics")]
+        rebound = await client.get("/sandbox/static/sandbox.js", headers={"host": "evil.example"})
+        rebound_api = await client.get("/healthz", headers={"host": "evil.example"})
+    assert seen == [("http", "/api/v1/metrics"), ("http", "/healthz")]
     assert script.status_code == 200 and "poll" in script.text
+    assert rebound.status_code == 421  # a name pointed at loopback by someone else's page
+    assert rebound_api.status_code == 204  # the bot's own routes check their own requests

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 SANDBOX_DB = "sandbox.db"
 SANDBOX_SLACK = "sandbox-slack.json"  # the emulator's state, kept between starts
+KEEP_CALLS = 1000  # Web API calls the emulator's record keeps in a long-running sandbox
 SAVE_EVERY = 5.0  # seconds between saves of a changed sandbox Slack
 SANDBOX_TEAM_ID = "T0SANDBOX"
 
@@ -144,6 +145,7 @@ class Sandbox:
     company: str
     errors: dict[str, dict[str, str]] = field(default_factory=dict)  # view id -> field errors
     actions: int = 0  # bumped by every page action, so pages poll for a change
+    forgotten_calls: int = 0  # Web API calls dropped from the emulator's record
 
     def people(self) -> list[User]:
         return sorted(
@@ -162,13 +164,20 @@ class Sandbox:
         admins = [u for u in self.people() if u.is_admin]
         return (admins or self.people())[0]
 
+    def forget_old_calls(self, keep: int = KEEP_CALLS) -> None:
+        """The emulator records every call (tests read them); a sandbox that runs for days
+        keeps only the latest."""
+        calls = self.slack.calls
+        if len(calls) > 2 * keep:
+            self.forgotten_calls += len(calls) - keep
+            del calls[:-keep]
+
     def version(self) -> str:
         state = self.slack.state
         messages = sum(len(m) for m in state.messages.values())
-        return (
-            f"{len(self.slack.calls)}.{messages}.{len(state.ephemerals)}.{self.actions}."
-            f"{int(clock.now().timestamp() // 60)}"
-        )
+        calls = self.forgotten_calls + len(self.slack.calls)
+        minute = int(clock.now().timestamp() // 60)
+        return f"{calls}.{messages}.{len(state.ephemerals)}.{self.actions}.{minute}"
 
 
 async def start_sandbox(
@@ -206,10 +215,12 @@ async def start_sandbox(
 async def _serve(
     sandbox: Sandbox, options: SandboxOptions, settings: Settings, announce: Callable[[str], None]
 ) -> None:
-    from bot.sandbox.web.front import SandboxFront
+    from bot.sandbox.web.front import LOOPBACK_NAMES, SandboxFront
 
     web = WebApp(sandbox.app, owns_engine=False)
-    front = SandboxFront(sandbox, web)
+    front = SandboxFront(
+        sandbox, web, hosts=None if options.allow_remote else LOOPBACK_NAMES | {options.host}
+    )
     server = _Server(
         uvicorn.Config(
             front,
@@ -254,6 +265,7 @@ async def _keep(sandbox: Sandbox, path: Path, stop: asyncio.Event) -> None:
     last = ""
     while True:
         stopping = stop.is_set()
+        sandbox.forget_old_calls()
         version = sandbox.version()
         if version != last:
             saved.save(path, sandbox.slack.state, now=clock.now())

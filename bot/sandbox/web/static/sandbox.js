@@ -10,6 +10,7 @@
     version: body.dataset.version,
   };
   let busy = 0;
+  const shown = {}; // the HTML last put in each part, as the server sent it
 
   function status(text) {
     document.getElementById("status").textContent = text || "";
@@ -100,10 +101,12 @@
     view.channel = data.current;
     const messages = document.getElementById("messages");
     const atBottom = !messages || messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
-    const kept = keepModalInput();
+    const kept = shown.modal === data.parts.modal ? null : keepModalInput();
     for (const name of ["sidebar", "main", "thread", "modal", "clock"]) {
-      const target = document.getElementById(name);
-      if (target.innerHTML !== data.parts[name]) target.innerHTML = data.parts[name];
+      // A part that did not change is left alone: an open select or a caret stays put.
+      if (shown[name] === data.parts[name]) continue;
+      document.getElementById(name).innerHTML = data.parts[name];
+      shown[name] = data.parts[name];
     }
     restoreModalInput(kept);
     document.getElementById("thread-pane").hidden = !view.thread;
