@@ -14,7 +14,15 @@ from bot import clock
 from bot.jobs.clock import Ceremony
 from bot.jobs.due import due
 from bot.jobs.snapshot import load_snapshot
-from bot.models import AwayPeriod, Checkin, KeyResult, Objective, ObjectiveContributor, Person
+from bot.models import (
+    AwayPeriod,
+    Checkin,
+    KeyResult,
+    Objective,
+    ObjectiveContributor,
+    Person,
+    Workspace,
+)
 from bot.sandbox.demo import load_demo, read_demo
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.emulator.state import Channel, Message
@@ -82,6 +90,9 @@ async def test_the_demo_company_is_what_the_yaml_says(demo: SandboxStack) -> Non
         assert weeks == {"2026-W45", "2026-W46", "2026-W47", "2026-W48"}
         at_risk = await session.scalar(select(func.count()).where(Checkin.status == "at_risk"))
         assert at_risk == 1
+        workspace = await session.scalar(select(Workspace))
+        assert workspace is not None and workspace.timezone == "Europe/Berlin"
+        assert workspace.settings["company_channel"] == channel(demo, "general").id
         refs = sorted((await session.scalars(select(KeyResult.ref_number))).all())
         assert refs == list(range(1, 8))
     assert clock.now() - DEMO.starts_at < timedelta(minutes=1)
@@ -91,7 +102,7 @@ async def test_a_week_jump_sends_each_message_at_its_own_instant(demo: SandboxSt
     assert demo.app is not None
     machine = TimeMachine(Ceremony(demo.app))
     assert await machine.next_checkin() == PLATFORM_P
-    assert await machine.cycle_end() == datetime(2027, 1, 1, tzinfo=UTC)
+    assert await machine.cycle_end() == datetime(2026, 12, 31, 23, 0, tzinfo=UTC)  # Berlin
 
     journey = await machine.travel(timedelta(weeks=1))
 

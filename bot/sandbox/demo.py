@@ -90,6 +90,7 @@ class _Loader:
             name=demo.name,
             timezone=str(company.get("timezone", "UTC")),
         )
+        workspace.name, workspace.timezone = demo.name, str(company.get("timezone", "UTC"))
         self.workspace_id = workspace.id
         for entry in data.get("people") or []:
             await self._add_person(entry)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -23,10 +24,11 @@ from bot.jobs.clock import Ceremony
 from bot.jobs.due import CATCH_UP_GRACE, due
 from bot.jobs.due_data import Schedule, Snapshot
 from bot.jobs.snapshot import load_snapshot
-from bot.models import Cycle, OutboxItem
-from bot.okr.period import label, next_period
+from bot.models import Cycle, OutboxItem, Workspace
+from bot.okr.period import label, next_period, zone
 
 log = logging.getLogger(__name__)
+UTC_ZONE = ZoneInfo("UTC")
 
 PROBE = CATCH_UP_GRACE
 HORIZON = timedelta(hours=12)  # a snapshot holds the weeks near its instant: read it again
@@ -108,18 +110,24 @@ class TimeMachine:
         return next_round(now, snapshot)
 
     async def cycle_end(self) -> datetime | None:
-        """The end of the open cycle that ends first (the day after its last, at 00:00 UTC
-        of the workspace's zone is near enough for a jump that stops at every instant)."""
+        """The end of the open cycle that ends first: the midnight after its last day, in
+        its workspace's zone."""
         now = clock.now()
         async with self.readers() as session:
-            ends = await session.scalar(
-                select(func.min(Cycle.ends_on)).where(
-                    Cycle.state.in_(("active", "planning")), Cycle.ends_on >= now.date()
+            found = (
+                await session.execute(
+                    select(Cycle.ends_on, Workspace.timezone)
+                    .join(Workspace, Workspace.id == Cycle.workspace_id)
+                    .where(Cycle.state.in_(("active", "planning")), Cycle.ends_on >= now.date())
+                    .order_by(Cycle.ends_on)
+                    .limit(1)
                 )
-            )
-        if ends is None:
+            ).first()
+        if found is None:
             return None
-        return datetime.combine(ends + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+        ends_on, tz = found
+        end = datetime.combine(ends_on + timedelta(days=1), time(0, 0), tzinfo=zone(tz, UTC_ZONE))
+        return end if end > now else None
 
 
 def first_due(now: datetime, until: datetime, snapshot: Snapshot) -> datetime | None:
