@@ -4,10 +4,8 @@ is left behind, and the demo loads as the YAML says."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from bot import clock
@@ -23,40 +21,14 @@ from bot.models import (
     Person,
     Workspace,
 )
-from bot.sandbox.demo import load_demo, read_demo
-from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.emulator.state import Channel, Message
-from bot.sandbox.runner import sandbox_clock
 from bot.sandbox.stack import SandboxStack
-from bot.sandbox.travel import TimeMachine, move_to
-from tests.databases import Database
+from bot.sandbox.travel import TimeMachine
+from tests.sandbox_fixtures import DEMO
 
-DEMO = read_demo()
 PLATFORM_P = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # Monday 10:00 in Berlin
 GROWTH_P = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York
 SUPPORT_P = datetime(2026, 12, 1, 5, 30, tzinfo=UTC)  # Tuesday 11:00 in Kolkata
-
-
-@pytest.fixture
-async def demo(database: Database) -> AsyncIterator[SandboxStack]:
-    before = clock.offset()
-    url = database.urls.sync_url.render_as_string(hide_password=False)
-    slack = SlackEmulator(clock=sandbox_clock)
-    try:
-        async with SandboxStack(
-            database_url=url,
-            over_http=False,
-            slack=slack,
-            outbox_poll_seconds=0.05,
-            outbox_messages_per_minute=6000,
-            update_every_seconds=0,
-        ) as stack:
-            assert stack.app is not None and stack.ws is not None
-            move_to(DEMO.starts_at)
-            await load_demo(stack.app.sessions, slack, stack.ws, DEMO)
-            yield stack
-    finally:
-        clock.set_offset(before)
 
 
 def channel(stack: SandboxStack, name: str) -> Channel:
@@ -71,9 +43,9 @@ def posted(stack: SandboxStack, name: str, starting: str) -> list[Message]:
     ]
 
 
-async def test_the_demo_company_is_what_the_yaml_says(demo: SandboxStack) -> None:
-    assert demo.app is not None
-    async with demo.app.sessions() as session:
+async def test_the_demo_company_is_what_the_yaml_says(demo_company: SandboxStack) -> None:
+    assert demo_company.app is not None
+    async with demo_company.app.sessions() as session:
         levels = (
             await session.execute(select(Objective.level, func.count()).group_by(Objective.level))
         ).all()
@@ -92,15 +64,17 @@ async def test_the_demo_company_is_what_the_yaml_says(demo: SandboxStack) -> Non
         assert at_risk == 1
         workspace = await session.scalar(select(Workspace))
         assert workspace is not None and workspace.timezone == "Europe/Berlin"
-        assert workspace.settings["company_channel"] == channel(demo, "general").id
+        assert workspace.settings["company_channel"] == channel(demo_company, "general").id
         refs = sorted((await session.scalars(select(KeyResult.ref_number))).all())
         assert refs == list(range(1, 8))
     assert clock.now() - DEMO.starts_at < timedelta(minutes=1)
 
 
-async def test_a_week_jump_sends_each_message_at_its_own_instant(demo: SandboxStack) -> None:
-    assert demo.app is not None
-    machine = TimeMachine(Ceremony(demo.app))
+async def test_a_week_jump_sends_each_message_at_its_own_instant(
+    demo_company: SandboxStack,
+) -> None:
+    assert demo_company.app is not None
+    machine = TimeMachine(Ceremony(demo_company.app))
     assert await machine.next_checkin() == PLATFORM_P
     assert await machine.cycle_end() == datetime(2026, 12, 31, 23, 0, tzinfo=UTC)  # Berlin
 
@@ -108,25 +82,27 @@ async def test_a_week_jump_sends_each_message_at_its_own_instant(demo: SandboxSt
 
     assert journey.arrived >= DEMO.starts_at + timedelta(weeks=1)
     for name, p in (("platform", PLATFORM_P), ("growth", GROWTH_P), ("support", SUPPORT_P)):
-        [prompt] = posted(demo, name, "Weekly check-in")
+        [prompt] = posted(demo_company, name, "Weekly check-in")
         assert abs(float(prompt.ts) - p.timestamp()) < 30, (name, prompt.ts)  # sandbox time
-        [digest] = posted(demo, name, "📊")
+        [digest] = posted(demo_company, name, "📊")
         assert abs(float(digest.ts) - (p + timedelta(hours=48)).timestamp()) < 30
         [chart] = [
-            m for m in demo.slack.thread(digest.channel, digest.ts) if demo.slack.files_shown(m)
+            m
+            for m in demo_company.slack.thread(digest.channel, digest.ts)
+            if demo_company.slack.files_shown(m)
         ]
         assert float(chart.ts) >= float(digest.ts)
-    lena = next(u for u in demo.slack.state.users.values() if u.name == "lena")
-    assert demo.slack.dms(lena.id) == []  # away this week: no check-in DM, no reminder
-    async with demo.app.sessions() as session:
+    lena = next(u for u in demo_company.slack.state.users.values() if u.name == "lena")
+    assert demo_company.slack.dms(lena.id) == []  # away this week: no check-in DM, no reminder
+    async with demo_company.app.sessions() as session:
         left = due(clock.now(), await load_snapshot(session, now=clock.now()))
     assert left == []  # nothing owed was skipped on the way
 
 
-async def test_a_jump_to_the_next_check_in_stops_there(demo: SandboxStack) -> None:
-    assert demo.app is not None
-    machine = TimeMachine(Ceremony(demo.app))
+async def test_a_jump_to_the_next_check_in_stops_there(demo_company: SandboxStack) -> None:
+    assert demo_company.app is not None
+    machine = TimeMachine(Ceremony(demo_company.app))
     journey = await machine.travel_to(PLATFORM_P)
     assert journey.arrived - PLATFORM_P < timedelta(seconds=30)
-    assert len(posted(demo, "platform", "Weekly check-in")) == 1
-    assert posted(demo, "growth", "Weekly check-in") == []  # its round is later today
+    assert len(posted(demo_company, "platform", "Weekly check-in")) == 1
+    assert posted(demo_company, "growth", "Weekly check-in") == []  # its round is later today

@@ -187,7 +187,10 @@ def page_app(sandbox: Sandbox) -> FastAPI:
         else:
             where = channel_for(viewer, body.channel)
             message = _message(sandbox, viewer, where.id, body.ts or "")
-        shown = (view.view if view else {"blocks": message.blocks if message else []})["blocks"]
+        if view is not None:
+            shown = list(view.view.get("blocks") or [])
+        else:
+            shown = message.blocks if message is not None else []
         element = _element(shown, body.block_id, body.action_id)
         chosen = forms.selected(element, body.choice[0]) if body.choice else None
         try:
