@@ -240,6 +240,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         check_host(options.host, allow_remote=options.allow_remote)
     except RemoteRefused as exc:
         raise ConfigError(str(exc)) from None
+    if not options.demo_path.is_file():
+        raise ConfigError(f"the sandbox's demo company is missing: {options.demo_path}")
     try:
         with socket.create_server((options.host, options.port)):
             pass

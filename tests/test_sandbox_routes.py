@@ -141,3 +141,33 @@ async def test_a_modal_s_field_errors_show_under_the_field_and_go_once_fixed(
     assert modal.id not in sandbox.errors
     shown = await client.get("/sandbox/ui", params={"person": maya.id, "channel": general.id})
     assert "field-error" not in shown.json()["parts"]["modal"]
+
+
+async def test_app_home_opens_and_its_buttons_work(page: tuple[httpx.AsyncClient, Sandbox]) -> None:
+    client, sandbox = page
+    priya = person(sandbox, "priya")
+    assert (await client.post("/sandbox/home", json={"person": priya.id})).status_code == 200
+    home = sandbox.slack.home(priya.id)
+    assert home is not None
+    shown = await client.get("/sandbox/ui", params={"person": priya.id, "channel": "home"})
+    assert "KR3" in shown.json()["parts"]["main"]  # her key result, from the demo
+    [button] = [
+        e
+        for b in home.view["blocks"]
+        if b.get("type") == "actions"
+        for e in b["elements"]
+        if e.get("type") == "button" and "objective" in e["text"]["text"].lower()
+    ]
+    click = {
+        "person": priya.id,
+        "view_id": home.id,
+        "action_id": button["action_id"],
+        "block_id": "",
+        "value": button.get("value"),
+    }
+    assert (await client.post("/sandbox/click", json=click)).status_code == 200
+    modal = await sandbox.driver.modal(priya)
+    assert modal.view["title"]["text"] == "New objective"
+    closed = {"person": priya.id, "view_id": modal.id}
+    assert (await client.post("/sandbox/close", json=closed)).status_code == 200
+    assert sandbox.slack.open_modal(priya.id) is None
