@@ -107,7 +107,7 @@ def sandbox_settings(options: SandboxOptions, *, token: str, secret: str, api_ur
         clock_tick_seconds=5.0,
         lock_poll_seconds=5.0,
         inbox_retry_seconds=10.0,
-        outbox_poll_seconds=0.5,
+        outbox_poll_seconds=1.0,
         outbox_sender="clock",
         outbox_messages_per_minute=6000.0,
         update_every_seconds=2.0,
