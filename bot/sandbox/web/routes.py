@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field
 
+from bot.sandbox.emulator.images import shown_files
 from bot.sandbox.emulator.state import ApiError, Channel, User
 from bot.sandbox.interactions import DriverError
 from bot.sandbox.web import forms
@@ -87,6 +88,14 @@ def templates() -> Environment:
 def page_app(sandbox: Sandbox) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     env = templates()
+
+    def file_id(ref: object) -> str:
+        """The uploaded file an image's `slack_file` names (by id or by URL), as Slack finds it."""
+        image = {"type": "image", "slack_file": ref, "alt_text": ""}
+        found = shown_files(sandbox.slack.state, [image])
+        return found[0].id if found else "missing"
+
+    env.globals["file_id"] = file_id
     app.mount("/sandbox/static", StaticFiles(directory=HERE / "static"), name="static")
 
     def user(person_id: str) -> User:

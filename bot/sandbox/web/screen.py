@@ -3,12 +3,11 @@ sidebar, a channel or DM with threads, what only they see, their modal and App H
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.sandbox.emulator.images import shown_files
 from bot.sandbox.emulator.state import Channel, Message, SlackState, User, View, Workspace
 
 HOME = "home"
@@ -29,7 +28,6 @@ class Shown:
     edited: bool = False
     reply_count: int = 0
     only_you: bool = False
-    images: list[str] = field(default_factory=list)  # file ids of uploaded images shown
 
 
 @dataclass
@@ -75,7 +73,6 @@ def _shown(
     author = state.users.get(message.user or "")
     is_bot = bool(message.bot_id) and message.bot_id == ws.bot_id
     name = "OKR Bot" if is_bot else (author.real_name if author else message.user or "someone")
-    images = [f.id for f in shown_files(state, message.blocks)] if message.blocks else []
     return Shown(
         ts=message.ts,
         channel=message.channel,
@@ -92,7 +89,6 @@ def _shown(
         edited=message.edited_ts is not None,
         reply_count=message.reply_count,
         only_you=only_you,
-        images=images,
     )
 
 
