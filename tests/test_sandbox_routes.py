@@ -171,3 +171,22 @@ async def test_app_home_opens_and_its_buttons_work(page: tuple[httpx.AsyncClient
     closed = {"person": priya.id, "view_id": modal.id}
     assert (await client.post("/sandbox/close", json=closed)).status_code == 200
     assert sandbox.slack.open_modal(priya.id) is None
+
+
+async def test_people_edit_their_own_messages_only(page: tuple[httpx.AsyncClient, Sandbox]) -> None:
+    client, sandbox = page
+    maya, dev, general = (
+        person(sandbox, "maya"),
+        person(sandbox, "dev"),
+        channel(sandbox, "general"),
+    )
+    said = {"person": maya.id, "channel": general.id, "text": "Hello team"}
+    assert (await client.post("/sandbox/compose", json=said)).status_code == 200
+    [message] = sandbox.slack.channel_messages(general.id)
+    edit = {"person": dev.id, "channel": general.id, "ts": message.ts, "text": "Hijacked"}
+    refused = await client.post("/sandbox/edit", json=edit)
+    assert refused.status_code == 403 and "your own messages" in refused.text
+    edit |= {"person": maya.id, "text": "Hello, team"}
+    assert (await client.post("/sandbox/edit", json=edit)).status_code == 200
+    assert message.text == "Hello, team" and message.edited_ts is not None
+    assert "(edited)" in await main_part(client, maya, general)
