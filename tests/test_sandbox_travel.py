@@ -106,3 +106,17 @@ async def test_a_jump_to_the_next_check_in_stops_there(demo_company: SandboxStac
     assert journey.arrived - PLATFORM_P < timedelta(seconds=30)
     assert len(posted(demo_company, "platform", "Weekly check-in")) == 1
     assert posted(demo_company, "growth", "Weekly check-in") == []  # its round is later today
+
+    # A reply in its thread is recorded at sandbox time, from the reply's ts.
+    [prompt] = posted(demo_company, "platform", "Weekly check-in")
+    arjun = next(u for u in demo_company.slack.state.users.values() if u.name == "arjun")
+    assert demo_company.driver is not None
+    reply = await demo_company.driver.say(
+        arjun, "KR2 99.9 conf 8", channel=channel(demo_company, "platform"), thread_ts=prompt.ts
+    )
+    async with demo_company.app.sessions() as session:
+        checkin = await session.scalar(select(Checkin).where(Checkin.source == "thread"))
+    assert checkin is not None and checkin.period == "2026-W49" and checkin.value == 99.9
+    recorded = checkin.recorded_at.replace(tzinfo=checkin.recorded_at.tzinfo or UTC)
+    assert abs((recorded - PLATFORM_P).total_seconds()) < 60, recorded
+    assert abs(float(reply.ts) - PLATFORM_P.timestamp()) < 60
