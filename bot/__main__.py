@@ -221,6 +221,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     """The sandbox: the app, its clock and the emulator in one process, on var/sandbox.db,
     with the sandbox page on loopback (another address only with --allow-remote)."""
     from bot import migrate
+    from bot.sandbox import saved
     from bot.sandbox.runner import (
         RemoteRefused,
         SandboxOptions,
@@ -254,6 +255,16 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     options.var_dir.mkdir(parents=True, exist_ok=True)
     if options.starts_over():
         clear(options)
+    else:
+        try:
+            kept_format = saved.read(options.slack_path).get("format")
+        except ValueError:
+            kept_format = None
+        if kept_format != saved.FORMAT:
+            raise ConfigError(
+                f"{options.slack_path} is not a sandbox this version can go on with; "
+                "start over with --fresh"
+            )
     migrate.upgrade(load_settings(database_url=f"sqlite:///{options.database_path}").database)
     asyncio.run(start_sandbox(options))
     return 0

@@ -173,3 +173,21 @@ def test_the_sandbox_keeps_its_slack_between_starts_until_fresh(tmp_path: Path) 
         stop(process)
     assert "Weekly check-in" not in fresh
     assert "Mon 30 Nov 2026, 08:30" in fresh
+
+
+def test_a_kept_sandbox_it_cannot_read_is_one_line_that_says_fresh(tmp_path: Path) -> None:
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "sandbox.db").write_bytes(b"")
+    (tmp_path / "var" / "sandbox-slack.json").write_text("{not json", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "sandbox", "--port", str(free_port())],
+        cwd=tmp_path,
+        env=clean_env(PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [result.stderr.strip()]
+    assert "--fresh" in result.stderr
+    assert (tmp_path / "var" / "sandbox-slack.json").read_text() == "{not json"  # left as it was
