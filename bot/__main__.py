@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import socket
 import sys
@@ -216,15 +217,65 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """The sandbox: the app, its clock and the emulator in one process, on var/sandbox.db,
+    with the sandbox page on loopback (another address only with --allow-remote)."""
+    from bot import migrate
+    from bot.sandbox import saved
+    from bot.sandbox.runner import (
+        RemoteRefused,
+        SandboxOptions,
+        check_host,
+        clear,
+        start_sandbox,
+    )
+
+    settings = load_settings()
+    options = SandboxOptions(
+        host=getattr(args, "host", None) or "127.0.0.1",
+        port=settings.port if getattr(args, "port", None) is None else args.port,
+        fresh=bool(getattr(args, "fresh", False)),
+        allow_remote=bool(getattr(args, "allow_remote", False)),
+    )
+    try:
+        check_host(options.host, allow_remote=options.allow_remote)
+    except RemoteRefused as exc:
+        raise ConfigError(str(exc)) from None
+    if not options.demo_path.is_file():
+        raise ConfigError(f"the sandbox's demo company is missing: {options.demo_path}")
+    try:
+        with socket.create_server((options.host, options.port)):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"the sandbox cannot listen on {options.host}:{options.port} ({exc.strerror}); "
+            "choose another with PORT or --port"
+        ) from None
+    logs.configure("WARNING" if "LOG_LEVEL" not in os.environ else settings.log_level)
+    options.var_dir.mkdir(parents=True, exist_ok=True)
+    if options.starts_over():
+        clear(options)
+    else:
+        try:
+            kept_format = saved.read(options.slack_path).get("format")
+        except ValueError:
+            kept_format = None
+        if kept_format != saved.FORMAT:
+            raise ConfigError(
+                f"{options.slack_path} is not a sandbox this version can go on with; "
+                "start over with --fresh"
+            )
+    migrate.upgrade(load_settings(database_url=f"sqlite:///{options.database_path}").database)
+    asyncio.run(start_sandbox(options))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """What `make run` starts: migrate, then Socket Mode if SLACK_APP_TOKEN is set, else HTTP."""
+    """What `make run` starts: migrate, then Socket Mode if SLACK_APP_TOKEN is set, else HTTP;
+    with no Slack settings at all, the sandbox."""
     settings = load_settings()
     if not settings.slack_configured:
-        raise ConfigError(
-            "no Slack settings: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP) or "
-            "SLACK_APP_TOKEN (Socket Mode), or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth); "
-            "see .env.example"
-        )
+        return cmd_sandbox(args)
     mode = Mode.SOCKET if settings.slack_app_token else Mode.SERVE
     settings.require(mode)
     cmd_migrate(args)
@@ -240,6 +291,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "clock": (cmd_clock, "the scheduler: queue what is due every tick, and send it"),
     "worker": (cmd_worker, "send from the outbox (with OUTBOX_SENDER=worker)"),
     "migrate": (cmd_migrate, "migrate the database to the latest schema"),
+    "sandbox": (cmd_sandbox, "a Slack of its own in the browser, with a demo company"),
 }
 
 
@@ -247,7 +299,16 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m bot", description="OKR check-in bot for Slack")
     subs = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (_func, summary) in COMMANDS.items():
-        subs.add_parser(name, help=summary, description=summary)
+        sub = subs.add_parser(name, help=summary, description=summary)
+        if name == "sandbox":
+            sub.add_argument("--fresh", action="store_true", help="start the demo over")
+            sub.add_argument("--host", default="127.0.0.1", help="address (loopback only)")
+            sub.add_argument("--port", type=int, default=None, help="port (default: PORT)")
+            sub.add_argument(
+                "--allow-remote",
+                action="store_true",
+                help="serve a non-loopback --host: the page has no login, anyone there is anyone",
+            )
     return top
 
 

@@ -21,7 +21,7 @@ from tests.databases import (
     require_backend,
 )
 
-pytest_plugins = ["tests.ceremony_fixtures"]
+pytest_plugins = ["tests.ceremony_fixtures", "tests.sandbox_fixtures"]
 
 # Derandomized in CI, a capped number of examples, no example database on disk.
 settings.register_profile(

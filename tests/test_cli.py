@@ -36,14 +36,13 @@ def bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
 def test_help_lists_the_subcommands(tmp_path: Path) -> None:
     result = bot("--help", cwd=tmp_path)
     assert result.returncode == 0
-    for name in ("run", "serve", "socket", "migrate"):
+    for name in ("run", "serve", "socket", "migrate", "sandbox"):
         assert f"    {name} " in result.stdout
 
 
 @pytest.mark.parametrize(
     ("env", "line"),
     [
-        ({}, "error: no Slack settings: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET"),
         (
             {"DATABASE_URL": "nonsense"},
             "error: DATABASE_URL must start with postgresql:// or sqlite:///",

@@ -71,8 +71,10 @@ class InteractionActions:
         message: Message | None = None,
         view: View | None = None,
         selected_option: dict[str, Any] | None = None,
+        chosen: dict[str, Any] | None = None,
     ) -> Answer:
-        """The person clicks a button (or picks an option) in a message or a view."""
+        """The person clicks a button (or picks an option) in a message or a view; `chosen`
+        is a select's whole choice (`type` and `selected_…`), as block_actions carries it."""
         shown = message.blocks if message is not None else view.view.get("blocks") if view else []
         if (message is not None or view is not None) and action_id not in _action_ids(shown or []):
             raise DriverError(f"nothing with action_id {action_id!r} to click")
@@ -88,6 +90,8 @@ class InteractionActions:
             action["value"] = value
         if selected_option is not None:
             action |= {"type": "static_select", "selected_option": selected_option}
+        if chosen is not None:
+            action |= chosen
         payload["actions"] = [action]
         if view is not None:
             payload["container"] = {"type": "view", "view_id": view.id}

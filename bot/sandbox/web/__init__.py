@@ -1,0 +1,1 @@
+"""The sandbox page: a small Slack in the browser over the emulator's own state."""
