@@ -50,6 +50,7 @@ from bot.jobs.due_data import (
     weeks_around,
 )
 from bot.jobs.due_facilitators import company_digests, reports
+from bot.jobs.due_pulls import pulls
 from bot.models.outbox_keys import (
     Kind,
     chart_key,
@@ -306,4 +307,5 @@ def due(now: datetime, snapshot: Snapshot) -> list[OutboxDue]:
         *_charts(now, snapshot),
         *reports(now, snapshot),
         *company_digests(now, snapshot),
+        *pulls(now, snapshot),
     ]

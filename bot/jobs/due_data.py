@@ -109,6 +109,9 @@ class Snapshot:
     facilitators: tuple[FacilitatorDue, ...] = ()
     reports: frozenset[str] = frozenset()
     company_digests: frozenset[str] = frozenset()  # company digest keys queued, any state
+    # Metric pulls (`bot.jobs.due_pulls`): key results with a source, and pull keys queued.
+    sourced: frozenset[int] = frozenset()
+    pulls: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

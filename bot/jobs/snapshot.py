@@ -21,6 +21,7 @@ from bot.jobs.due_data import (
     WorkspaceDue,
     weeks_around,
 )
+from bot.jobs.snapshot_pulls import pull_rows
 from bot.models import (
     AwayPeriod,
     Checkin,
@@ -197,6 +198,7 @@ async def load_snapshot(
         started=started or {},
         **await _digest_rows(session, ids, periods),
         **await _report_rows(session, ids, periods),
+        **await pull_rows(session, ids, periods),
     )
 
 
