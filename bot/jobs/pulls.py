@@ -77,7 +77,8 @@ class PullRunner:
         return ids
 
     async def run_once(self) -> int:
-        """Claim a batch and pull it (`concurrency` at once); returns how many were claimed."""
+        """Claim a batch, fetch it (`concurrency` at once, no transaction open), and record
+        it in one transaction (a savepoint each); returns how many were claimed."""
         ids = await self.claim(clock.now(), batch=self.concurrency * 4)
         if not ids:
             return 0
@@ -88,45 +89,78 @@ class PullRunner:
             jobs = [
                 await metric_sources.pull_job(session, item=row, cipher=self.cipher) for row in rows
             ]
-        await asyncio.gather(*(self._pull(job) for job in jobs))
+        results = await asyncio.gather(*(self._fetch(job) for job in jobs))
+        await self._finish(list(zip(jobs, results, strict=True)))
         return len(ids)
 
-    async def drain(self) -> int:
-        """Pull until nothing is ready (tests, benchmarks, `/okr refresh` in the sandbox)."""
+    async def drain(self, *, lanes: int = 2) -> int:
+        """Pull until nothing is ready (tests, benchmarks). Two lanes overlap: one records
+        while the other fetches."""
         total = 0
-        while handled := await self.run_once():
-            total += handled
+
+        async def lane() -> None:
+            nonlocal total
+            while handled := await self.run_once():
+                total += handled
+
+        await asyncio.gather(*(lane() for _ in range(lanes)))
         return total
 
-    async def _pull(self, job: PullJob) -> None:
+    async def _fetch(self, job: PullJob) -> PullResult:
+        if job.error is not None:
+            return PullResult(error=job.error)
+        if job.spec is None:
+            return PullResult(error="This key result has no source any more.")
         try:
-            if job.error is not None:
-                result = PullResult(error=job.error)
-            elif job.spec is None:
-                result = PullResult(error="This key result has no source any more.")
-            else:
-                async with self._gate:
-                    result = await self.source.pull(job.spec, secret=job.secret)
-            await self._finish(job, result)
+            async with self._gate:
+                return await self.source.pull(job.spec, secret=job.secret)
         except Exception:
             log.exception("pull failed", extra={"outbox_key": job.key})
+            return PullResult(error="The pull failed unexpectedly; it is tried again next round.")
 
-    async def _finish(self, job: PullJob, result: PullResult) -> None:
+    async def _finish(self, done: list[tuple[PullJob, PullResult]]) -> None:
+        """The batch's records in one transaction; if one fails unexpectedly, each again in a
+        transaction of its own, so one bad row never holds back the others."""
+        try:
+            async with self.sessions.begin() as session:
+                errors: list[str | None] = [
+                    await self._record(session, job, result) for job, result in done
+                ]
+        except Exception:
+            log.exception("recording a batch of pulls failed; recording them one by one")
+            errors = []
+            for job, result in done:
+                try:
+                    async with self.sessions.begin() as session:
+                        errors.append(await self._record(session, job, result))
+                except Exception:
+                    log.exception("recording a pull failed", extra={"outbox_key": job.key})
+                    async with self.sessions.begin() as session:
+                        failure = "The pulled value could not be recorded."
+                        await self._end(session, job, failure, clock.now())
+                        errors.append(failure)
+        for job, error in zip((job for job, _ in done), errors, strict=True):
+            if error:
+                self.failed += 1
+                log.info("pull gave no value", extra={"outbox_key": job.key})
+            else:
+                self.pulled += 1
+
+    async def _record(self, session: AsyncSession, job: PullJob, result: PullResult) -> str | None:
         now = clock.now()
-        async with self.sessions.begin() as session:
-            error = await metric_sources.record_pull(session, job=job, result=result, now=now)
-            await session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.idempotency_key == job.key)
-                .values(
-                    state="failed" if error else "sent",
-                    error=error[:500] if error else None,
-                    sent_at=now,
-                    lease_until=None,
-                )
+        error = await metric_sources.record_pull(session, job=job, result=result, now=now)
+        await self._end(session, job, error, now)
+        return error
+
+    @staticmethod
+    async def _end(session: AsyncSession, job: PullJob, error: str | None, now: datetime) -> None:
+        await session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.idempotency_key == job.key)
+            .values(
+                state="failed" if error else "sent",
+                error=error[:500] if error else None,
+                sent_at=now,
+                lease_until=None,
             )
-        if error:
-            self.failed += 1
-            log.info("pull gave no value", extra={"outbox_key": job.key})
-        else:
-            self.pulled += 1
+        )

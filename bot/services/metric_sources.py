@@ -251,12 +251,13 @@ async def record_pull(
     if key_result is None or key_result.workspace_id != job.workspace_id:
         return "The key result is gone."
     state = await _state(session, key_result)
-    if state is None:
-        state = MetricSourceState(key_result_id=key_result.id, workspace_id=job.workspace_id)
-        session.add(state)
     error = result.error
     if error is None and result.value is not None:
-        error = await _record_value(session, key_result, state, job, result.value, now)
+        author = state.set_by_person_id if state else None
+        error = await _record_value(session, key_result, author, job, result.value, now)
+    if state is None:  # changed after the intake's reads, so they need no flush of it
+        state = MetricSourceState(key_result_id=key_result.id, workspace_id=job.workspace_id)
+        session.add(state)
     if error is not None:
         state.last_error = error[:ERROR_MAX]
         state.last_error_at = now
@@ -270,14 +271,14 @@ async def record_pull(
 async def _record_value(
     session: AsyncSession,
     key_result: KeyResult,
-    state: MetricSourceState,
+    set_by: int | None,
     job: PullJob,
     value: float,
     now: datetime,
 ) -> str | None:
     if value < 0:
         return f"The source gave {escape(repr(value))}: a negative value cannot be recorded."
-    author = state.set_by_person_id or key_result.owner_person_id
+    author = set_by or key_result.owner_person_id
     if author is None:
         return "Nobody is behind this source any more: set it again."
     actor = Actor(
