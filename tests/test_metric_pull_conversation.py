@@ -191,3 +191,27 @@ async def test_only_editors_set_a_source(ceremony_stack: SandboxStack) -> None:
     async with stack.app.sessions() as session:
         kr = await session.get(KeyResult, world.teams[0].key_result_ids[0])
         assert kr is not None and kr.metric_source is None
+
+
+async def test_a_failing_source_is_shown_to_the_owner_and_in_the_report(
+    keyed_stack: SandboxStack, server: MetricServer
+) -> None:
+    stack = keyed_stack
+    assert stack.app is not None and stack.ws is not None and stack.driver is not None
+    world = await build_world(stack.app.sessions, stack.slack, stack.ws, owners_per_team=1)
+    team, d = world.teams[0], stack.driver
+    owner = team.owners[0]
+    clock.set_offset(MONDAY_TEN - timedelta(minutes=13) - clock.now() + clock.offset())
+    await d.command(team.lead, f"source KR1 {server.url}/nowhere path=data.total")
+    ceremony = Ceremony(stack.app)
+    await ceremony.tick()
+    assert await ceremony.pulls.drain() == 1
+    clock.set_offset(MONDAY_TEN - clock.now() + clock.offset())
+    await ceremony.tick()
+    await ceremony.sender.drain()
+    [dm] = [m for m in stack.slack.dms(owner.id) if m.bot_id]
+    assert ":warning: source failed: The source answered HTTP 404." in str(dm.blocks)
+    assert "no value yet" in str(dm.blocks)
+    facilitator = stack.slack.add_user(stack.ws, "fac", admin=True)
+    answer = await d.command(facilitator, "report")
+    assert "× `pull` failed: `The source answered HTTP 404.`" in str(answer.json)

@@ -25,6 +25,7 @@ class PromptLine:
     team_name: str | None = None  # shown in a DM, where lines come from several teams
     checked_in: bool = False
     pulled_ago: str | None = None  # the value was fetched from its source this long ago
+    source_error: str | None = None  # its source's last pull failed, and why
 
 
 def ago(elapsed: timedelta) -> str:
@@ -77,6 +78,8 @@ def line_text(line: PromptLine) -> str:
         extras.append(f"<@{kr.owner_slack_id}>")
     if line.checked_in:
         extras.append(":white_check_mark: checked in")
+    if line.source_error:
+        extras.append(f":warning: source failed: {escape(line.source_error)}")
     if extras:
         parts[1] += " · " + " · ".join(extras)
     return "\n".join(parts)

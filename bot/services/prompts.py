@@ -30,6 +30,7 @@ from bot.models import (
     AwayPeriod,
     Checkin,
     KeyResult,
+    MetricSourceState,
     Objective,
     OutboxItem,
     Person,
@@ -207,6 +208,7 @@ async def message_for(
     )
     team_names = await _team_names(session, workspace_id, [live[kr][1].team_id for kr, _ in shown])
     at = now or clock.now()
+    failing = await failing_sources(session, [kr for kr, _ in shown])
     pulled = {
         kr: value.recorded_at
         for kr, value in values.items()
@@ -223,6 +225,7 @@ async def message_for(
             # add confidence and a note.
             checked_in=(kr, period) in done and kr not in pulled,
             pulled_ago=ago(at - pulled[kr]) if kr in pulled else None,
+            source_error=failing.get(kr),
         )
         for number, (kr, period) in zip(numbers or range(1, len(shown) + 1), shown, strict=False)
     ]
@@ -237,6 +240,19 @@ async def message_for(
         done_by=done_by,
     )
     return message, tuple(shown)
+
+
+async def failing_sources(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    """Key results whose last pull failed (after their last good value): why, for the owner."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(MetricSourceState.key_result_id, MetricSourceState.last_error).where(
+            MetricSourceState.key_result_id.in_(ids),
+            MetricSourceState.last_error.is_not(None),
+        )
+    )
+    return {kr: error for kr, error in rows.all() if error}
 
 
 def _who(lines: Sequence[PromptLine]) -> tuple[list[str], list[str]]:
