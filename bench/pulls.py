@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from bot import clock, migrate
 from bot.config import database_urls
 from bot.jobs.clock import Ceremony
-from bot.models import Checkin, KeyResult
+from bot.models import Checkin, KeyResult, MetricSourceState
 from bot.sandbox.stack import SandboxStack
 from bot.sandbox.world import build_world
 
@@ -129,6 +129,12 @@ async def pull_time(backend: str = "sqlite") -> dict[str, Any]:
                                 metric_source={"url": f"{url}?kr={kr_id}", "path": "data.total"}
                             )
                         )
+                    session.add_all(  # as `/okr source` leaves them (no secret)
+                        MetricSourceState(key_result_id=kr_id, workspace_id=workspace_id)
+                        for kr_id, workspace_id in (
+                            await session.execute(select(KeyResult.id, KeyResult.workspace_id))
+                        ).all()
+                    )
                 urls = [f"{url}?kr={kr_id}" for kr_id in ids]
                 ceremony = Ceremony(stack.app)
                 subject: list[float] = []

@@ -123,9 +123,13 @@ class PullRunner:
         transaction of its own, so one bad row never holds back the others."""
         try:
             async with self.sessions.begin() as session:
+                held = await metric_sources.hold_batch(
+                    session, key_result_ids=[job.key_result_id for job, _ in done]
+                )
                 errors: list[str | None] = [
                     await self._record(session, job, result) for job, result in done
                 ]
+                del held
         except Exception:
             log.exception("recording a batch of pulls failed; recording them one by one")
             errors = []

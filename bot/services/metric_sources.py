@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.text import escape
-from bot.models import KeyResult, MetricSourceState, Objective, OutboxItem
+from bot.models import Cycle, KeyResult, MetricSourceState, Objective, OutboxItem
 from bot.models.checkin import CheckinSource
 from bot.models.outbox_keys import Kind, priority, pull_key
 from bot.repository import audit
@@ -234,6 +234,41 @@ async def pull_job(session: AsyncSession, *, item: OutboxItem, cipher: TokenCiph
             error="The source's secret no longer decrypts with TOKEN_ENCRYPTION_KEY: set it again.",
         )  # fmt: skip
     return PullJob(job.key, job.workspace_id, kr_id, job.period, spec, secret)
+
+
+async def hold_batch(session: AsyncSession, *, key_result_ids: list[int]) -> list[object]:
+    """Load a batch's key results, their objectives, cycles and source states in four
+    statements; the caller keeps the list for the transaction, so the intake's lookups of
+    them are answered from the session (its identity map holds only what is referenced)."""
+    if not key_result_ids:
+        return []
+    held: list[object] = list(
+        (await session.execute(select(KeyResult).where(KeyResult.id.in_(key_result_ids))))
+        .scalars()
+        .all()
+    )
+    objective_ids = {kr.objective_id for kr in held if isinstance(kr, KeyResult)}
+    objectives = (
+        (await session.execute(select(Objective).where(Objective.id.in_(objective_ids))))
+        .scalars()
+        .all()
+    )
+    held += objectives
+    held += (
+        (await session.execute(select(Cycle).where(Cycle.id.in_({o.cycle_id for o in objectives}))))
+        .scalars()
+        .all()
+    )
+    held += (
+        (
+            await session.execute(
+                select(MetricSourceState).where(MetricSourceState.key_result_id.in_(key_result_ids))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return held
 
 
 def number_text(value: float) -> str:
