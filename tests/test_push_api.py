@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -16,10 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from bot import clock
 from bot.models import ApiToken, Checkin, KeyResult, Person
 from bot.repository.workspaces import ensure_person, ensure_workspace
 from bot.sandbox.stack import SandboxStack
 from bot.sandbox.world import World, build_world
+from bot.services.api_checkins import prune_idempotency
 from bot.web import WebApp
 from tests.databases import Database
 
@@ -270,3 +273,13 @@ async def test_no_json_body_gives_a_500(api: Api, body: object) -> None:
     answer = await api.post("KR1", body)
     assert answer.status_code in (201, 422), answer.text
     assert "error" in answer.json() or answer.json()["source"] == "api"
+
+
+async def test_idempotency_keys_are_forgotten_after_thirty_days(api: Api) -> None:
+    assert (await api.post("KR1", {"value": 45}, key="old")).status_code == 201
+    assert api.stack.app is not None
+    async with api.stack.app.sessions.begin() as session:
+        assert await prune_idempotency(session, now=clock.now() + timedelta(days=29)) == 0
+        assert await prune_idempotency(session, now=clock.now() + timedelta(days=31)) == 1
+    again = await api.post("KR1", {"value": 50}, key="old")
+    assert again.status_code == 201 and again.json()["value"] == 50.0

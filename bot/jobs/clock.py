@@ -26,7 +26,7 @@ from bot.jobs.people_sync import learn_time_zones
 from bot.jobs.pulls import PullRunner
 from bot.jobs.replies import process_row
 from bot.jobs.tick import TickResult, tick
-from bot.services import inbox
+from bot.services import api_checkins, inbox
 from bot.slack.clients import WorkspaceClients
 from bot.slack.tokens import TokenCipher
 from bot.sources.fetch import HttpJsonSource
@@ -76,6 +76,7 @@ class Ceremony:
         async with self.sessions.begin() as session:
             result = await tick(session, now or clock.now())
             await inbox.prune(session, now=now or clock.now())
+            await api_checkins.prune_idempotency(session, now=now or clock.now())
         for row_id in await sweep_dms(self.sessions, self.clients, now=now or clock.now()):
             await process_row(
                 self.sessions, None, row_id, clients=self.clients,

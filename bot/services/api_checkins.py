@@ -13,10 +13,10 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -206,6 +206,19 @@ def _replay(earlier: ApiIdempotency, body_hash: str) -> ApiAnswer:
             422, "This Idempotency-Key was used with a different request.", "Idempotency-Key"
         )
     return ApiAnswer(earlier.status_code, dict(earlier.response))
+
+
+IDEMPOTENCY_DAYS = 30  # a key is remembered this long (a retry comes within minutes)
+
+
+async def prune_idempotency(session: AsyncSession, *, now: datetime) -> int:
+    """Forget the answers kept for keys older than `IDEMPOTENCY_DAYS` (the clock's tick)."""
+    result = await session.execute(
+        delete(ApiIdempotency).where(
+            ApiIdempotency.created_at < now - timedelta(days=IDEMPOTENCY_DAYS)
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def _earlier(session: AsyncSession, token_id: int, key: str) -> ApiIdempotency | None:
