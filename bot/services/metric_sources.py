@@ -9,6 +9,7 @@ The header's secret is encrypted with `TOKEN_ENCRYPTION_KEY` and never shown bac
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -203,7 +204,7 @@ async def request_refresh(
             f"`/okr source {key_result.ref} https://… path=data.total`."
         )
     period = await open_period_of(session, key_result, objective, at=now)
-    key = pull_key(actor.workspace_id, key_result.id, request_id[:60])
+    key = pull_key(actor.workspace_id, key_result.id, request_id[:60] or uuid.uuid4().hex)
     existing = await session.scalar(select(OutboxItem.id).where(OutboxItem.idempotency_key == key))
     if existing is None:
         session.add(
