@@ -21,8 +21,8 @@ from bot import clock
 from bot.db import readers_for
 from bot.models import OutboxItem, Workspace
 from bot.models.outbox_keys import Kind
-from bot.services import metric_sources
-from bot.services.metric_sources import PullJob
+from bot.services import metric_pulls
+from bot.services.metric_pulls import PullJob
 from bot.slack.tokens import TokenCipher
 from bot.sources.fetch import MetricSource, PullResult
 
@@ -87,7 +87,7 @@ class PullRunner:
                 await session.execute(select(OutboxItem).where(OutboxItem.id.in_(ids)))
             ).scalars()
             jobs = [
-                await metric_sources.pull_job(session, item=row, cipher=self.cipher) for row in rows
+                await metric_pulls.pull_job(session, item=row, cipher=self.cipher) for row in rows
             ]
         results = await asyncio.gather(*(self._fetch(job) for job in jobs))
         await self._finish(list(zip(jobs, results, strict=True)))
@@ -123,7 +123,7 @@ class PullRunner:
         transaction of its own, so one bad row never holds back the others."""
         try:
             async with self.sessions.begin() as session:
-                held = await metric_sources.hold_batch(
+                held = await metric_pulls.hold_batch(
                     session, key_result_ids=[job.key_result_id for job, _ in done]
                 )
                 errors: list[str | None] = [
@@ -152,7 +152,7 @@ class PullRunner:
 
     async def _record(self, session: AsyncSession, job: PullJob, result: PullResult) -> str | None:
         now = clock.now()
-        error = await metric_sources.record_pull(session, job=job, result=result, now=now)
+        error = await metric_pulls.record_pull(session, job=job, result=result, now=now)
         await self._end(session, job, error, now)
         return error
 

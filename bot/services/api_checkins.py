@@ -29,7 +29,7 @@ from bot.services.actors import Actor
 from bot.services.errors import DomainError, NotFound
 from bot.services.inputs import CONTROL_CHARACTERS, NOTE_MAX
 from bot.services.intake import CheckinInput, record_checkin
-from bot.services.metric_sources import number_text
+from bot.services.metric_pulls import number_text
 from bot.services.okr_lookup import key_result_by_ref
 
 BODY_MAX = 16_384
