@@ -282,6 +282,27 @@ async def digest_rows() -> list[Row]:
     ]  # fmt: skip
 
 
+async def pull_rows() -> list[Row]:
+    from bench import pulls as pb
+
+    rows = []
+    for backend in ("sqlite", "postgresql"):
+        p = await pb.pull_time(backend)
+        rows.append(
+            Row(f"metric pulls before one round ({backend}): {pb.KEY_RESULTS:,} key results with "
+                f"sources on an allow-listed local server answering after "
+                f"{pb.LATENCY * 1000:.0f} ms, tick + pull runner vs a bare httpx loop of the "
+                f"same fetches, both {pb.CONCURRENCY} at once",
+                f"{p['subject']:.1f} s", f"{p['baseline']:.1f} s", p["ratio"],
+                f"median of {pb.ROUNDS} interleaved rounds (one a week); subject: the tick "
+                f"queues the pulls, the runner claims, fetches through the pinned transport and "
+                f"records each value through the check-in intake; baseline: GET, JSON, field; "
+                f"floor {p['floor']:.1f} s; {p['recorded']:,} of {p['expected']:,} pulled "
+                f"values recorded"),
+        )  # fmt: skip
+    return rows
+
+
 BENCHMARKS: list[Callable[[], Awaitable[list[Row]]]] = [
     post_message_rows,
     okr_mine_rows,
@@ -289,6 +310,7 @@ BENCHMARKS: list[Callable[[], Awaitable[list[Row]]]] = [
     load_rows,
     parse_time_rows,
     digest_rows,
+    pull_rows,
 ]
 
 

@@ -186,6 +186,10 @@ def build_app(
     app.sessions = sessions
     app.store = store
     app.registry = register_listeners(
-        app, sessions=sessions, update_every=settings.update_every_seconds, spool=app.spool
+        app,
+        sessions=sessions,
+        update_every=settings.update_every_seconds,
+        spool=app.spool,
+        cipher=TokenCipher(settings.encryption_keys()),
     )
     return app

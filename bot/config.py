@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.okr.period import known_zone
+from bot.sources.safety import parse_allow_list
 
 DEFAULT_DATABASE_URL = "sqlite:///var/okr.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -122,6 +123,14 @@ class Settings(BaseSettings):
     # Events the database cannot take wait here (a persistent disk), drained every few seconds.
     spool_path: Path = Path("var/spool/slack-events.jsonl")
     spool_drain_seconds: float = Field(default=5.0, gt=0)
+    # Metric sources (pulls): addresses a source may reach besides public ones, and the pull
+    # runner's own limits (not Slack's: a slow source never holds a message back).
+    metric_source_allow: str = ""
+    metric_pull_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    metric_pull_max_bytes: int = Field(default=1_000_000, ge=1_000, le=50_000_000)
+    metric_pull_concurrency: int = Field(default=16, ge=1, le=256)
+    # The push API: requests a token may make a minute (counted in the database).
+    api_requests_per_minute: int = Field(default=60, ge=1, le=100_000)
 
     @field_validator(
         "slack_bot_token",
@@ -193,6 +202,12 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
+    @field_validator("metric_source_allow")
+    @classmethod
+    def _allow_list_shape(cls, value: str) -> str:
+        parse_allow_list(value)  # raises ValueError naming the first bad entry
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level_name(cls, value: str) -> str:
@@ -206,6 +221,11 @@ class Settings(BaseSettings):
     @property
     def database(self) -> DatabaseUrls:
         return database_urls(self.database_url.get_secret_value())
+
+    @property
+    def metric_source_networks(self) -> tuple[Any, ...]:
+        """`METRIC_SOURCE_ALLOW` read as networks (`bot.sources.safety.AddressPolicy`)."""
+        return parse_allow_list(self.metric_source_allow)
 
     @property
     def oauth_enabled(self) -> bool:

@@ -1,4 +1,5 @@
-"""The HTTP surface: Slack requests at /slack/events (and OAuth pages), /healthz, /readyz.
+"""The HTTP surface: Slack requests at /slack/events (and OAuth pages), /healthz, /readyz,
+and the push API under /api/ (`bot.api`).
 
 A small ASGI router in front of Bolt's ASGI handler; nothing here starts a scheduler.
 """
@@ -15,6 +16,7 @@ from urllib.parse import parse_qs
 from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
 from sqlalchemy import text
 
+from bot.api.app import API_PREFIX, build_api
 from bot.app import OkrApp
 from bot.listeners import home_refresh
 from bot.migrate import current_revisions, head_revisions
@@ -44,6 +46,9 @@ class WebApp:
         self._slack = AsyncSlackRequestHandler(app, path=SLACK_EVENTS_PATH)
         self._serve_slack_events = serve_slack_events
         self._heads = head_revisions()
+        self._api = build_api(
+            sessions=app.sessions, requests_per_minute=app.settings.api_requests_per_minute
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -52,7 +57,9 @@ class WebApp:
         if scope["type"] != "http":
             return
         path = scope.get("path", "")
-        if path == "/healthz":
+        if path.startswith(API_PREFIX + "/"):
+            await self._api(scope, receive, send)  # the push API (FastAPI)
+        elif path == "/healthz":
             await _json(send, 200, {"ok": True})
         elif path == "/readyz":
             ready, detail = await self.readiness()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from bot.blocks.ids import Action
@@ -23,6 +24,20 @@ class PromptLine:
     key_result: KeyResultLine
     team_name: str | None = None  # shown in a DM, where lines come from several teams
     checked_in: bool = False
+    pulled_ago: str | None = None  # the value was fetched from its source this long ago
+    source_error: str | None = None  # its source's last pull failed, and why
+
+
+def ago(elapsed: timedelta) -> str:
+    """`just now`, `5 min ago`, `2 h ago`, `3 d ago`: how old a pulled value is."""
+    minutes = int(max(elapsed.total_seconds(), 0) // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} d ago"
 
 
 @dataclass(frozen=True)
@@ -47,9 +62,12 @@ HOW_TO_REPLY_DM = HOW_TO_REPLY.replace("Reply in this thread", "Reply here")
 def line_text(line: PromptLine) -> str:
     kr = line.key_result
     now = number(kr.current, kr.unit) if kr.current is not None else "no value yet"
+    of = f"of {number(kr.target, kr.unit)}"
+    if line.pulled_ago is not None:  # "1,240 ← from source, 2 h ago (of 2,000)"
+        now, of = f"{now} ← from source, {line.pulled_ago}", f"({of})"
     parts = [
         f"*{line.number}.* *{kr.ref}* {escape(kr.title)}",
-        f"   {progress_bar(kr.progress)}  {now} of {number(kr.target, kr.unit)}",
+        f"   {progress_bar(kr.progress)}  {now} {of}",
     ]
     extras = []
     if kr.confidence is not None:
@@ -60,6 +78,8 @@ def line_text(line: PromptLine) -> str:
         extras.append(f"<@{kr.owner_slack_id}>")
     if line.checked_in:
         extras.append(":white_check_mark: checked in")
+    if line.source_error:
+        extras.append(f":warning: source failed: {escape(line.source_error)}")
     if extras:
         parts[1] += " · " + " · ".join(extras)
     return "\n".join(parts)

@@ -74,6 +74,8 @@ class Field(StrEnum):
     DIRECTION = "direction"
     COMPARATOR = "comparator"
     WEIGHT = "weight"
+    SOURCE_URL = "source_url"
+    SOURCE_PATH = "source_path"
     NAME = "name"
     CHANNEL = "channel"
     LEAD = "lead"

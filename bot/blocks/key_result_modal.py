@@ -105,6 +105,20 @@ def build_key_result_modal(form: KeyResultForm) -> dict[str, Any]:
             text_input(Field.WEIGHT, max_length=NUMBER_CHARS, initial="1"),
             optional=True,
         ),
+        input_block(
+            Field.SOURCE_URL,
+            "Source URL",
+            text_input(Field.SOURCE_URL, max_length=2000, placeholder="https://… (JSON)"),
+            optional=True,
+            hint="Its value is pulled from this URL before each round. A source that needs a "
+            "secret header: `/okr source`.",
+        ),
+        input_block(
+            Field.SOURCE_PATH,
+            "Field path",
+            text_input(Field.SOURCE_PATH, max_length=200, placeholder="data.total"),
+            optional=True,
+        ),
     ]
     return {
         "type": "modal",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
@@ -22,10 +23,14 @@ from bot.jobs.dm_sweep import sweep_dms
 from bot.jobs.lock import CLOCK_LOCK_SUFFIX, WORKER_LOCK_SUFFIX, SingletonLock
 from bot.jobs.outbox import OutboxSender
 from bot.jobs.people_sync import learn_time_zones
+from bot.jobs.pulls import PullRunner
 from bot.jobs.replies import process_row
 from bot.jobs.tick import TickResult, tick
-from bot.services import inbox
+from bot.services import api_checkins, inbox
 from bot.slack.clients import WorkspaceClients
+from bot.slack.tokens import TokenCipher
+from bot.sources.fetch import HttpJsonSource
+from bot.sources.safety import AddressPolicy, source_client
 
 log = logging.getLogger(__name__)
 TICK_JOB = "tick"
@@ -48,12 +53,30 @@ class Ceremony:
             sessions=app.sessions, settings=app.settings, clients=self.clients
         )
         self.missed = 0
+        settings = app.settings
+        self.source_http = source_client(
+            policy=AddressPolicy(settings.metric_source_networks),
+            timeout=settings.metric_pull_timeout_seconds,
+            max_connections=settings.metric_pull_concurrency,
+        )
+        self.pulls = PullRunner(
+            sessions=app.sessions,
+            source=HttpJsonSource(
+                self.source_http,
+                timeout=settings.metric_pull_timeout_seconds,
+                max_bytes=settings.metric_pull_max_bytes,
+            ),
+            cipher=TokenCipher(settings.encryption_keys()),
+            concurrency=settings.metric_pull_concurrency,
+            lease_seconds=settings.outbox_lease_seconds,
+        )
 
     async def tick(self, now: datetime | None = None) -> TickResult:
         await learn_time_zones(self.sessions, self.clients)
         async with self.sessions.begin() as session:
             result = await tick(session, now or clock.now())
             await inbox.prune(session, now=now or clock.now())
+            await api_checkins.prune_idempotency(session, now=now or clock.now())
         for row_id in await sweep_dms(self.sessions, self.clients, now=now or clock.now()):
             await process_row(
                 self.sessions, None, row_id, clients=self.clients,
@@ -77,15 +100,27 @@ class Ceremony:
         return done
 
     async def send_forever(self, stop: asyncio.Event, lock: SingletonLock | None) -> None:
-        await asyncio.gather(*(self._lane(stop, lock) for _ in range(self.sender.lanes)))
+        """Slack sends and metric pulls, side by side: neither waits for the other."""
+        try:
+            await asyncio.gather(
+                *(self._lane(stop, lock, self.sender.run_once) for _ in range(self.sender.lanes)),
+                self._lane(stop, lock, self.pulls.run_once),
+            )
+        finally:
+            await self.source_http.aclose()
 
-    async def _lane(self, stop: asyncio.Event, lock: SingletonLock | None) -> None:
+    async def _lane(
+        self,
+        stop: asyncio.Event,
+        lock: SingletonLock | None,
+        run_once: Callable[[], Awaitable[int]],
+    ) -> None:
         poll = self.settings.outbox_poll_seconds
         while not stop.is_set():
             handled = 0
             if lock is None or await lock.held():
                 try:
-                    handled = await self.sender.run_once()
+                    handled = await run_once()
                 except Exception:
                     log.exception("outbox round failed")
             if not handled:

@@ -51,6 +51,7 @@ from bot.jobs.due_data import (
     weeks_around,
 )
 from bot.jobs.due_facilitators import company_digests, reports
+from bot.jobs.due_pulls import pulls
 from bot.models.outbox_keys import (
     Kind,
     chart_key,
@@ -308,4 +309,5 @@ def due(now: datetime, snapshot: Snapshot) -> list[OutboxDue]:
         *reports(now, snapshot),
         *company_digests(now, snapshot),
         *cycle_end_items(now, snapshot.cycle_ends),
+        *pulls(now, snapshot),
     ]

@@ -113,6 +113,9 @@ class Snapshot:
     reports: frozenset[str] = frozenset()
     company_digests: frozenset[str] = frozenset()  # company digest keys queued, any state
     cycle_ends: tuple[CycleEndDue, ...] = ()  # cycles in grading or just closed
+    # Metric pulls (`bot.jobs.due_pulls`): key results with a source, and pull keys queued.
+    sourced: frozenset[int] = frozenset()
+    pulls: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -65,10 +65,13 @@ async def claim_rows(
     rate-held workspaces wait; on PostgreSQL, rows other senders hold are skipped."""
     retry = OutboxItem.state.in_(("pending", "uncertain"))
     verify = and_(OutboxItem.state == "sent", OutboxItem.error == VERIFY)
-    ready = or_(
-        and_(retry, OutboxItem.next_attempt_at <= now),
-        and_(OutboxItem.state == "sending", OutboxItem.lease_until < now),
-        and_(verify, OutboxItem.next_attempt_at <= now),
+    ready = and_(
+        or_(
+            and_(retry, OutboxItem.next_attempt_at <= now),
+            and_(OutboxItem.state == "sending", OutboxItem.lease_until < now),
+            and_(verify, OutboxItem.next_attempt_at <= now),
+        ),
+        OutboxItem.kind != Kind.PULL,  # metric pulls have their own runner (`jobs.pulls`)
     )
     acting = or_(Workspace.paused_until.is_(None), Workspace.paused_until <= now)
     order = (OutboxItem.priority, OutboxItem.next_attempt_at, OutboxItem.id)

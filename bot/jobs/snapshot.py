@@ -22,6 +22,7 @@ from bot.jobs.due_data import (
     weeks_around,
 )
 from bot.jobs.snapshot_cycle_end import cycle_end_rows
+from bot.jobs.snapshot_pulls import pull_rows
 from bot.models import (
     AwayPeriod,
     Checkin,
@@ -199,6 +200,7 @@ async def load_snapshot(
         **await _digest_rows(session, ids, periods),
         **await _report_rows(session, ids, periods),
         **await cycle_end_rows(session, ids, now),
+        **await pull_rows(session, ids, periods),
     )
 
 

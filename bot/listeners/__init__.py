@@ -23,6 +23,7 @@ from bot.listeners import (
     team_commands,
 )
 from bot.listeners.registry import ListenerRegistry
+from bot.slack.tokens import TokenCipher
 from bot.spool import Spool
 
 
@@ -32,12 +33,13 @@ def register_listeners(
     sessions: async_sessionmaker[AsyncSession],
     spool: Spool,
     update_every: float = 30.0,
+    cipher: TokenCipher | None = None,
 ) -> ListenerRegistry:
     registry = ListenerRegistry(app)
     app.middleware(middleware.bind_log_context)
     app.middleware(middleware.make_enterprise_middleware(sessions))
     app.middleware(replies.make_inbox_middleware(sessions, spool))
-    commands.register(registry, sessions=sessions)
+    commands.register(registry, sessions=sessions, cipher=cipher)
     okr_modals.register(registry, sessions=sessions)
     home.register(registry, sessions=sessions)
     key_result_page.register(registry, sessions=sessions)

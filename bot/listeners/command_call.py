@@ -19,6 +19,7 @@ from bot.listeners.middleware import authorized_team
 from bot.services import actors
 from bot.services.actors import Actor
 from bot.services.errors import Invalid
+from bot.slack.tokens import TokenCipher
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class CommandCall:
     sessions: async_sessionmaker[AsyncSession]
     answered: bool = field(default=False)
     respond: Callable[..., Awaitable[Any]] | None = None
+    cipher: TokenCipher = field(default_factory=lambda: TokenCipher([]))  # source secrets
 
     @property
     def slack_user_id(self) -> str:

@@ -34,12 +34,14 @@ from bot.listeners import (
     okr_modals,
     report_commands,
     settings_modal,
+    source_commands,
     team_commands,
 )
 from bot.listeners.command_call import CommandCall, Run
 from bot.listeners.registry import ListenerRegistry
 from bot.services.errors import DomainError
 from bot.services.inputs import CONTROL_CHARACTERS
+from bot.slack.tokens import TokenCipher
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         Subcommand("facilitator", cycle_commands.FACILITATOR_HELP, cycle_commands.run_facilitator),
         Subcommand("report", report_commands.REPORT_HELP, report_commands.run_report),
         Subcommand("grade", grading.GRADE_HELP, grading.run_grade),
+        Subcommand("source", source_commands.SOURCE_HELP, source_commands.run_source),
+        Subcommand("refresh", source_commands.REFRESH_HELP, source_commands.run_refresh),
+        Subcommand("token", source_commands.TOKEN_HELP, source_commands.run_token),
     )
 }
 
@@ -93,13 +98,17 @@ def suggest(word: str) -> str | None:
     return matches[0] if matches else None
 
 
-def make_handler(sessions: async_sessionmaker[AsyncSession]) -> Callable[..., Awaitable[None]]:
+def make_handler(
+    sessions: async_sessionmaker[AsyncSession], cipher: TokenCipher | None = None
+) -> Callable[..., Awaitable[None]]:
     async def handle_okr(
         ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         # Control characters (a NUL cannot even be stored in PostgreSQL text) are spaces here.
         words = CONTROL_CHARACTERS.sub(" ", unescape(str(command.get("text") or ""))).split()
         call = CommandCall(ack, command, words[1:], client, sessions, respond=respond)
+        if cipher is not None:
+            call.cipher = cipher
         if not words:
             await _help(call)
             return
@@ -122,5 +131,10 @@ def make_handler(sessions: async_sessionmaker[AsyncSession]) -> Callable[..., Aw
     return handle_okr
 
 
-def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSession]) -> None:
-    registry.command(SLASH_COMMAND, ack=make_handler(sessions))
+def register(
+    registry: ListenerRegistry,
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    cipher: TokenCipher | None = None,
+) -> None:
+    registry.command(SLASH_COMMAND, ack=make_handler(sessions, cipher))

@@ -114,6 +114,8 @@ def key_result_entry(values: dict[str, Any]) -> okr_forms.KeyResultEntry:
         comparator=entered(values, Field.COMPARATOR),
         owner_slack_id=entered(values, Field.OWNER),
         weight=entered_number(values, Field.WEIGHT, label="weight", default=1.0) or 1.0,
+        source_url=entered(values, Field.SOURCE_URL),
+        source_path=entered(values, Field.SOURCE_PATH),
     )
 
 

@@ -15,9 +15,12 @@ from bot.models.delivery import InboxEvent, OutboxItem, Prompt, PromptLine
 from bot.models.installation import SlackBot, SlackInstallation, SlackOAuthState
 from bot.models.okrs import Cycle, KeyResult, Objective, ObjectiveContributor
 from bot.models.people import AwayPeriod, Person, Team, TeamMember, TeamSkippedPeriod
+from bot.models.sources import ApiIdempotency, ApiToken, MetricSourceState
 from bot.models.workspace import Audit, RefCounter, Workspace
 
 __all__ = [
+    "ApiIdempotency",
+    "ApiToken",
     "Audit",
     "AwayPeriod",
     "Base",
@@ -28,6 +31,7 @@ __all__ = [
     "Grade",
     "InboxEvent",
     "KeyResult",
+    "MetricSourceState",
     "Objective",
     "ObjectiveContributor",
     "OutboxItem",

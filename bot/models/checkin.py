@@ -50,6 +50,7 @@ class Checkin(Base):
     __table_args__ = (
         scoped_fk("author_person_id", "person"),
         scoped_fk("key_result_id", "key_result"),
+        scoped_fk("api_token_id", "api_token"),
         UniqueConstraint("key_result_id", "period", "source", "source_ref", "revision"),
         one_of("source", CHECKIN_SOURCES),
         CheckConstraint(
@@ -78,6 +79,7 @@ class Checkin(Base):
     source_ref: Mapped[str] = mapped_column(String(200))
     revision: Mapped[str] = mapped_column(String(32), default="")
     retraction: Mapped[bool] = mapped_column(Boolean, default=False)
+    api_token_id: Mapped[int | None] = mapped_column(Integer)  # the push API token that sent it
 
 
 class AppendOnlyError(RuntimeError):

@@ -23,6 +23,10 @@ class CurrentValue:
     recorded_at: datetime
     status: str | None = None  # the status reported for the period, if any
     note: str | None = None
+    source: str | None = None  # where the value came from (`checkin.source`)
+
+
+PULLED = "pull"  # `CheckinSource.PULL`: a value fetched from the key result's source
 
 
 class CheckinLike(Protocol):
@@ -86,10 +90,12 @@ _FACTS = (
 
 def value_for_period(rows: Sequence[CheckinLike]) -> CurrentValue | None:
     """One period's value: the newest row (recorded_at, then id) whose source_ref has no
-    later retraction; a missing confidence, status or note carries over from earlier rows of
-    the period (a status reported in a check-in holds for its week)."""
+    later retraction, a value a person gave (typed or pushed) winning over a pulled one
+    whatever their order; a missing confidence, status or note carries over from earlier
+    rows of the period (a status reported in a check-in holds for its week)."""
     retracted: set[tuple[str, str]] = set()
-    chosen: CheckinLike | None = None
+    given: CheckinLike | None = None
+    pulled: CheckinLike | None = None
     confidence: int | None = None
     status: str | None = None
     note: str | None = None
@@ -100,20 +106,27 @@ def value_for_period(rows: Sequence[CheckinLike]) -> CurrentValue | None:
             continue
         if key in retracted or row.value is None:
             continue
-        if chosen is None:
-            chosen = row
+        if row.source == PULLED:
+            pulled = pulled or row
+        else:
+            given = given or row
         if confidence is None and row.confidence is not None:
             confidence = row.confidence
         if status is None and row.status:
             status = row.status
         if note is None and row.note:
             note = row.note
-        if confidence is not None and status is not None and note is not None:
-            break
+    chosen = given or pulled
     if chosen is None or chosen.value is None:
         return None
     return CurrentValue(
-        chosen.value, confidence, chosen.period, chosen.recorded_at, status=status, note=note
+        chosen.value,
+        confidence,
+        chosen.period,
+        chosen.recorded_at,
+        status=status,
+        note=note,
+        source=chosen.source,
     )
 
 
@@ -185,6 +198,7 @@ class CheckinRow:
     status: str | None = None
     note: str | None = None
     retraction: bool = False
+    api_token_id: int | None = None  # a check-in pushed through the API: the token it came by
 
 
 CHECKIN_KEY = ["key_result_id", "period", "source", "source_ref", "revision"]

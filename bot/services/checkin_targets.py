@@ -100,9 +100,10 @@ async def target_of(
                 raise await _not_in_prompt(session, key_result)
     objective = await session.get(Objective, key_result.objective_id)
     assert objective is not None
-    require_checkin(
-        actor, await checkin_stewards(session, key_result, objective), what=key_result.ref
-    )
+    if not actor.is_facilitator:  # facilitators may check in on anything: no need to ask who
+        require_checkin(
+            actor, await checkin_stewards(session, key_result, objective), what=key_result.ref
+        )
     await _require_open(session, key_result, objective, answering=found_period is not None, at=at)
     if found_period is None:
         found_period = await open_period_of(session, key_result, objective, at=at)

@@ -67,6 +67,7 @@ class CheckinInput:
     retraction: bool = False  # a delete: withdraw everything `source_ref` recorded
     keep_value: str | None = None  # a form row with no new value: this key result keeps its
     # current one (its box was empty, or sent as shown); `text` is not read then
+    api_token_id: int | None = None  # pushed through the API: the token that sent it
 
 
 @dataclass
@@ -212,6 +213,7 @@ def _row(
         source=checkin.source,
         source_ref=checkin.source_ref,
         revision=checkin.revision,
+        api_token_id=checkin.api_token_id,
     )
 
 

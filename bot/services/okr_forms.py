@@ -18,11 +18,13 @@ from bot.blocks.modals import ObjectiveForm
 from bot.db import readers_for
 from bot.models import Cycle, Objective, Team, Workspace
 from bot.repository.workspaces import ensure_person
-from bot.services import key_results, lessons, objectives, reading
+from bot.services import key_results, lessons, metric_sources, objectives, reading
 from bot.services.actors import Actor
+from bot.services.errors import Invalid
 from bot.services.okr_lookup import objective_by_ref, stewards_of
 from bot.services.permissions import require_edit
 from bot.services.team_setup import first_team
+from bot.slack.tokens import TokenCipher
 
 OPTIONS_MAX = 100  # Slack lists at most 100 options
 
@@ -56,6 +58,8 @@ class KeyResultEntry:
     comparator: str | None
     owner_slack_id: str | None
     weight: float
+    source_url: str | None = None  # a metric source (no secret: `/okr source` takes those)
+    source_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,8 @@ async def add_key_result(
             owner_person_id=await owner_id(session, actor, entry.owner_slack_id),
             weight=entry.weight,
         )
+        if entry.source_url or entry.source_path:
+            await _set_source(session, actor, saved.ref, entry)
         suggestions = await _suggestions(session, actor, saved.objective_ref)
     return Written(
         saved.ref,
@@ -208,6 +214,22 @@ async def add_key_result(
             suggestions,
         ),
     )
+
+
+async def _set_source(session: AsyncSession, actor: Actor, ref: str, entry: KeyResultEntry) -> None:
+    """The form's source fields, checked as `/okr source` checks them (an error names the
+    form's field, and nothing of the form is saved)."""
+    if not entry.source_url or not entry.source_path:
+        missing = "source_url" if not entry.source_url else "source_path"
+        raise Invalid("Give both the source URL and the field path, or neither.", field=missing)
+    try:
+        await metric_sources.set_source(
+            session, actor=actor, ref=ref, url=entry.source_url, path=entry.source_path,
+            header=None, secret=None, cipher=TokenCipher([]),
+        )  # fmt: skip
+    except Invalid as exc:
+        field = {"url": "source_url", "path": "source_path"}.get(exc.field or "", exc.field)
+        raise Invalid(str(exc), field=field) from None
 
 
 async def _workspace_id(session: AsyncSession, slack_team_id: str) -> int:

@@ -17,11 +17,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bot.blocks.checkin import MAX_LINES, PromptLine, PromptMessage, build_prompt, fallback_text
+from bot import clock
+from bot.blocks.checkin import (
+    MAX_LINES,
+    PromptLine,
+    PromptMessage,
+    ago,
+    build_prompt,
+    fallback_text,
+)
 from bot.models import (
     AwayPeriod,
     Checkin,
     KeyResult,
+    MetricSourceState,
     Objective,
     OutboxItem,
     Person,
@@ -29,6 +38,7 @@ from bot.models import (
     TeamSkippedPeriod,
     Workspace,
 )
+from bot.models.checkin import CheckinSource
 from bot.models.outbox_keys import Kind
 from bot.okr.period import zone
 from bot.repository.checkins import current_from, current_values, periods_with_values
@@ -151,6 +161,7 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
         live=live,
         done=done,
         team=team,
+        now=now,
     )
     if team is not None:
         channel = team.channel_id or ""
@@ -178,6 +189,7 @@ async def message_for(
     done: set[tuple[int, str]],
     team: Team | None,
     numbers: Sequence[int] | None = None,
+    now: datetime | None = None,
 ) -> tuple[PromptMessage, tuple[tuple[int, str], ...]]:
     """The message for `lines` with today's values; returns it and the lines it shows.
     `numbers` keeps a posted prompt's own line numbers when it is edited (a gap where a key
@@ -195,6 +207,13 @@ async def message_for(
         session, workspace_id, [live[kr][0].owner_person_id for kr, _ in shown]
     )
     team_names = await _team_names(session, workspace_id, [live[kr][1].team_id for kr, _ in shown])
+    at = now or clock.now()
+    failing = await failing_sources(session, [kr for kr, _ in shown])
+    pulled = {
+        kr: value.recorded_at
+        for kr, value in values.items()
+        if value.source == CheckinSource.PULL and (kr, value.period) in set(shown)
+    }
     prompt_lines = [
         PromptLine(
             number,
@@ -202,7 +221,11 @@ async def message_for(
                 live[kr][0], values.get(kr), owners.get(live[kr][0].owner_person_id or 0)
             ),
             team_name=team_names.get(live[kr][1].team_id or 0) if kind != "prompt" else None,
-            checked_in=(kr, period) in done,
+            # A pulled value is filled in for the owner, not checked in by them: they still
+            # add confidence and a note.
+            checked_in=(kr, period) in done and kr not in pulled,
+            pulled_ago=ago(at - pulled[kr]) if kr in pulled else None,
+            source_error=failing.get(kr),
         )
         for number, (kr, period) in zip(numbers or range(1, len(shown) + 1), shown, strict=False)
     ]
@@ -217,6 +240,19 @@ async def message_for(
         done_by=done_by,
     )
     return message, tuple(shown)
+
+
+async def failing_sources(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    """Key results whose last pull failed (after their last good value): why, for the owner."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(MetricSourceState.key_result_id, MetricSourceState.last_error).where(
+            MetricSourceState.key_result_id.in_(ids),
+            MetricSourceState.last_error.is_not(None),
+        )
+    )
+    return {kr: error for kr, error in rows.all() if error}
 
 
 def _who(lines: Sequence[PromptLine]) -> tuple[list[str], list[str]]:

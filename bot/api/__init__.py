@@ -1,0 +1,1 @@
+"""The push API (HTTP in): check-ins sent by other systems with a workspace token."""
