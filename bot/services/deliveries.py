@@ -42,13 +42,7 @@ async def compose(session: AsyncSession, *, item: OutboxItem, now: datetime) -> 
     if item.kind == Kind.REPORT:
         return await report.compose(session, item=item, now=now)
     if item.kind == Kind.DIGEST:
-        composed = await digests.compose(session, item=item, now=now)
-        if composed is not None:  # the team's first digest of a cycle: what it would change
-            before, said = await lessons.first_digest_lessons(session, item=item)
-            if said and len(composed.blocks) < DIGEST_BLOCKS_FOR_LESSONS:
-                top = build_lessons(before, said)
-                composed = replace(composed, blocks=[*top, *composed.blocks])
-        return composed
+        return (await compose_all(session, items=[item], now=now))[0]
     if item.kind == Kind.COMPANY_DIGEST:
         return await company_digest.compose(session, item=item, now=now)
     if item.kind in (Kind.GRADING, Kind.GRADING_REMINDER):
@@ -69,8 +63,13 @@ async def compose_all(
     from one set of reads for all of them."""
     composed: list[Composed | None] = [None] * len(items)
     digest_rows = [n for n, item in enumerate(items) if item.kind == Kind.DIGEST]
-    together = await digests.compose_all(session, items=[items[n] for n in digest_rows], now=now)
-    for n, found in zip(digest_rows, together, strict=True):
+    digest_items = [items[n] for n in digest_rows]
+    together = await digests.compose_all(session, items=digest_items, now=now)
+    said = await lessons.first_digest_lessons(session, items=digest_items)
+    for n, found, (before, answers) in zip(digest_rows, together, said, strict=True):
+        if found is not None and answers and len(found.blocks) < DIGEST_BLOCKS_FOR_LESSONS:
+            # the team's first digest of a cycle opens with what it said it would change
+            found = replace(found, blocks=[*build_lessons(before, answers), *found.blocks])
         composed[n] = found
     for n, item in enumerate(items):
         if item.kind != Kind.DIGEST:

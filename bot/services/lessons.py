@@ -5,7 +5,9 @@ only when at least 3 people answered."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Sequence
+
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import (
@@ -111,33 +113,89 @@ async def new_objective_lessons(
     return "", ()
 
 
+Lessons = tuple[str, tuple[str, ...]]  # (the previous cycle's name, what the team said)
+NO_LESSONS: Lessons = ("", ())
+
+
 async def first_digest_lessons(
-    session: AsyncSession, *, item: OutboxItem
-) -> tuple[str, tuple[str, ...]]:
-    """For a team digest's part 1: the lessons, when it is the team's first digest of the
-    active cycle (no digest of an earlier period of that cycle was sent)."""
-    if item.payload.get("part") not in (1, None) or item.payload.get("team_id") is None:
-        return "", ()
-    team_id = int(item.payload["team_id"])
-    cycle = (
-        await session.execute(
-            select(Cycle).where(Cycle.workspace_id == item.workspace_id, Cycle.state == "active")
-        )
-    ).scalar_one_or_none()
-    if cycle is None or item.period is None:
-        return "", ()
-    earlier = await session.scalar(
-        select(OutboxItem.id)
-        .where(
-            OutboxItem.workspace_id == item.workspace_id,
-            OutboxItem.kind == Kind.DIGEST,
-            OutboxItem.idempotency_key.like(f"{Kind.DIGEST}:{item.workspace_id}:{team_id}:%"),
-            OutboxItem.state == "sent",
-            OutboxItem.period < item.period,
-            OutboxItem.period >= label(cycle.starts_on),
-        )
-        .limit(1)
+    session: AsyncSession, *, items: Sequence[OutboxItem]
+) -> list[Lessons]:
+    """For each team digest row, the lessons when it is part 1 of the team's first digest of
+    the active cycle (no digest of an earlier period of that cycle was sent). Shared reads for
+    a batch: three statements whatever its size, then the lessons of the teams that had a
+    retrospective, which is their first digest of a cycle only once."""
+    found = [NO_LESSONS] * len(items)
+    wanted = [
+        n
+        for n, item in enumerate(items)
+        if item.payload.get("part") in (1, None)
+        and item.payload.get("team_id") is not None
+        and item.period is not None
+    ]
+    if not wanted:
+        return found
+    workspace_ids = {items[n].workspace_id for n in wanted}
+    cycles = {
+        cycle.workspace_id: cycle
+        for cycle in (
+            await session.execute(
+                select(Cycle).where(Cycle.workspace_id.in_(workspace_ids), Cycle.state == "active")
+            )
+        ).scalars()
+    }
+    wanted = [n for n in wanted if items[n].workspace_id in cycles]
+    if not wanted:
+        return found
+    team_ids = {int(items[n].payload["team_id"]) for n in wanted}
+    with_retro = set(
+        (
+            await session.execute(
+                select(Retro.workspace_id, Retro.team_id)
+                .join(Cycle, Cycle.id == Retro.cycle_id)
+                .where(
+                    Retro.workspace_id.in_(cycles),
+                    Retro.team_id.in_(team_ids),
+                    Cycle.state == "closed",
+                )
+                .distinct()
+            )
+        ).tuples()
     )
-    if earlier is not None:
-        return "", ()
-    return await team_lessons(session, workspace_id=item.workspace_id, team_id=team_id, cycle=cycle)
+    wanted = [
+        n for n in wanted if (items[n].workspace_id, int(items[n].payload["team_id"])) in with_retro
+    ]
+    if not wanted:
+        return found
+    first_sent: dict[tuple[int, str], str] = {}
+    for workspace_id, target, period in await session.execute(
+        select(OutboxItem.workspace_id, OutboxItem.target, func.min(OutboxItem.period))
+        .where(
+            or_(
+                *(
+                    and_(
+                        OutboxItem.workspace_id == workspace_id,
+                        OutboxItem.period >= label(cycle.starts_on),
+                    )
+                    for workspace_id, cycle in cycles.items()
+                )
+            ),
+            OutboxItem.kind == Kind.DIGEST,
+            OutboxItem.state == "sent",
+            OutboxItem.target.in_({items[n].target for n in wanted}),
+        )
+        .group_by(OutboxItem.workspace_id, OutboxItem.target)
+    ):
+        if period is not None:
+            first_sent[(workspace_id, target)] = period
+    for n in wanted:
+        item = items[n]
+        earliest = first_sent.get((item.workspace_id, item.target))
+        if earliest is not None and item.period is not None and earliest < item.period:
+            continue
+        found[n] = await team_lessons(
+            session,
+            workspace_id=item.workspace_id,
+            team_id=int(item.payload["team_id"]),
+            cycle=cycles[item.workspace_id],
+        )
+    return found
