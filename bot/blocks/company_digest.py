@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.blocks.digest import STATUS_LABEL, pace
+from bot.blocks.digest import COMMITTED_MARK, STATUS_LABEL, pace
 from bot.blocks.okrs import outdated_mark, progress_bar
 from bot.blocks.text import context, escape, header, section
 
@@ -47,6 +47,7 @@ class CompanyObjective:
     rollup: float | None  # everything aligned below it, shown beside
     aligned: int  # team objectives aligned to it
     attention: tuple[AttentionKeyResult, ...]
+    committed: bool = False  # expected to land at 1.0 (else aspirational)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ def objective_text(objective: CompanyObjective, expected: float) -> str:
     )
     return (
         f"*{escape(objective.ref)}* {_cut(objective.title, TITLE_MAX)}\n"
-        f"{progress_bar(objective.progress)} · {pace(objective.progress, expected)}\n"
+        f"{progress_bar(objective.progress)} · {pace(objective.progress, expected)}"
+        f"{COMMITTED_MARK if objective.committed else ''}\n"
         f"Beside it, {aligned}"
     )
 

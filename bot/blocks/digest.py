@@ -55,6 +55,7 @@ class DigestObjective:
     shared: bool
     owner_slack_id: str | None
     key_results: tuple[DigestKeyResult, ...]
+    committed: bool = False  # expected to land at 1.0 (else aspirational: 0.6-0.7 is good)
 
 
 @dataclass(frozen=True)
@@ -123,13 +124,16 @@ def key_result_text(kr: DigestKeyResult) -> str:
     )
 
 
+COMMITTED_MARK = " · _committed_"  # as in the lists: aspirational is the unmarked default
+
+
 def _objective_text(objective: DigestObjective, expected: float) -> str:
     tag = " (shared)" if objective.shared else ""
     owner = f" · <@{objective.owner_slack_id}>" if objective.owner_slack_id else ""
     return (
         f"*{objective.ref}* {_cut(objective.title, TITLE_MAX)}{tag}{owner}\n"
         f"{progress_bar(objective.progress)}{_delta(objective.delta)} · "
-        f"{pace(objective.progress, expected)}"
+        f"{pace(objective.progress, expected)}{COMMITTED_MARK if objective.committed else ''}"
     )
 
 

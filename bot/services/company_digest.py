@@ -205,6 +205,7 @@ async def read_company_digest(
                 rollup_progress(node(o, frozenset({o.id}))),
                 sum(1 for c in aligned if c.level == "team"),
                 tuple(listed),
+                committed=o.commitment == "committed",
             )
         )
     return CompanyDigest(

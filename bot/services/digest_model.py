@@ -88,7 +88,7 @@ def digest_from_rows(
             o.ref, o.title, now, None if now is None or then is None else now - then,
             shared=o.team_id != team.id and o.level != "personal",
             owner_slack_id=slack_id(o.owner_person_id) if o.level == "personal" else None,
-            key_results=rows,
+            key_results=rows, committed=o.commitment == "committed",
         )  # fmt: skip
 
     team_objectives = tuple(objective(o) for o in objectives if o.level != "personal")
