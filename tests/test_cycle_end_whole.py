@@ -20,6 +20,7 @@ from bot import clock
 from bot.models import Team
 from bot.sandbox.emulator import SlackEmulator, User
 from bot.sandbox.emulator.blockkit import validate_message
+from bot.sandbox.emulator.state import Message
 from bot.sandbox.stack import SandboxStack
 from bot.sandbox.world import World, build_world
 from tests.cycle_end_fixtures import (
@@ -323,10 +324,14 @@ async def check_grades_on_show(stack: SandboxStack, world: World, figures: dict[
     assert "`/okr cycle show 2026-Q4`" in home
 
 
-async def click_offer(stack: SandboxStack, user: User, ref: str, action: str) -> str:
-    """Click `action` on the offer of `ref` in the person's carry-over DM."""
+async def click_offer(
+    stack: SandboxStack, user: User, ref: str, action: str, *, seen: Message | None = None
+) -> str:
+    """Click `action` on the offer of `ref` in the person's carry-over DM (as it is now, or as
+    `seen` earlier: a window not refreshed yet)."""
     assert stack.driver is not None
     [dm] = [m for m in stack.slack.dms(user.id) if "did not reach 1.0" in m.text + str(m.blocks)]
+    dm = seen or dm
     blocks = dm.blocks
     index = next(i for i, b in enumerate(blocks) if f"*{ref}*" in str(b.get("text", "")))
     actions = blocks[index + 1]
@@ -365,10 +370,20 @@ async def carry_over(stack: SandboxStack, world: World, fac: User, figures: dict
                   if "did not reach 1.0" in str(m.blocks)]  # fmt: skip
         assert len(offers) == 1, owner
     assert "KR8" not in str([m.blocks for m in stack.slack.dms(ana.id)][-1])  # reached 1.0
+    [offer] = [m for m in stack.slack.dms(ana.id) if "did not reach 1.0" in str(m.blocks)]
+    seen = copy.deepcopy(offer)
     assert "Carried KR1 into 2027-Q1 as KR9, under O4 (a draft" in await click_offer(
         stack, ana, "KR1", "carry.keep"
     )
-    assert "You chose already: kept as KR9" in await click_offer(stack, ana, "KR1", "carry.keep")
+    [offer] = [m for m in stack.slack.dms(ana.id) if "did not reach 1.0" in str(m.blocks)]
+    kr1 = next(i for i, b in enumerate(offer.blocks) if "*KR1*" in str(b.get("text", "")))
+    assert offer.blocks[kr1 + 1]["type"] == "context"  # its buttons gave way to what was done
+    assert "✓ Carried KR1 into 2027-Q1 as KR9" in str(offer.blocks[kr1 + 1])
+    others = [b for b in offer.blocks if b["type"] == "actions"]
+    assert len(others) == len([b for b in seen.blocks if b["type"] == "actions"]) - 1
+    assert "You chose already: kept as KR9" in await click_offer(
+        stack, ana, "KR1", "carry.keep", seen=seen
+    )
     ben = who(world, "t0-1")
     open_before = stack.slack.open_modal(ben.id)
     await click_offer(stack, ben, "KR2", "carry.adjust")

@@ -67,6 +67,15 @@ def build_carry_over(cycle: str, next_cycle: str, lines: list[CarryLine]) -> lis
     return blocks
 
 
+def with_decision(blocks: list[dict[str, Any]], offer_id: int, said: str) -> list[dict[str, Any]]:
+    """The offer DM once one offer is decided: its buttons give way to what was done (the
+    other offers keep theirs), so the message shows what is left to decide."""
+    return [
+        context(f"✓ {escape(said)}") if block.get("block_id") == f"carry.{offer_id}" else block
+        for block in blocks
+    ]
+
+
 def carry_over_fallback(cycle: str, count: int) -> str:
     return escape(f"{count} unfinished key result(s) of {cycle}: keep, adjust or drop")
 

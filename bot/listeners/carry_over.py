@@ -11,7 +11,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.blocks.carry_over import build_adjust_modal, offer_of
+from bot.blocks.carry_over import build_adjust_modal, offer_of, with_decision
 from bot.blocks.ids import Action, Callback
 from bot.blocks.retro import build_retro_note
 from bot.blocks.text import escape
@@ -38,10 +38,19 @@ def register(registry: ListenerRegistry, *, sessions: async_sessionmaker[AsyncSe
                 said = await carry_over.decide(
                     sessions, actor=actor, offer_id=_value(body), decision=decision
                 )
-                text = said.text
             except DomainError as exc:
-                text = str(exc)
-            await respond(response_type="ephemeral", replace_original=False, text=escape(text))
+                await respond(
+                    response_type="ephemeral", replace_original=False, text=escape(str(exc))
+                )
+                return
+            message = body.get("message") or {}
+            if message.get("blocks"):
+                await respond(
+                    replace_original=True,
+                    text=str(message.get("text") or ""),
+                    blocks=with_decision(message["blocks"], _value(body), said.text),
+                )
+            await respond(response_type="ephemeral", replace_original=False, text=escape(said.text))
 
         return decided
 
