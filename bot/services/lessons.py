@@ -147,20 +147,18 @@ async def first_digest_lessons(
     if not wanted:
         return found
     team_ids = {int(items[n].payload["team_id"]) for n in wanted}
-    with_retro = set(
-        (
-            await session.execute(
-                select(Retro.workspace_id, Retro.team_id)
-                .join(Cycle, Cycle.id == Retro.cycle_id)
-                .where(
-                    Retro.workspace_id.in_(cycles),
-                    Retro.team_id.in_(team_ids),
-                    Cycle.state == "closed",
-                )
-                .distinct()
-            )
-        ).tuples()
-    )
+    with_retro: set[tuple[int, int | None]] = set()
+    for workspace_id, team_id in await session.execute(
+        select(Retro.workspace_id, Retro.team_id)
+        .join(Cycle, Cycle.id == Retro.cycle_id)
+        .where(
+            Retro.workspace_id.in_(cycles),
+            Retro.team_id.in_(team_ids),
+            Cycle.state == "closed",
+        )
+        .distinct()
+    ):
+        with_retro.add((workspace_id, team_id))
     wanted = [
         n for n in wanted if (items[n].workspace_id, int(items[n].payload["team_id"])) in with_retro
     ]
