@@ -104,7 +104,9 @@ class Ceremony:
         try:
             await asyncio.gather(
                 *(self._lane(stop, lock, self.sender.run_once) for _ in range(self.sender.lanes)),
-                self._lane(stop, lock, self.pulls.run_once),
+                # Pulls are claimed under leases (and SKIP LOCKED on PostgreSQL), so the lane
+                # needs no clock lock, and does not share the lock's one connection.
+                self._lane(stop, None, self.pulls.run_once),
             )
         finally:
             await self.source_http.aclose()
