@@ -190,3 +190,27 @@ async def test_people_edit_their_own_messages_only(page: tuple[httpx.AsyncClient
     assert (await client.post("/sandbox/edit", json=edit)).status_code == 200
     assert message.text == "Hello, team" and message.edited_ts is not None
     assert "(edited)" in await main_part(client, maya, general)
+
+
+async def test_the_push_api_is_served_beside_the_page(demo_company: SandboxStack) -> None:
+    """Beside the page, the bot's own WebApp answers: the push API and its OpenAPI document
+    are there in the sandbox as in production, and a forged token is refused."""
+    from bot.web import WebApp
+
+    stack = demo_company
+    assert stack.app is not None and stack.ws is not None and stack.driver is not None
+    sandbox = Sandbox(
+        stack.slack, stack.ws, stack.app, stack.driver, TimeMachine(Ceremony(stack.app)), "Demo"
+    )
+    front = SandboxFront(sandbox, WebApp(stack.app, owns_engine=False))
+    transport = httpx.ASGITransport(app=front)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:3000") as client:
+        document = await client.get("/api/v1/openapi.json")
+        forged = await client.post(
+            "/api/v1/key-results/KR1/checkins",
+            json={"value": 3},
+            headers={"authorization": "Bearer okr_forged"},
+        )
+    assert document.status_code == 200
+    assert "/api/v1/key-results/{ref}/checkins" in document.json()["paths"]
+    assert forged.status_code == 401
