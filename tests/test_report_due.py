@@ -103,3 +103,32 @@ def test_follows_the_default_schedule_and_the_workspace_zone(
     assert reports(send_at - timedelta(seconds=1), snap) == []
     [owed] = reports(send_at, snap)
     assert owed.key == f"report:1:7:{day}" and owed.send_at == send_at
+
+
+def company_digests(now: datetime, snap: Snapshot) -> list[OutboxDue]:
+    return [item for item in due(now, snap) if item.kind == Kind.COMPANY_DIGEST]
+
+
+@pytest.mark.parametrize(
+    ("weekday", "at", "owed_from"),
+    [
+        (None, None, TUESDAY_TEN),  # the default: the day after the round, 10:00
+        (4, time(16, 0), datetime(2026, 12, 4, 16, 0, tzinfo=UTC)),  # Friday 16:00
+        (4, None, datetime(2026, 12, 4, 10, 0, tzinfo=UTC)),  # a day of its own, at 10:00
+        (None, time(8, 30), datetime(2026, 12, 1, 8, 30, tzinfo=UTC)),  # a time of its own
+    ],
+)
+def test_the_company_digest_follows_the_schedule_set_in_settings(
+    weekday: int | None, at: time | None, owed_from: datetime
+) -> None:
+    default = Round(None, Schedule(0, time(10, 0), ZoneInfo("UTC")))
+    workspace = WorkspaceDue(1, default, True, "C1", True, weekday, at)
+    snap = Snapshot(
+        workspaces={1: workspace}, teams={}, people={}, key_results=(), facilitators=(FAC,)
+    )
+    assert company_digests(owed_from - timedelta(minutes=1), snap) == []
+    [owed] = company_digests(owed_from, snap)
+    assert owed.key == f"company_digest:1:{owed_from.date().isoformat()}"
+    assert owed.send_at == owed_from
+    assert company_digests(owed_from.replace(hour=23, minute=59), snap) == [owed]
+    assert company_digests(owed_from.replace(hour=0) + timedelta(days=1), snap) == []

@@ -148,7 +148,7 @@ async def test_workspace_settings(stack: SandboxStack) -> None:
     modal = await d.modal(pat)
     assert "Workspace time zone: UTC" in render_view(modal.view).text
 
-    def values(tz: str) -> dict[str, Any]:
+    def values(tz: str, company_time: str = "16:00") -> dict[str, Any]:
         return {
             "timezone": {"timezone": {"type": "plain_text_input", "value": tz}},
             "channel": {
@@ -156,12 +156,18 @@ async def test_workspace_settings(stack: SandboxStack) -> None:
             },
             "weekday": {"weekday": pick("2")},
             "time": {"time": {"type": "timepicker", "selected_time": "09:30"}},
+            "company_day": {"company_day": pick("4")},
+            "company_time": {"company_time": {"type": "timepicker", "selected_time": company_time}},
         }
 
     bad = await d.submit(pat, modal, values("Nowhere/Town"))
     assert bad.json is not None and "is not a time zone" in bad.json["errors"]["timezone"]
+    bad_time = await d.submit(pat, modal, values("America/Chicago", "teatime"))
+    assert bad_time.json is not None
+    assert "Pick a time like 16:00" in bad_time.json["errors"]["company_time"]
     done = await d.submit(pat, modal, values("America/Chicago"))
     assert done.json is not None and "Wednesdays at 09:30" in render_view(done.json["view"]).text
+    assert "company digest Fridays at 16:00" in render_view(done.json["view"]).text
     async with stack.app.sessions() as session:
         ws = (await session.execute(select(Workspace))).scalar_one()
     assert ws.timezone == "America/Chicago"
@@ -171,7 +177,14 @@ async def test_workspace_settings(stack: SandboxStack) -> None:
         "checkin_time": "09:30",
         "grading_days": 5,  # left empty: the default
         "retro_days": None,  # left empty: as long as grading
+        "company_weekday": 4,
+        "company_time": "16:00",
     }
+    await d.command(pat, "settings")  # shown again as saved
+    shown = (await d.modal(pat, other_than=modal)).view
+    assert "Company digest day: Friday" in render_view(shown).text
+    [at] = [b for b in shown["blocks"] if b.get("block_id") == "company_time"]
+    assert at["element"]["initial_time"] == "16:00"
 
 
 async def test_who_may_set_up_a_team_is_checked_before_the_bot_joins(stack: SandboxStack) -> None:

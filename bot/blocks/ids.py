@@ -89,6 +89,8 @@ class Field(StrEnum):
     COMMITMENT = "commitment"
     GRADING_DAYS = "grading_days"
     RETRO_DAYS = "retro_days"
+    COMPANY_DAY = "company_day"
+    COMPANY_TIME = "company_time"
 
 
 class CheckinField(StrEnum):

@@ -11,6 +11,7 @@ from bot.blocks.modals import build_done_modal, option
 from bot.blocks.team_modal import WEEKDAYS
 from bot.blocks.text import context, escape, plain
 from bot.okr.cycle_end import GRADING_DAYS, GRADING_DAYS_MAX
+from bot.okr.schedule import COMPANY_AT
 
 TITLE = "OKR settings"
 
@@ -23,6 +24,21 @@ class WorkspaceSettings:
     checkin_time: time
     grading_days: int = GRADING_DAYS  # cycle end: days to grade, from the cycle's end
     retro_days: int | None = None  # days the retrospective stays open; None: as grading
+    # The company digest's weekday and time; None: the day after the default check-in, 10:00.
+    company_weekday: int | None = None
+    company_time: time | None = None
+
+
+COMPANY_DEFAULT = "the day after the default check-in, 10:00"
+
+
+def company_schedule_text(saved: WorkspaceSettings) -> str:
+    day = (
+        f"{WEEKDAYS[saved.company_weekday]}s"
+        if saved.company_weekday is not None
+        else "the day after the default check-in"
+    )
+    return f"{day} at {(saved.company_time or COMPANY_AT):%H:%M}"
 
 
 def _days_input(block: str, label: str, initial: int | None, hint: str) -> dict[str, Any]:
@@ -33,6 +49,29 @@ def _days_input(block: str, label: str, initial: int | None, hint: str) -> dict[
         element["initial_value"] = str(initial)
     return {"type": "input", "block_id": block, "label": plain(label), "optional": True,
             "element": element, "hint": plain(hint)}  # fmt: skip
+
+
+def _company_day(days: list[dict[str, Any]], weekday: int | None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": Field.COMPANY_DAY,
+        "options": days,
+        "placeholder": plain("The day after check-in"),
+    }
+    if weekday is not None:
+        element["initial_option"] = days[weekday]
+    return {"type": "input", "block_id": Field.COMPANY_DAY, "optional": True,
+            "label": plain("Company digest day"), "element": element,
+            "hint": plain(f"Empty: {COMPANY_DEFAULT}.")}  # fmt: skip
+
+
+def _company_time(at: time | None) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "timepicker", "action_id": Field.COMPANY_TIME}
+    if at is not None:
+        element["initial_time"] = at.strftime("%H:%M")
+    return {"type": "input", "block_id": Field.COMPANY_TIME, "optional": True,
+            "label": plain("Company digest time"), "element": element,
+            "hint": plain("Empty: 10:00, workspace time.")}  # fmt: skip
 
 
 def build_settings_modal(current: WorkspaceSettings) -> dict[str, Any]:
@@ -92,6 +131,8 @@ def build_settings_modal(current: WorkspaceSettings) -> dict[str, Any]:
                     "initial_time": current.checkin_time.strftime("%H:%M"),
                 },
             },
+            _company_day(days, current.company_weekday),
+            _company_time(current.company_time),
             _days_input(
                 Field.GRADING_DAYS,
                 "Days to grade after a cycle ends",
@@ -113,6 +154,7 @@ def build_settings_saved(saved: WorkspaceSettings) -> dict[str, Any]:
     summary = (
         f"Saved. Time zone {escape(saved.timezone)}; company channel {channel}; default "
         f"check-in {WEEKDAYS[saved.checkin_weekday]}s at {saved.checkin_time:%H:%M}; "
+        f"company digest {company_schedule_text(saved)}; "
         f"{saved.grading_days} days to grade, the retrospective open "
         f"{saved.retro_days or saved.grading_days} days."
     )

@@ -77,6 +77,9 @@ class WorkspaceDue:
     acting: bool = True  # installed and not paused
     company_channel: str | None = None  # `/okr settings`; None: the company digest goes by DM
     open_cycle: bool = True
+    # The company digest's weekday and time (`/okr settings`); None: as the weekly report.
+    company_weekday: int | None = None
+    company_time: time | None = None
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,20 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from bot.jobs.due_data import FacilitatorDue, OutboxDue, Schedule, Snapshot, weeks_around
+from bot.jobs.due_data import (
+    FacilitatorDue,
+    OutboxDue,
+    Schedule,
+    Snapshot,
+    WorkspaceDue,
+    weeks_around,
+)
 from bot.models import outbox_keys
 from bot.models.outbox_keys import Kind
 from bot.okr.period import label, monday_of
+from bot.okr.schedule import COMPANY_AT
 
-REPORT_AT = time(10, 0)  # the weekly report DM: the day after the default round, 10:00
+REPORT_AT = COMPANY_AT  # the weekly report DM: the day after the default round, 10:00
 
 
 def report_window(week: str, schedule: Schedule) -> tuple[date, datetime, datetime]:
@@ -22,6 +30,18 @@ def report_window(week: str, schedule: Schedule) -> tuple[date, datetime, dateti
     weekly report DM and the company digest go out."""
     day = monday_of(week) + timedelta(days=schedule.weekday + 1)
     send_at = datetime.combine(day, REPORT_AT, tzinfo=schedule.tz)
+    return day, send_at, datetime.combine(day + timedelta(days=1), time(0), tzinfo=schedule.tz)
+
+
+def company_digest_window(week: str, workspace: WorkspaceDue) -> tuple[date, datetime, datetime]:
+    """The company digest's day in `week`, its instant and its end: the weekday and time set
+    in `/okr settings`, each defaulting to the weekly report's (`report_window`)."""
+    schedule = workspace.default.schedule
+    day, send_at, deadline = report_window(week, schedule)
+    if workspace.company_weekday is not None:
+        day = monday_of(week) + timedelta(days=workspace.company_weekday)
+    at = workspace.company_time or REPORT_AT
+    send_at = datetime.combine(day, at, tzinfo=schedule.tz)
     return day, send_at, datetime.combine(day + timedelta(days=1), time(0), tzinfo=schedule.tz)
 
 
@@ -69,9 +89,8 @@ def company_digests(now: datetime, snapshot: Snapshot) -> Iterable[OutboxDue]:
     for workspace_id, workspace in sorted(snapshot.workspaces.items()):
         if not workspace.acting or not workspace.open_cycle:
             continue
-        schedule = workspace.default.schedule
-        for week in weeks_around(now, schedule.tz):
-            day, send_at, deadline = report_window(week, schedule)
+        for week in weeks_around(now, workspace.default.schedule.tz):
+            day, send_at, deadline = company_digest_window(week, workspace)
             if not send_at <= now < deadline:
                 continue
             targets: list[tuple[str, int | None, dict[str, Any]]] = (

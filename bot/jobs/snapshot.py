@@ -38,7 +38,12 @@ from bot.models import (
 )
 from bot.models.outbox_keys import CEREMONY_KINDS, Kind, digest_key
 from bot.okr.period import zone
-from bot.okr.schedule import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
+from bot.okr.schedule import (
+    DEFAULT_CHECKIN_TIME,
+    DEFAULT_CHECKIN_WEEKDAY,
+    company_time,
+    company_weekday,
+)
 from bot.repository.checkins import periods_with_values
 
 
@@ -96,10 +101,12 @@ async def load_snapshot(
         )
     ).scalars():
         acting = ws.state == "active" and (ws.paused_until is None or ws.paused_until <= now)
-        channel = (ws.settings or {}).get("company_channel")
+        saved = ws.settings or {}
+        channel = saved.get("company_channel")
         workspaces[ws.id] = WorkspaceDue(
-            ws.id, default_round(ws), acting, str(channel) if channel else None, False
-        )
+            ws.id, default_round(ws), acting, str(channel) if channel else None, False,
+            company_weekday(saved), company_time(saved),
+        )  # fmt: skip
     ids = list(workspaces)
     for ws_id in set(
         (

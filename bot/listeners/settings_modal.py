@@ -45,7 +45,30 @@ def _wanted(values: dict[str, Any]) -> WorkspaceSettings:
         at,
         _days(values, Field.GRADING_DAYS) or GRADING_DAYS,
         _days(values, Field.RETRO_DAYS),
+        _company_day(values),
+        _company_time(values),
     )
+
+
+def _company_day(values: dict[str, Any]) -> int | None:
+    chosen = entered(values, Field.COMPANY_DAY)
+    if chosen is None or chosen == "":
+        return None
+    if not chosen.isdigit() or not 0 <= int(chosen) <= 6:
+        raise Invalid("Pick a weekday, or leave it empty.", field=Field.COMPANY_DAY)
+    return int(chosen)
+
+
+def _company_time(values: dict[str, Any]) -> time | None:
+    chosen = entered(values, Field.COMPANY_TIME)
+    if not chosen:
+        return None
+    try:
+        return time.fromisoformat(chosen)
+    except ValueError:
+        raise Invalid(
+            "Pick a time like 16:00, or leave it empty.", field=Field.COMPANY_TIME
+        ) from None
 
 
 def _days(values: dict[str, Any], field: Field) -> int | None:

@@ -12,7 +12,12 @@ from bot.db import readers_for
 from bot.models import Workspace
 from bot.okr.cycle_end import GRADING_DAYS, GRADING_DAYS_MAX
 from bot.okr.period import known_zone
-from bot.okr.schedule import DEFAULT_CHECKIN_TIME, DEFAULT_CHECKIN_WEEKDAY
+from bot.okr.schedule import (
+    DEFAULT_CHECKIN_TIME,
+    DEFAULT_CHECKIN_WEEKDAY,
+    company_time,
+    company_weekday,
+)
 from bot.repository import audit
 from bot.services.actors import Actor
 from bot.services.errors import Forbidden, Invalid
@@ -36,6 +41,8 @@ async def current(session: AsyncSession, *, actor: Actor) -> WorkspaceSettings:
         time.fromisoformat(str(saved.get("checkin_time", DEFAULT_CHECKIN_TIME.isoformat()))),
         int(saved.get("grading_days") or GRADING_DAYS),
         int(saved["retro_days"]) if saved.get("retro_days") else None,
+        company_weekday(saved),
+        company_time(saved),
     )
 
 
@@ -79,6 +86,12 @@ async def _save(
         raise Invalid(f"A number of days from 1 to {GRADING_DAYS_MAX}.", field="retro_days")
     workspace.settings["grading_days"] = wanted.grading_days
     workspace.settings["retro_days"] = wanted.retro_days
+    if wanted.company_weekday is not None and not 0 <= wanted.company_weekday <= 6:
+        raise Invalid("Pick a weekday, or leave it empty.", field="company_day")
+    workspace.settings["company_weekday"] = wanted.company_weekday
+    workspace.settings["company_time"] = (
+        wanted.company_time.strftime("%H:%M") if wanted.company_time else None
+    )
     await audit.record(
         session,
         workspace_id=actor.workspace_id,
