@@ -5,12 +5,15 @@ job has explicit options."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import subprocess
 import sys
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.exc import SAWarning
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app
@@ -177,3 +180,23 @@ async def test_run_serves_slack_and_runs_the_clock_in_one_process(
         # A graceful stop: uvicorn finishes, then re-raises the SIGTERM it caught.
         assert "Application shutdown complete" in output
         assert process.returncode in (0, -signal.SIGTERM), output
+
+
+async def test_lanes_asking_at_once_all_hear_the_lock_is_still_held(engine: AsyncEngine) -> None:
+    """The sender's lanes and the tick ask over the lock's one connection at the same moment:
+    each hears "held", and the lock stays (an overlap on the connection is not a lost lock)."""
+    lock = SingletonLock(engine, suffix=CLOCK_LOCK_SUFFIX)
+    other = SingletonLock(engine, suffix=CLOCK_LOCK_SUFFIX)
+    try:
+        assert await lock.acquire() is True
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            answers = await asyncio.gather(*(lock.held() for _ in range(8)), lock.acquire())
+            gc.collect()
+        assert answers == [True] * 9
+        # Interleaved on one connection, one ask's commit ends another's transaction.
+        assert not [w for w in caught if issubclass(w.category, SAWarning)], caught
+        assert await other.acquire() is False  # still ours, on the same connection
+    finally:
+        await lock.release()
+        await other.release()

@@ -4,6 +4,7 @@ checked every tick; a clock that lost it stops acting until it wins it back."""
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 import os
@@ -26,6 +27,9 @@ class SingletonLock:
         self._suffix = suffix
         self._connection: AsyncConnection | None = None
         self._fd: int | None = None
+        # The sender's lanes and the tick ask at once; one connection takes one query at a
+        # time, so they take turns (a refused overlap would read as a lost lock).
+        self._asking = asyncio.Lock()
 
     @property
     def is_postgresql(self) -> bool:
@@ -37,7 +41,11 @@ class SingletonLock:
 
     async def acquire(self) -> bool:
         """True when this process holds the lock (now or already)."""
-        if await self.held():
+        async with self._asking:
+            return await self._acquire()
+
+    async def _acquire(self) -> bool:
+        if await self._held():
             return True
         if self.is_postgresql:
             connection = await self._engine.connect()
@@ -67,6 +75,12 @@ class SingletonLock:
 
     async def held(self) -> bool:
         """Still ours? On PostgreSQL this asks the server over the lock's own connection."""
+        if self._fd is not None:
+            return True
+        async with self._asking:
+            return await self._held()
+
+    async def _held(self) -> bool:
         if self._fd is not None:
             return True
         if self._connection is None:
@@ -99,6 +113,10 @@ class SingletonLock:
                 pass
 
     async def release(self) -> None:
+        async with self._asking:
+            await self._release()
+
+    async def _release(self) -> None:
         if self._connection is not None:
             try:
                 await self._connection.execute(

@@ -91,7 +91,7 @@ class Retro(Base):
 
 
 class RetroResponse(Base):
-    """One person's answers; anonymous retros key it by a keyed hash, not the user id."""
+    """One person's answers; an anonymous retro keys it by a random token, not the person."""
 
     __tablename__ = "retro_response"
     __table_args__ = (
