@@ -39,6 +39,8 @@ class KeyResultEditForm:
     comparator: str | None
     owner_slack_id: str | None
     weight: float
+    source_url: str = ""  # its metric source, if any (the secret is never shown)
+    source_path: str = ""
 
 
 def _owner(slack_id: str | None) -> dict[str, Any]:
@@ -121,6 +123,19 @@ def build_key_result_edit_modal(form: KeyResultEditForm) -> dict[str, Any]:
                 text_input(
                     Field.WEIGHT, max_length=NUMBER_CHARS, initial=format_number(form.weight)
                 ),
+                optional=True,
+            ),
+            input_block(
+                Field.SOURCE_URL,
+                "Source URL",
+                text_input(Field.SOURCE_URL, max_length=2000, initial=form.source_url),
+                optional=True,
+                hint="Empty both source fields to stop pulling. A secret header: `/okr source`.",
+            ),
+            input_block(
+                Field.SOURCE_PATH,
+                "Field path",
+                text_input(Field.SOURCE_PATH, max_length=200, initial=form.source_path),
                 optional=True,
             ),
         ],

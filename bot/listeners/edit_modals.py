@@ -51,6 +51,8 @@ def _key_result_entry(values: dict[str, Any]) -> KeyResultEntry:
         comparator=entered(values, Field.COMPARATOR),
         owner_slack_id=entered(values, Field.OWNER),
         weight=entered_number(values, Field.WEIGHT, label="weight", default=1.0) or 1.0,
+        source_url=entered(values, Field.SOURCE_URL),
+        source_path=entered(values, Field.SOURCE_PATH),
     )
 
 

@@ -12,6 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -131,6 +132,46 @@ async def set_source(
                  "secret": "set" if secret is not None else None},
     )  # fmt: skip
     return _view(key_result, state)
+
+
+async def edit_source(
+    session: AsyncSession, *, actor: Actor, ref: str, url: str | None, path: str | None
+) -> None:
+    """The key-result edit form's source fields: unchanged, nothing; both empty, the source
+    goes; changed, it is set as `/okr source` sets it. A secret header stays only while the
+    URL's origin does: a secret never follows a source to another host."""
+    url, path = (url or "").strip(), (path or "").strip()
+    key_result = await _editable(session, actor, ref)
+    current = spec_of(key_result)
+    if not url and not path:
+        if current is not None:
+            await clear_source(session, actor=actor, ref=ref)
+        return
+    if not url or not path:
+        raise Invalid(
+            "Give both the source URL and the field path, or neither.",
+            field="url" if not url else "path",
+        )
+    spec = check_spec(url=url, path=path, header=None)
+    if current is not None and (current.url, current.path) == (spec.url, spec.path):
+        return
+    state = await _state(session, key_result)
+    kept = state.secret if state is not None else None
+    same_origin = current is not None and _origin(current.url) == _origin(spec.url)
+    await set_source(
+        session, actor=actor, ref=ref, url=spec.url, path=spec.path,
+        header=current.header if current is not None and same_origin else None,
+        secret=None, cipher=TokenCipher([]),
+    )  # fmt: skip
+    if same_origin and kept is not None:
+        state = await _state(session, key_result)
+        assert state is not None
+        state.secret = kept
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
 
 
 async def clear_source(session: AsyncSession, *, actor: Actor, ref: str) -> str:

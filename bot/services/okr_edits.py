@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.blocks.edit_modals import KeyResultEditForm, ObjectiveEditForm
 from bot.db import readers_for
 from bot.models import Objective, Person
-from bot.services import key_results, objectives
+from bot.services import key_results, metric_sources, objectives
 from bot.services.actors import Actor
+from bot.services.errors import Invalid
 from bot.services.okr_forms import KeyResultEntry, owner_id
 from bot.services.okr_lookup import key_result_by_ref, objective_by_ref, stewards_of
 from bot.services.permissions import require_edit
@@ -34,6 +35,7 @@ async def edit_form(
             objective = await session.get(Objective, kr.objective_id)
             assert objective is not None
             require_edit(actor, await stewards_of(session, objective), what=kr.ref)
+            source = metric_sources.spec_of(kr)
             return KeyResultEditForm(
                 ref=kr.ref,
                 title=kr.title,
@@ -44,6 +46,8 @@ async def edit_form(
                 comparator=kr.comparator,
                 owner_slack_id=await _slack_id(session, kr.owner_person_id),
                 weight=kr.weight,
+                source_url=source.url if source else "",
+                source_path=source.path if source else "",
             )
         objective = await objective_by_ref(session, actor=actor, ref=ref)
         require_edit(actor, await stewards_of(session, objective), what=objective.ref)
@@ -80,7 +84,7 @@ async def save_key_result(
 ) -> str:
     """`entry.kind` is not changed by an edit (the form does not offer it)."""
     async with sessions.begin() as session:
-        return await key_results.edit_key_result(
+        saved = await key_results.edit_key_result(
             session,
             actor=actor,
             ref=ref,
@@ -93,3 +97,11 @@ async def save_key_result(
             owner_person_id=await owner_id(session, actor, entry.owner_slack_id),
             weight=entry.weight,
         )
+        try:
+            await metric_sources.edit_source(
+                session, actor=actor, ref=ref, url=entry.source_url, path=entry.source_path
+            )
+        except Invalid as exc:  # name the form's field
+            field = {"url": "source_url", "path": "source_path"}.get(exc.field or "", exc.field)
+            raise Invalid(str(exc), field=field) from None
+        return saved
