@@ -131,3 +131,21 @@ async def test_anonymous_answers_and_votes_link_to_nobody(
     assert not any(secret in shown for secret in SECRETS)
     assert "2 anonymous answer(s) are not shown" in shown
     assert "Participation: 2 of 4 responded (2 voted, 2 answered)" in shown
+    # Sealed at the deadline: every anonymous row and every participation row written again
+    # in one transaction, so no row version lines an answer or a vote up with its author.
+    assert stack.app is not None
+    async with stack.app.sessions() as session:
+        sealed_votes = (
+            (await session.execute(select(RetroVote).where(RetroVote.person_id.is_(None))))
+            .scalars()
+            .all()
+        )
+        assert sorted(v.rating for v in sealed_votes) == sorted(v.rating for v in votes)
+        sealed = (await session.execute(select(RetroResponse))).scalars().all()
+        assert {r.respondent_key for r in sealed}.isdisjoint({r.respondent_key for r in responses})
+        if session.bind.dialect.name == "postgresql":
+            versions = set()
+            for table in ("retro_vote", "retro_response", "retro_participation"):
+                found = await session.execute(text(f"SELECT xmin::text FROM {table}"))  # noqa: S608
+                versions |= set(found.scalars())
+            assert len(versions) == 1, versions  # one transaction wrote them all

@@ -17,6 +17,7 @@ from bot.repository import audit
 from bot.services import carry_over, summary
 from bot.services.grading_reads import CycleGrades, read_cycle_grades
 from bot.services.retro import refresh_poll
+from bot.services.retro_seal import seal_anonymous
 
 
 def _score(grade: Grade) -> Decimal:
@@ -51,13 +52,17 @@ async def finish_grading(session: AsyncSession, *, cycle: Cycle, now: datetime) 
         .values(state="closed")
         .execution_options(synchronize_session=False)
     )
-    for retro in (
-        await session.execute(
-            select(Retro).where(
-                Retro.workspace_id == cycle.workspace_id, Retro.cycle_id == cycle.id
+    retros = list(
+        (
+            await session.execute(
+                select(Retro).where(
+                    Retro.workspace_id == cycle.workspace_id, Retro.cycle_id == cycle.id
+                )
             )
-        )
-    ).scalars():
+        ).scalars()
+    )
+    await seal_anonymous(session, retros=retros)
+    for retro in retros:
         await refresh_poll(session, retro, now, every=0)  # the poll shows it closed
     await audit.record(
         session,
