@@ -140,6 +140,42 @@ async def test_a_revoked_token_is_401(api: Api) -> None:
     assert (await api.post("KR1", {"value": 46})).status_code == 401
 
 
+@pytest.mark.parametrize(
+    "change", [{"role": "member"}, {"is_deactivated": True}], ids=["demoted", "deactivated"]
+)
+async def test_a_token_stops_when_its_creator_loses_their_say(
+    api: Api, change: dict[str, object]
+) -> None:
+    """A token acts with its creator's say: demoted or deactivated, it is refused (401), and
+    made a facilitator again, it works again."""
+    assert api.stack.app is not None
+    assert (await api.post("KR1", {"value": 45})).status_code == 201
+
+    async def creator(**values: object) -> None:
+        async with api.stack.app.sessions.begin() as session:  # type: ignore[union-attr]
+            person = (
+                await session.execute(
+                    select(Person).where(Person.slack_user_id == api.facilitator_id)
+                )
+            ).scalar_one()
+            for name, value in values.items():
+                setattr(person, name, value)
+
+    await creator(**change)
+    assert (await api.post("KR1", {"value": 46})).status_code == 401
+    await creator(role="facilitator", is_deactivated=False)
+    assert (await api.post("KR1", {"value": 47})).status_code == 201
+    assert [r.value for r in await api.rows()] == [45, 47]
+
+
+async def test_revoking_a_token_by_a_name_echoes_it_escaped(api: Api) -> None:
+    assert api.stack.driver is not None
+    fac = api.stack.slack.state.users[api.facilitator_id]
+    answer = await api.stack.driver.command(fac, "token revoke <!channel>")
+    said = str((answer.json or {}).get("text"))
+    assert "There is no token named" in said and "<!channel>" not in said
+
+
 async def test_only_facilitators_manage_tokens(api: Api) -> None:
     assert api.stack.driver is not None
     owner = api.world.teams[0].owners[0]
@@ -210,6 +246,10 @@ BAD_BODIES: list[tuple[bytes, str, str]] = [
     (b'{"value": 4, "colour": "red"}', "colour", "Unknown field"),
     (b'{"value": "' + b"9" * 41 + b'"}', "value", "at most 40 characters"),
     (b"{" * 20000, "body", "over 16,384 bytes"),
+    # A lone surrogate, escaped so the JSON is valid: no text can hold or store it.
+    (b'{"value": 1, "\\ud800": 1}', "body", "not valid Unicode"),
+    (b'{"value": 1, "note": "\\ud800"}', "body", "not valid Unicode"),
+    (b'{"value": "\\udfff45"}', "body", "not valid Unicode"),
 ]
 
 
@@ -255,15 +295,19 @@ async def test_the_rate_limit_is_kept_per_token(ceremony_stack: SandboxStack) ->
     assert codes[:limit] == [201] * limit and codes[limit:] == [429, 429]
 
 
+# Any code point, lone surrogates included (JSON can escape them: "\ud800").
+any_text = st.text(st.characters(exclude_categories=()), max_size=50)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | any_text,
     lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+        st.lists(children, max_size=4) | st.dictionaries(any_text, children, max_size=4)
     ),
     max_leaves=12,
 )
 bodies = json_values | st.dictionaries(
-    st.sampled_from(["value", "confidence", "status", "note", "other"]), json_values, max_size=5
+    st.sampled_from(["value", "confidence", "status", "note", "other"]) | any_text,
+    json_values,
+    max_size=5,
 )
 
 

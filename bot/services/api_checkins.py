@@ -77,6 +77,10 @@ def read_body(raw: bytes) -> PushedCheckin:
         raise BadBody("body", "The body is not JSON.") from None
     if not isinstance(document, dict):
         raise BadBody("body", 'The body is a JSON object, like {"value": 45}.')
+    try:  # JSON may escape a lone surrogate (\ud800), which no text can hold or store
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        raise BadBody("body", "The body holds text that is not valid Unicode.") from None
     unknown = sorted(str(k) for k in document if k not in FIELDS)
     if unknown:
         raise BadBody(unknown[0][:40], f"Unknown field; the fields are {', '.join(FIELDS)}.")

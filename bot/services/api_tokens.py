@@ -14,9 +14,10 @@ from datetime import datetime
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.blocks.text import escape
 from bot.models import ApiToken, Person, Workspace
 from bot.repository import audit
-from bot.services.actors import Actor
+from bot.services.actors import FACILITATOR_ROLES, Actor
 from bot.services.errors import Forbidden, Invalid, NotFound
 
 TOKEN_PREFIX = "okr_"
@@ -126,7 +127,9 @@ async def revoke_token(session: AsyncSession, *, actor: Actor, name: str, now: d
         )
     ).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"There is no token named {name[:NAME_MAX]}: `/okr token list` shows them.")
+        raise NotFound(
+            f"There is no token named {escape(name[:NAME_MAX])}: `/okr token list` shows them."
+        )
     if row.revoked_at is not None:
         raise Invalid(f"{row.name} is revoked already.")
     row.revoked_at = now
@@ -139,7 +142,9 @@ async def revoke_token(session: AsyncSession, *, actor: Actor, name: str, now: d
 
 
 async def token_holder(session: AsyncSession, *, token: str) -> TokenHolder | None:
-    """The live token `token` is, or None (unknown, forged or revoked)."""
+    """The live token `token` is, or None (unknown, forged or revoked). A token acts with its
+    creator's say: it stops working when its creator is deactivated or no longer a
+    facilitator or admin (and works again if they are made one again)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
 
@@ -147,10 +152,17 @@ async def token_holder(session: AsyncSession, *, token: str) -> TokenHolder | No
         await session.execute(
             select(ApiToken, Workspace.timezone)
             .join(Workspace, Workspace.id == ApiToken.workspace_id)
+            .join(
+                Person,
+                (Person.id == ApiToken.created_by_person_id)
+                & (Person.workspace_id == ApiToken.workspace_id),
+            )
             .where(
                 ApiToken.token_hash == hash_token(token),
                 ApiToken.revoked_at.is_(None),
                 Workspace.state == "active",
+                Person.is_deactivated.is_(False),
+                Person.role.in_(FACILITATOR_ROLES),
             )
         )
     ).first()
