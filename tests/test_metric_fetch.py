@@ -115,6 +115,32 @@ async def test_the_secret_is_not_sent_to_another_host_on_redirect() -> None:
     assert seen[0]["authorization"] == SECRET and "authorization" not in seen[1]
 
 
+@pytest.mark.parametrize(
+    ("location", "keeps"),
+    [
+        ("http://metrics.example/x", False),  # https to http: never in clear text
+        ("https://metrics.example:8443/x", False),  # another port is another server
+        ("https://METRICS.example:443/y", True),  # the same origin, spelled otherwise
+        ("/elsewhere", True),  # a path on the same origin
+    ],
+)
+async def test_the_secret_follows_a_redirect_only_to_its_own_origin(
+    location: str, keeps: bool
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if len(seen) == 1:
+            return httpx.Response(302, headers={"Location": location})
+        return httpx.Response(200, json={"data": {"total": 7}})
+
+    result = await source(handler).pull(SPEC, secret=SECRET)
+    assert result.value == 7.0
+    assert seen[0].headers["authorization"] == SECRET
+    assert ("authorization" in seen[1].headers) is keeps
+
+
 async def test_no_source_says_so() -> None:
     assert (await NoSource().pull(SPEC, secret=None)).error == "This key result has no source."
 

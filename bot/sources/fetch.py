@@ -118,6 +118,7 @@ class HttpJsonSource:
         if spec.header and secret is not None:
             headers[spec.header] = secret
         url = httpx.URL(spec.url)
+        origin = _origin(url)
         for _hop in range(MAX_REDIRECTS + 1):
             request = self.client.build_request("GET", url, headers=headers)
             response = await self.client.send(request, stream=True)
@@ -127,8 +128,10 @@ class HttpJsonSource:
                     url = url.join(location)
                     if url.scheme not in SCHEMES:
                         raise _Failed("The source redirected to a URL that is not http or https.")
-                    if spec.header and url.host != httpx.URL(spec.url).host:
-                        headers.pop(spec.header, None)  # the secret stays with its own host
+                    if spec.header and _origin(url) != origin:
+                        # The secret stays with its own scheme, host and port: never sent
+                        # elsewhere, nor in clear text after a redirect from https to http.
+                        headers.pop(spec.header, None)
                     continue
                 if response.status_code >= 400:
                     raise _Failed(f"The source answered HTTP {response.status_code}.")
@@ -149,6 +152,11 @@ class HttpJsonSource:
                 raise _Failed(f"The source's answer is over {self.max_bytes:,} bytes.")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host.lower(), url.port or default
 
 
 class _Failed(Exception):
