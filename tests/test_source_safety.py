@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from bot.sources.fetch import HttpJsonSource, SourceSpec
-from bot.sources.safety import AddressPolicy, parse_allow_list, source_client
+from bot.sources.safety import AddressPolicy, Refused, parse_allow_list, source_client
 from tests.metric_server import MetricServer, metric_server
 
 FORBIDDEN = ["127.0.0.1", "::1", "169.254.169.254", "10.0.0.1"]
@@ -163,3 +163,31 @@ async def test_only_http_and_https(url: str) -> None:
 def test_the_allow_list_setting_is_checked() -> None:
     with pytest.raises(ValueError, match="not an address or network"):
         parse_allow_list("10.0.0.0/8, intranet")
+
+
+@pytest.mark.parametrize(
+    ("address", "refused"),
+    [
+        ("64:ff9b::a9fe:a9fe", True),  # NAT64 to 169.254.169.254
+        ("64:ff9b::a00:1", True),  # NAT64 to 10.0.0.1
+        ("2002:a9fe:a9fe::1", True),  # 6to4 from 169.254.169.254
+        ("::a9fe:a9fe", True),  # IPv4-compatible 169.254.169.254
+        ("::ffff:127.0.0.1", True),  # IPv4-mapped loopback
+        ("64:ff9b::808:808", False),  # NAT64 to a public address
+        ("2606:4700::1111", False),  # a public IPv6 address
+    ],
+)
+def test_an_ipv6_address_is_judged_by_the_ipv4_address_it_reaches(
+    address: str, refused: bool
+) -> None:
+    policy = AddressPolicy()
+    if refused:
+        with pytest.raises(Refused):
+            policy.check("metrics.example", address)
+    else:
+        policy.check("metrics.example", address)
+
+
+def test_an_allow_listed_ipv4_network_admits_its_nat64_form() -> None:
+    policy = AddressPolicy(parse_allow_list("10.0.0.0/8"))
+    policy.check("metrics.internal", "64:ff9b::a00:1")

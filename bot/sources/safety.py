@@ -70,12 +70,39 @@ class AddressPolicy:
             raise Refused(f"{host} resolved to something that is not an address.") from None
         if any(found in network for network in self.allow if found.version == network.version):
             return found
+        embedded = _embedded_ipv4(found)
+        if embedded is not None and not any(
+            embedded in network for network in self.allow if network.version == 4
+        ):
+            if not embedded.is_global or embedded.is_multicast:
+                raise Refused(
+                    f"{host} is an IPv6 address ({found}) that reaches the {_kind(embedded)} "
+                    f"address {embedded}, which sources may not reach; ask an admin to add it "
+                    "to METRIC_SOURCE_ALLOW if it is meant to be."
+                )
         if not found.is_global or found.is_multicast:
             raise Refused(
                 f"{host} is a {_kind(found)} address ({found}), which sources may not reach; "
                 "ask an admin to add it to METRIC_SOURCE_ALLOW if it is meant to be."
             )
         return found
+
+
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # the well-known prefix: the IPv4 in its low 32 bits
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # the old IPv4-compatible form
+
+
+def _embedded_ipv4(address: IpAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one reaches through (NAT64, 6to4, Teredo, IPv4-compatible)."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address in NAT64 or (address in IPV4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    return None
 
 
 def _kind(address: IpAddress) -> str:
