@@ -214,3 +214,21 @@ async def test_the_push_api_is_served_beside_the_page(demo_company: SandboxStack
     assert document.status_code == 200
     assert "/api/v1/key-results/{ref}/checkins" in document.json()["paths"]
     assert forged.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [
+        ("/sandbox/submit", {"view_id": "V1", "values": {"b": ["x" * 3001]}}),
+        ("/sandbox/submit", {"view_id": "V1", "values": {"b" * 256: ["x"]}}),
+        ("/sandbox/submit", {"view_id": "V1", "values": {"b": ["x"] * 101}}),
+        ("/sandbox/click", {"action_id": "a", "choice": ["x" * 3001]}),
+    ],
+    ids=["long value", "long key", "many values", "long choice"],
+)
+async def test_oversized_form_input_is_refused_before_it_reaches_the_bot(
+    page: tuple[httpx.AsyncClient, Sandbox], route: str, body: dict[str, object]
+) -> None:
+    client, sandbox = page
+    answer = await client.post(route, json=body | {"person": person(sandbox, "maya").id})
+    assert answer.status_code == 422, answer.text

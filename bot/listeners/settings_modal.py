@@ -54,7 +54,7 @@ def _company_day(values: dict[str, Any]) -> int | None:
     chosen = entered(values, Field.COMPANY_DAY)
     if chosen is None or chosen == "":
         return None
-    if not chosen.isdigit() or not 0 <= int(chosen) <= 6:
+    if not (chosen.isascii() and chosen.isdigit()) or not 0 <= int(chosen) <= 6:
         raise Invalid("Pick a weekday, or leave it empty.", field=Field.COMPANY_DAY)
     return int(chosen)
 
@@ -75,7 +75,10 @@ def _days(values: dict[str, Any], field: Field) -> int | None:
     typed = entered(values, field)
     if typed is None:
         return None
-    if not typed.strip().isdigit() or not 1 <= int(typed) <= GRADING_DAYS_MAX:
+    if (
+        not (typed.strip().isascii() and typed.strip().isdigit())
+        or not 1 <= int(typed) <= GRADING_DAYS_MAX
+    ):
         raise Invalid(f"A number of days from 1 to {GRADING_DAYS_MAX}.", field=field)
     return int(typed)
 

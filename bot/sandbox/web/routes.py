@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from bot.sandbox.emulator.images import shown_files
 from bot.sandbox.emulator.state import ApiError, Channel, User
@@ -46,11 +46,17 @@ class Edit(Person):
     text: str = Field(min_length=1, max_length=TEXT_LIMIT)
 
 
+VALUE_MAX = 3000  # Slack's longest text input
+Key = Annotated[str, StringConstraints(max_length=255)]
+Value = Annotated[str, StringConstraints(max_length=VALUE_MAX)]
+Values = Annotated[list[Value], Field(max_length=100)]
+
+
 class Click(Person):
     action_id: str = Field(min_length=1, max_length=255)
     block_id: str = Field(default="", max_length=255)
     value: str | None = Field(default=None, max_length=2000)
-    choice: list[str] | None = Field(default=None, max_length=100)
+    choice: list[Value] | None = Field(default=None, max_length=100)
     channel: str | None = Field(default=None, max_length=64)
     ts: str | None = Field(default=None, max_length=32)
     view_id: str | None = Field(default=None, max_length=64)
@@ -65,7 +71,7 @@ class Suggest(Person):
 
 class Submit(Person):
     view_id: str = ID
-    values: dict[str, list[str]] = Field(default_factory=dict, max_length=100)
+    values: dict[Key, Values] = Field(default_factory=dict, max_length=100)
 
 
 class Travel(BaseModel):
