@@ -5,11 +5,14 @@ with `pytestmark = pytest.mark.usefixtures("monday_ten")` and a `ceremony_stack`
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from bot import clock
+from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.stack import SandboxStack
 from tests.databases import Database
 
@@ -28,4 +31,16 @@ def monday_ten() -> Iterator[datetime]:
 async def ceremony_stack(database: Database) -> AsyncIterator[SandboxStack]:
     url = database.urls.sync_url.render_as_string(hide_password=False)
     async with SandboxStack(database_url=url, over_http=False, outbox_poll_seconds=0.05) as running:
+        yield running
+
+
+@asynccontextmanager
+async def clocked_stack(database: Database, **options: Any) -> AsyncIterator[SandboxStack]:
+    """The stack on the test's database, its Slack telling time by the bot's clock (message
+    times and check-in times agree when a test moves the clock), sending every 50 ms."""
+    url = database.urls.sync_url.render_as_string(hide_password=False)
+    slack = SlackEmulator(clock=lambda: clock.now().timestamp())
+    async with SandboxStack(
+        database_url=url, over_http=False, slack=slack, outbox_poll_seconds=0.05, **options
+    ) as running:
         yield running

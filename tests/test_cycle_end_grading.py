@@ -16,10 +16,10 @@ from bot.jobs.clock import Ceremony
 from bot.models import Checkin, Cycle, Grade, OutboxItem
 from bot.repository.checkins import CheckinRow, insert_checkins
 from bot.sandbox.conversation import Conversation
-from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.emulator.state import Message
 from bot.sandbox.stack import SandboxStack
 from bot.sandbox.world import World, build_world
+from tests.ceremony_fixtures import clocked_stack
 from tests.databases import Database
 
 CYCLE = (date(2026, 10, 1), date(2026, 12, 31))
@@ -42,11 +42,7 @@ def frozen_offset() -> Iterator[None]:
 
 @pytest.fixture
 async def stack(database: Database) -> AsyncIterator[SandboxStack]:
-    url = database.urls.sync_url.render_as_string(hide_password=False)
-    slack = SlackEmulator(clock=lambda: clock.now().timestamp())
-    async with SandboxStack(
-        database_url=url, over_http=False, slack=slack, outbox_poll_seconds=0.05
-    ) as running:
+    async with clocked_stack(database) as running:
         yield running
 
 

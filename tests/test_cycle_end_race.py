@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from bot import clock
 from bot.jobs.clock import Ceremony
 from bot.models import Audit, Cycle, OutboxItem, Retro
-from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.stack import SandboxStack
 from bot.sandbox.world import build_world
+from tests.ceremony_fixtures import clocked_stack
 from tests.cycle_end_fixtures import poll_in, set_now, summary_in
 from tests.databases import Database
 
@@ -34,11 +34,7 @@ def frozen_offset() -> Iterator[None]:
 
 @pytest.fixture
 async def stack(database: Database) -> AsyncIterator[SandboxStack]:
-    url = database.urls.sync_url.render_as_string(hide_password=False)
-    slack = SlackEmulator(clock=lambda: clock.now().timestamp())
-    async with SandboxStack(
-        database_url=url, over_http=False, slack=slack, outbox_poll_seconds=0.05
-    ) as running:
+    async with clocked_stack(database) as running:
         yield running
 
 

@@ -18,11 +18,12 @@ from sqlalchemy import select, update
 
 from bot import clock
 from bot.models import Team
-from bot.sandbox.emulator import SlackEmulator, User
+from bot.sandbox.emulator import User
 from bot.sandbox.emulator.blockkit import validate_message
 from bot.sandbox.emulator.state import Message
 from bot.sandbox.stack import SandboxStack
 from bot.sandbox.world import World, build_world
+from tests.ceremony_fixtures import clocked_stack
 from tests.cycle_end_fixtures import (
     answer_retro,
     blocks_text,
@@ -108,12 +109,7 @@ def frozen_offset() -> Iterator[None]:
 
 @pytest.fixture
 async def stack(database: Database) -> AsyncIterator[SandboxStack]:
-    url = database.urls.sync_url.render_as_string(hide_password=False)
-    slack = SlackEmulator(clock=lambda: clock.now().timestamp())
-    async with SandboxStack(
-        database_url=url, over_http=False, slack=slack, outbox_poll_seconds=0.05,
-        update_every_seconds=0,
-    ) as running:  # fmt: skip
+    async with clocked_stack(database, update_every_seconds=0) as running:
         yield running
 
 

@@ -29,7 +29,7 @@ from bot.okr.period import monday_of, next_period
 from bot.okr.progress import OUTDATED_AFTER_PERIODS, is_outdated
 from bot.repository.checkins import CheckinRow, insert_checkins
 from bot.sandbox.conversation import Conversation, Reply
-from bot.sandbox.emulator import Message, SlackEmulator, User
+from bot.sandbox.emulator import Message, User
 from bot.sandbox.emulator.blockkit import validate_message, validate_view
 from bot.sandbox.render import render_message, render_view
 from bot.sandbox.stack import SandboxStack
@@ -40,6 +40,7 @@ from bot.services.checkin_targets import open_period_of
 from bot.services.errors import NotFound
 from bot.services.key_result_page import PAGE_SIZE, read_key_result_page
 from bot.services.round_periods import periods_of
+from tests.ceremony_fixtures import clocked_stack
 from tests.databases import Database
 from tests.statements import counting_statements
 
@@ -51,11 +52,7 @@ LEVELS = "▁▂▃▄▅▆▇█"
 async def stack(database: Database, monday_ten: datetime) -> AsyncIterator[SandboxStack]:
     """The stack at Monday 2026-11-30 10:00 UTC (2026-W49), its Slack on the bot's clock, so
     message times and check-in times agree when a test moves the clock."""
-    url = database.urls.sync_url.render_as_string(hide_password=False)
-    slack = SlackEmulator(clock=lambda: clock.now().timestamp())
-    async with SandboxStack(
-        database_url=url, over_http=False, slack=slack, outbox_poll_seconds=0.05
-    ) as running:
+    async with clocked_stack(database) as running:
         yield running
 
 

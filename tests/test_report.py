@@ -28,12 +28,13 @@ from bot.models import (
 from bot.okr.period import monday_of
 from bot.repository.checkins import CheckinRow, insert_checkins
 from bot.sandbox.conversation import Conversation, Reply
-from bot.sandbox.emulator import SlackEmulator, User
+from bot.sandbox.emulator import User
 from bot.sandbox.emulator.blockkit import validate_message
 from bot.sandbox.stack import SandboxStack
 from bot.sandbox.world import World, build_world
 from bot.services import key_results, objectives
 from bot.services.actors import actor_for
+from tests.ceremony_fixtures import clocked_stack
 from tests.databases import Database
 from tests.statements import counting_statements
 
@@ -57,11 +58,7 @@ def wednesday() -> Iterator[None]:
 
 @pytest.fixture
 async def stack(database: Database) -> AsyncIterator[SandboxStack]:
-    url = database.urls.sync_url.render_as_string(hide_password=False)
-    slack = SlackEmulator(clock=lambda: clock.now().timestamp())
-    async with SandboxStack(
-        database_url=url, over_http=False, slack=slack, outbox_poll_seconds=0.05
-    ) as running:
+    async with clocked_stack(database) as running:
         yield running
 
 

@@ -14,6 +14,8 @@ from bot.blocks.text import escape
 
 @dataclass(frozen=True)
 class SourceShown:
+    """A key result's source as a person may see it: never the secret, only that one is set."""
+
     ref: str
     url: str | None
     path: str | None

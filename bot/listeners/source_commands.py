@@ -9,7 +9,6 @@ from __future__ import annotations
 from bot import clock
 from bot.blocks.help import CommandHelp
 from bot.blocks.sources import (
-    SourceShown,
     TokenShown,
     refresh_text,
     source_text,
@@ -19,7 +18,6 @@ from bot.blocks.sources import (
 from bot.listeners.command_call import CommandCall
 from bot.services import api_tokens, metric_sources
 from bot.services.errors import Invalid
-from bot.services.metric_sources import SourceView
 
 SOURCE_HELP = (
     CommandHelp(
@@ -35,13 +33,6 @@ TOKEN_HELP = (
     ),
 )
 SETTINGS = ("path", "header", "secret")
-
-
-def _shown(view: SourceView) -> SourceShown:
-    return SourceShown(
-        view.ref, view.url, view.path, view.header, view.has_secret, view.last_value,
-        view.last_good_at, view.last_error, view.last_error_at, view.unit,
-    )  # fmt: skip
 
 
 def _url(word: str) -> str:
@@ -80,7 +71,7 @@ async def run_source(call: CommandCall) -> None:
     async with call.sessions.begin() as session:
         if not rest:
             view = await metric_sources.show_source(session, actor=actor, ref=ref)
-            text = source_text(_shown(view), now=now)
+            text = source_text(view, now=now)
         elif [w.lower() for w in rest] in (["clear"], ["remove"], ["none"]):
             cleared = await metric_sources.clear_source(session, actor=actor, ref=ref)
             text = f"{cleared} has no source now; its pulled check-ins stay."
@@ -90,7 +81,7 @@ async def run_source(call: CommandCall) -> None:
                 session, actor=actor, ref=ref, url=url, path=found["path"],
                 header=found.get("header"), secret=found.get("secret"), cipher=call.cipher,
             )  # fmt: skip
-            text = source_text(_shown(view), now=now, saved=True)
+            text = source_text(view, now=now, saved=True)
     await call.reply(text)
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.blocks.sources import SourceShown
 from bot.models import KeyResult, MetricSourceState, Objective, OutboxItem
 from bot.models.outbox_keys import Kind, priority, pull_key
 from bot.repository import audit
@@ -35,22 +35,6 @@ NO_KEY = (
 )
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}")
 ERROR_MAX = 300
-
-
-@dataclass(frozen=True)
-class SourceView:
-    """A key result's source as a person may see it: never the secret, only that one is set."""
-
-    ref: str
-    url: str | None
-    path: str | None
-    header: str | None
-    has_secret: bool
-    last_value: float | None
-    last_good_at: datetime | None
-    last_error: str | None
-    last_error_at: datetime | None
-    unit: str = ""
 
 
 def spec_of(key_result: KeyResult) -> SourceSpec | None:
@@ -103,7 +87,7 @@ async def set_source(
     header: str | None,
     secret: str | None,
     cipher: TokenCipher,
-) -> SourceView:
+) -> SourceShown:
     """Give `ref` a source (replacing any); a secret needs a header and the encryption key."""
     key_result = await _editable(session, actor, ref)
     spec = check_spec(url=url, path=path, header=header)
@@ -191,14 +175,14 @@ async def clear_source(session: AsyncSession, *, actor: Actor, ref: str) -> str:
     return key_result.ref
 
 
-async def show_source(session: AsyncSession, *, actor: Actor, ref: str) -> SourceView:
+async def show_source(session: AsyncSession, *, actor: Actor, ref: str) -> SourceShown:
     key_result = await key_result_by_ref(session, actor=actor, ref=ref)
     return _view(key_result, await _state(session, key_result))
 
 
-def _view(key_result: KeyResult, state: MetricSourceState | None) -> SourceView:
+def _view(key_result: KeyResult, state: MetricSourceState | None) -> SourceShown:
     spec = spec_of(key_result)
-    return SourceView(
+    return SourceShown(
         key_result.ref,
         spec.url if spec else None,
         spec.path if spec else None,
