@@ -120,3 +120,42 @@ async def test_a_jump_to_the_next_check_in_stops_there(demo_company: SandboxStac
     recorded = checkin.recorded_at.replace(tzinfo=checkin.recorded_at.tzinfo or UTC)
     assert abs((recorded - PLATFORM_P).total_seconds()) < 60, recorded
     assert abs(float(reply.ts) - PLATFORM_P.timestamp()) < 60
+
+
+async def test_the_cycle_end_jump_opens_grading_and_the_retrospective(
+    demo_company: SandboxStack,
+) -> None:
+    """From the last evening of the demo's cycle, the cycle-end jump lands at its end: each
+    key-result owner gets the grading DM and each team channel its retrospective poll."""
+    from bot.models import Cycle
+    from bot.sandbox.travel import move_to
+
+    assert demo_company.app is not None
+    machine = TimeMachine(Ceremony(demo_company.app))
+    end = await machine.cycle_end()
+    assert end == datetime(2026, 12, 31, 23, 0, tzinfo=UTC)
+    move_to(end - timedelta(hours=2))
+    journey = await machine.travel_to(end + timedelta(minutes=1))
+    assert journey.arrived >= end
+    async with demo_company.app.sessions() as session:
+        owners = set(
+            (
+                await session.scalars(
+                    select(KeyResult.owner_person_id).where(KeyResult.state == "active")
+                )
+            ).all()
+        )
+        assert (await session.scalars(select(Cycle.state))).all() == ["grading"]
+    graded = [
+        u
+        for u in demo_company.slack.state.users.values()
+        if any("Grade your key results of" in m.text for m in demo_company.slack.dms(u.id))
+    ]
+    assert len(graded) == len(owners)
+    for name in ("platform", "growth", "support"):
+        polls = [
+            m
+            for m in demo_company.slack.channel_messages(channel(demo_company, name).id)
+            if "Rate it from 1 to 5" in str(m.blocks)
+        ]
+        assert len(polls) == 1, name
