@@ -180,9 +180,17 @@ async def run_clock(app: OkrApp, stop: asyncio.Event) -> None:
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)
-        if sender is not None:
-            await sender
-        await lock.release()
+        # Each step of the stop runs whatever the one before did, so the process still
+        # closes what it holds (and says what went wrong) instead of dying half-stopped.
+        try:
+            if sender is not None:
+                await sender
+        except Exception:
+            log.exception("the sender stopped with an error")
+        try:
+            await lock.release()
+        except Exception:  # the server frees a session lock with its connection anyway
+            log.exception("clock lock not released cleanly")
         await app.http.close()
 
 
